@@ -1,0 +1,7 @@
+"""``python -m imagesmith``."""
+
+import sys
+
+from imagesmith.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""builders plugins; see imagesmith.core.registry for how they are found."""

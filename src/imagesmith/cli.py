@@ -1,0 +1,123 @@
+"""The command line: ``imagesmith <verb> [flags] [args]`` with Packer 1.6.6's verbs and flags.
+
+This is the one boundary where errors become messages and exit codes. Flags follow Go's
+``flag`` package as Packer uses it: ``-name value``, ``-name=value``, ``--name``, booleans as
+``-force`` or ``-force=false``, and ``-machine-readable`` accepted anywhere on the line.
+Each verb lives in :mod:`imagesmith.commands` and is imported only when used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from imagesmith.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, ImagesmithError, UsageError
+
+VERBS: dict[str, str] = {
+    "build": "build image(s) from template",
+    "console": "creates a console for testing variable interpolation",
+    "fix": "fixes templates from old versions of packer",
+    "inspect": "see components of a template",
+    "validate": "check that a template is valid",
+    "version": "Prints the Packer-compatible and imagesmith versions",
+}
+
+
+class GoFlagParser(argparse.ArgumentParser):
+    """argparse with Go-style single-dash long flags and usage errors as exceptions."""
+
+    def __init__(self, prog: str, description: str = "") -> None:
+        super().__init__(prog=prog, description=description, prefix_chars="-", allow_abbrev=False, add_help=False)
+        self.add_argument("-h", "-help", "--help", action="help", help="show this help")
+        self.bool_flags: set[str] = set()
+
+    def flag(self, name: str, **kwargs: object) -> None:
+        """Add ``-name`` (and ``--name``); booleans take ``-name`` or ``-name=true|false``."""
+        dest = name.replace("-", "_")
+        if kwargs.get("action") == "store_true":
+            self.bool_flags.add(name)
+        self.add_argument(f"-{name}", f"--{name}", dest=dest, **kwargs)  # type: ignore[arg-type]
+
+    def normalize(self, argv: Sequence[str]) -> list[str]:
+        out: list[str] = []
+        for arg in argv:
+            name, eq, value = arg.lstrip("-").partition("=")
+            if arg.startswith("-") and name in self.bool_flags and eq:
+                if value.lower() in ("1", "t", "true"):
+                    out.append(f"-{name}")
+                elif value.lower() not in ("0", "f", "false"):
+                    self.error(f'invalid boolean value "{value}" for -{name}')
+                continue
+            out.append(arg)
+        return out
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message, hint=f"run '{self.prog} -h' for usage")
+
+
+def _split_machine_readable(argv: list[str]) -> tuple[list[str], bool]:
+    rest = [a for a in argv if a not in ("-machine-readable", "--machine-readable")]
+    return rest, len(rest) != len(argv)
+
+
+def _usage() -> str:
+    lines = ["Usage: imagesmith [--version] [--help] <command> [<args>]", "", "Available commands are:"]
+    lines += [f"    {verb:<12} {text}" for verb, text in VERBS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    args, machine = _split_machine_readable(args)
+    from imagesmith.log import configure_log
+
+    configure_log()
+    if not args or args[0] in ("-h", "-help", "--help", "help"):
+        print(_usage(), file=sys.stderr)
+        return _bare_exit_code(args)
+    if args[0] in ("-v", "-version", "--version"):
+        args[0] = "version"
+    verb, rest = args[0], args[1:]
+    if verb not in VERBS:
+        print(f"imagesmith: unknown command '{verb}'\n\n{_usage()}", file=sys.stderr)
+        return 127
+    module = importlib.import_module(f"imagesmith.commands.{verb}")
+    parser = GoFlagParser(prog=f"imagesmith {verb}", description=VERBS[verb])
+    module.add_arguments(parser)
+    try:
+        options = parser.parse_args(parser.normalize(rest))
+        options.machine_readable = machine
+        code: int = module.run(options)
+        return code
+    except UsageError as exc:
+        _report(exc)
+        return EXIT_USAGE
+    except ImagesmithError as exc:
+        _report(exc)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except SystemExit as exc:  # argparse -h
+        return int(exc.code or 0)
+
+
+def _bare_exit_code(args: list[str]) -> int:  # Packer: bare "packer" exits 127, "-h" 0
+    return 0 if args else 127
+
+
+def _report(exc: ImagesmithError) -> None:
+    from imagesmith.secrets import scrub
+
+    print(f"Error: {scrub(str(exc))}", file=sys.stderr)
+    if exc.hint:
+        print(f"Hint: {scrub(exc.hint)}", file=sys.stderr)
+    if os.environ.get("IMAGESMITH_TRACEBACK"):
+        import traceback
+
+        traceback.print_exc()

@@ -1,0 +1,1 @@
+"""communicator plugins; see imagesmith.core.registry for how they are found."""

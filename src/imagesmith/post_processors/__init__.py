@@ -1,0 +1,1 @@
+"""post-processors plugins; see imagesmith.core.registry for how they are found."""

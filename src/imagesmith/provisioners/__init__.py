@@ -1,0 +1,1 @@
+"""provisioners plugins; see imagesmith.core.registry for how they are found."""

@@ -1,0 +1,186 @@
+"""The one way imagesmith runs a process.
+
+Every external command (docker, qemu, qemu-img, shell-local scripts, ...) goes through
+:func:`run` or :func:`start`. Each logs the exact command line (``+ docker run ...``) with
+secrets masked, captures stderr, and on failure raises :class:`~imagesmith.errors.ToolError`
+carrying the command and the tail of stderr. A cancelled run terminates its process (then
+kills it) before the cancellation propagates, so nothing outlives the step that started it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shlex
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from imagesmith.errors import ToolError
+from imagesmith.log import logger
+from imagesmith.secrets import scrub
+
+LineCallback = Callable[[str], None]
+ChunkSink = Callable[[bytes], Awaitable[None] | None]
+_READ_SIZE = 1 << 20
+_TERM_GRACE = 5.0
+
+
+def quote_argv(argv: Sequence[str]) -> str:
+    """A copy-pastable, secret-masked rendering of a command line."""
+    return scrub(shlex.join(str(a) for a in argv))
+
+
+@dataclass(frozen=True)
+class Completed:
+    """A finished process. ``stdout`` is empty when it was streamed to a callback or sink."""
+
+    argv: list[str]
+    returncode: int
+    stdout: bytes
+    stderr: str
+
+    @property
+    def text(self) -> str:
+        return self.stdout.decode("utf-8", "replace")
+
+
+async def run(
+    argv: Sequence[str],
+    *,
+    stdin: bytes | AsyncIterator[bytes] | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    check: bool = True,
+    what: str = "",
+    on_stdout: LineCallback | None = None,
+    on_stderr: LineCallback | None = None,
+    stdout_sink: ChunkSink | None = None,
+    timeout: float | None = None,
+) -> Completed:
+    """Run ``argv`` to completion.
+
+    ``stdin`` may be bytes or an async iterator of chunks (streamed, e.g. a tar of a directory).
+    ``on_stdout``/``on_stderr`` receive decoded lines as they arrive; ``stdout_sink`` receives raw
+    chunks instead of keeping them in memory. With ``check`` a non-zero exit raises ToolError.
+    ``env`` entries are added to (not replacing) the current environment.
+    """
+    argv = [str(a) for a in argv]
+    logger.debug("+ %s", quote_argv(argv))
+    full_env = None if env is None else {**os.environ, **env}
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=full_env,
+            cwd=cwd,
+            start_new_session=True,  # Ctrl-C reaches us only; we stop the child ourselves
+        )
+    except OSError as exc:
+        raise ToolError(argv, None, str(exc), what) from exc
+
+    out_chunks: list[bytes] = []
+    err_lines: list[str] = []
+    assert proc.stdout is not None and proc.stderr is not None
+
+    async def feed() -> None:
+        assert proc.stdin is not None
+        try:
+            if isinstance(stdin, bytes | bytearray):
+                proc.stdin.write(stdin)
+                await proc.stdin.drain()
+            elif stdin is not None:
+                async for chunk in stdin:
+                    proc.stdin.write(chunk)
+                    await proc.stdin.drain()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the process stopped reading; its exit status tells why
+        finally:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+
+    async def pump_out() -> None:
+        assert proc.stdout is not None
+        if on_stdout is not None:
+            async for raw in proc.stdout:
+                on_stdout(raw.decode("utf-8", "replace").rstrip("\r\n"))
+            return
+        while chunk := await proc.stdout.read(_READ_SIZE):
+            if stdout_sink is None:
+                out_chunks.append(chunk)
+            else:
+                result = stdout_sink(chunk)
+                if result is not None:
+                    await result
+
+    async def pump_err() -> None:
+        assert proc.stderr is not None
+        async for raw in proc.stderr:
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            err_lines.append(line)
+            if on_stderr is not None:
+                on_stderr(line)
+
+    tasks = [pump_out(), pump_err()] + ([feed()] if stdin is not None else [])
+    try:
+        async with asyncio.timeout(timeout):
+            await asyncio.gather(*tasks)
+            returncode = await proc.wait()
+    except BaseException:
+        await stop_process(proc)
+        raise
+    stderr = "\n".join(err_lines)
+    logger.debug("  exit %d%s", returncode, f"; stderr: {stderr[-2000:]}" if stderr else "")
+    if check and returncode != 0:
+        raise ToolError(argv, returncode, stderr, what)
+    return Completed(argv, returncode, b"".join(out_chunks), stderr)
+
+
+async def stop_process(proc: asyncio.subprocess.Process, grace: float = _TERM_GRACE) -> None:
+    """Terminate ``proc`` (SIGTERM, then SIGKILL after ``grace`` seconds) and reap it."""
+    if proc.returncode is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        proc.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.shield(asyncio.wait_for(proc.wait(), grace))
+    except (TimeoutError, asyncio.CancelledError):
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await asyncio.shield(proc.wait())
+
+
+async def start(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    what: str = "",
+    stdin_pipe: bool = False,
+) -> asyncio.subprocess.Process:
+    """Start a long-running process (a VM, a server). The caller must :func:`stop_process` it.
+
+    stdout is discarded and stderr is piped so a failure can be reported with its tail.
+    """
+    argv = [str(a) for a in argv]
+    logger.debug("+ %s &", quote_argv(argv))
+    try:
+        return await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.PIPE if stdin_pipe else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+            env=None if env is None else {**os.environ, **env},
+            cwd=cwd,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise ToolError(argv, None, str(exc), what) from exc
+
+
+def run_sync(argv: Sequence[str], **kwargs: object) -> Completed:
+    """Synchronous :func:`run` for code outside the event loop (CLI checks, fixtures)."""
+    return asyncio.run(run(argv, **kwargs))  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""steps plugins; see imagesmith.core.registry for how they are found."""

@@ -1,0 +1,1 @@
+"""Templates: load Packer JSON, interpolate ``{{ }}``, decode blocks into typed configs."""

@@ -1,0 +1,201 @@
+"""Output. Steps never print: they talk to a :class:`Ui`.
+
+Implementations follow Packer's conventions (``packer/ui.go``):
+
+* :class:`ConsoleUi` writes plain lines, optionally coloured and timestamped;
+* :class:`MachineReadableUi` writes ``<unix-ts>,<target>,<type>,<data...>`` lines;
+* :class:`TargetedUi` prefixes a build's lines (``==> name: `` for say/error, four spaces and
+  ``name: `` for message) and sets the machine-readable target.
+
+Every line passes through the secret filter, machine-readable output included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Protocol, TextIO
+
+from imagesmith.log import logger
+from imagesmith.secrets import scrub
+
+RESET = "\033[0m"
+BOLD = "\033[1m"
+RED = "\033[31m"
+BUILD_COLORS = ["\033[32m", "\033[36m", "\033[35m", "\033[33m", "\033[34m"]  # Packer's cycle
+
+
+class Progress(Protocol):
+    def advance(self, amount: int) -> None: ...
+
+
+class _NoProgress:
+    def advance(self, amount: int) -> None:
+        pass
+
+
+class Ui:
+    """Base UI. Subclasses override :meth:`_write` and :meth:`machine`."""
+
+    def say(self, message: str) -> None:
+        self._write("say", message)
+
+    def message(self, message: str) -> None:
+        self._write("message", message)
+
+    def error(self, message: str) -> None:
+        self._write("error", message)
+
+    def machine(self, kind: str, *args: str, target: str = "") -> None:
+        """A machine-readable event; ignored by human-oriented UIs."""
+
+    @contextmanager
+    def progress(self, description: str, total: int | None) -> Iterator[Progress]:
+        """A progress bar for long work, shown only on a terminal in human mode."""
+        yield _NoProgress()
+
+    async def ask(self, question: str) -> str:
+        raise RuntimeError("this UI can't ask")
+
+    def _write(self, kind: str, message: str) -> None:
+        raise NotImplementedError
+
+
+class ConsoleUi(Ui):
+    """Human output on a stream (stdout; errors to stderr as Packer does)."""
+
+    def __init__(
+        self,
+        out: TextIO | None = None,
+        err: TextIO | None = None,
+        *,
+        color: bool = True,
+        timestamps: bool = False,
+    ) -> None:
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.color = color and self.out.isatty()
+        self.timestamps = timestamps
+        self._lock = threading.Lock()
+
+    def _write(self, kind: str, message: str, color: str = "") -> None:
+        text = scrub(message)
+        logger.info("ui %s: %s", kind, text)
+        if self.timestamps:
+            stamp = datetime.now(UTC).astimezone().isoformat(timespec="seconds")
+            text = "\n".join(f"{stamp}: {line}" for line in text.split("\n"))
+        stream = self.err if kind == "error" else self.out
+        if self.color:
+            if kind == "error":
+                color = RED
+            if color:
+                bold = BOLD if kind in ("say", "error") else ""
+                text = f"{bold}{color}{text}{RESET}"
+        with self._lock:
+            stream.write(text + "\n")
+            stream.flush()
+
+    @contextmanager
+    def progress(self, description: str, total: int | None) -> Iterator[Progress]:
+        if not self.out.isatty():
+            yield _NoProgress()
+            return
+        from rich.progress import (  # imported here: rich costs start-up time
+            BarColumn,
+            DownloadColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+        from rich.progress import Progress as RichProgress
+
+        with RichProgress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            transient=True,
+        ) as bar:
+            task = bar.add_task(scrub(description), total=total)
+
+            class _Bar:
+                def advance(self, amount: int) -> None:
+                    bar.advance(task, amount)
+
+            yield _Bar()
+
+    async def ask(self, question: str) -> str:
+        self._write("say", question)
+        line: str = await asyncio.to_thread(sys.stdin.readline)
+        return line.strip()
+
+
+def escape_machine_field(value: str) -> str:
+    """Escape one machine-readable field as Packer does."""
+    return value.replace(",", "%!(PACKER_COMMA)").replace("\r", "\\r").replace("\n", "\\n")
+
+
+class MachineReadableUi(Ui):
+    """``<unix-ts>,<target>,<type>,<data...>`` lines, secrets masked (Packer 1.6.6 leaks them)."""
+
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.out = out or sys.stdout
+        self._lock = threading.Lock()
+
+    def _write(self, kind: str, message: str) -> None:
+        self.machine("ui", kind, message)
+
+    def machine(self, kind: str, *args: str, target: str = "") -> None:
+        fields = [escape_machine_field(scrub(str(a))) for a in args]
+        line = ",".join([str(int(time.time())), target, kind, *fields])
+        logger.info("machine: %s", line)
+        with self._lock:
+            self.out.write(line + "\n")
+            self.out.flush()
+
+    async def ask(self, question: str) -> str:
+        raise RuntimeError("machine-readable UI can't ask")
+
+
+class TargetedUi(Ui):
+    """A build's view of a UI: prefixes lines with the build name, colours them per build."""
+
+    def __init__(self, base: Ui, target: str, color: str = "") -> None:
+        self.base = base
+        self.target = target
+        self.color = color
+
+    def _prefixed(self, prefix: str, message: str) -> str:
+        lines = message.rstrip("\n").split("\n")
+        return "\n".join(f"{prefix}{self.target}: {line}" for line in lines)
+
+    def say(self, message: str) -> None:
+        self._emit("say", self._prefixed("==> ", message))
+
+    def message(self, message: str) -> None:
+        self._emit("message", self._prefixed("    ", message))
+
+    def error(self, message: str) -> None:
+        self._emit("error", self._prefixed("==> ", message))
+
+    def _emit(self, kind: str, text: str) -> None:
+        if isinstance(self.base, ConsoleUi):
+            self.base._write(kind, text, self.color)
+        else:
+            self.base._write(kind, text)
+
+    def machine(self, kind: str, *args: str, target: str = "") -> None:
+        self.base.machine(kind, *args, target=target or self.target)
+
+    @contextmanager
+    def progress(self, description: str, total: int | None) -> Iterator[Progress]:
+        with self.base.progress(f"{self.target}: {description}", total) as bar:
+            yield bar
+
+    async def ask(self, question: str) -> str:
+        return await self.base.ask(self._prefixed("==> ", question))

@@ -1,0 +1,86 @@
+"""Shared test helpers: tool detection that fails instead of skipping under CI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = (ROOT.parent / "shared" / "fixtures" / "packer-1.6.6").resolve()
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require_tool(ok: bool, why: str) -> None:
+    """Skip with ``why`` when a tool is missing, but fail under CI (CI=true) so a missing
+    install step can never pass as green."""
+    if ok:
+        return
+    if IN_CI:
+        pytest.fail(f"required under CI: {why}")
+    pytest.skip(why)
+
+
+def docker_available() -> bool:
+    if not shutil.which("docker"):
+        return False
+    return subprocess.run(["docker", "info"], capture_output=True).returncode == 0
+
+
+def packer_available() -> bool:
+    return shutil.which("packer") is not None
+
+
+@pytest.fixture
+def need_docker() -> None:
+    require_tool(docker_available(), "needs a running Docker daemon (scripts/setup.sh starts one)")
+
+
+@pytest.fixture
+def need_packer() -> None:
+    require_tool(packer_available(), "needs Packer 1.6.6 as the oracle (apt-get install packer)")
+
+
+@pytest.fixture
+def need_qemu() -> None:
+    require_tool(
+        shutil.which("qemu-system-x86_64") is not None, "needs qemu-system-x86_64 (apt-get install qemu-system-x86)"
+    )
+
+
+def run_cli(
+    *args: str,
+    stdin: str | None = None,
+    cwd: str | Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``imagesmith`` as a user would, in a subprocess."""
+    full_env = {**os.environ, "CHECKPOINT_DISABLE": "1", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "imagesmith", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=full_env,
+        timeout=timeout,
+    )
+
+
+def run_packer(
+    *args: str,
+    stdin: str | None = None,
+    cwd: str | Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """Run the oracle, Packer 1.6.6, with its phone-home disabled."""
+    full_env = {**os.environ, "CHECKPOINT_DISABLE": "1", **(env or {})}
+    return subprocess.run(
+        ["packer", *args], input=stdin, capture_output=True, text=True, cwd=cwd, env=full_env, timeout=timeout
+    )
