@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   packer docker.io qemu-system-x86 qemu-utils openssh-server openssh-client
-  busybox-static xorriso debootstrap pigz zstd xz-utils lz4 ansible puppet
+  busybox-static xorriso debootstrap pigz zstd xz-utils lz4
   docker-registry cpio extlinux syslinux-common dosfstools mtools e2fsprogs
   linux-image-cloud-amd64 dropbear-bin
 )
