@@ -1,0 +1,100 @@
+"""Ordered parallel block compression: the engine behind multi-threaded xz, lz4 and bgzf.
+
+The input is cut into fixed-size blocks; each block is compressed on its own in a thread pool
+(the codecs release the GIL while they work) and the results are written in input order. This
+only suits formats whose decoders accept independently compressed pieces one after another:
+concatenated xz streams, concatenated lz4 frames and BGZF blocks all qualify.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import BinaryIO
+
+BlockCompressor = Callable[[bytes], bytes]
+
+
+class BlockWriter:
+    """A write-only file object that compresses ``block_size`` pieces on ``threads`` threads.
+
+    ``close()`` compresses what is left, writes ``trailer`` and leaves ``raw`` open. When no byte
+    was written at all, ``close()`` still emits ``compress(b"")`` if ``compress_empty`` is set
+    (an empty xz or lz4 file must still be one valid stream). ``abort()`` drops pending work.
+    """
+
+    def __init__(
+        self,
+        raw: BinaryIO,
+        compress: BlockCompressor,
+        *,
+        block_size: int,
+        threads: int,
+        trailer: bytes = b"",
+        compress_empty: bool = True,
+    ) -> None:
+        self._raw = raw
+        self._compress = compress
+        self._block_size = block_size
+        self._trailer = trailer
+        self._compress_empty = compress_empty
+        self._buffer = bytearray()
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="compress")
+        # Two blocks in flight per thread keep every core busy without holding much memory.
+        self._max_pending = 2 * threads
+        self._pending: collections.deque[Future[bytes]] = collections.deque()
+        self._blocks = 0
+        self._closed = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        """Buffer ``data``; hand every full block to the pool. Returns ``len(data)``."""
+        if self._closed:
+            raise ValueError("write to a closed BlockWriter")
+        view = memoryview(data).cast("B")
+        size = len(view)
+        start = 0
+        if self._buffer:
+            take = min(self._block_size - len(self._buffer), size)
+            self._buffer += view[:take]
+            start = take
+            if len(self._buffer) == self._block_size:
+                self._submit(bytes(self._buffer))
+                self._buffer.clear()
+        while size - start >= self._block_size:
+            self._submit(bytes(view[start : start + self._block_size]))
+            start += self._block_size
+        if start < size:
+            self._buffer += view[start:]
+        return size
+
+    def _submit(self, block: bytes) -> None:
+        while len(self._pending) >= self._max_pending:
+            self._raw.write(self._pending.popleft().result())
+        self._pending.append(self._pool.submit(self._compress, block))
+        self._blocks += 1
+
+    def flush(self) -> None:
+        """Nothing to do: blocks are written as soon as they are ready and in order."""
+
+    def close(self) -> None:
+        """Compress the rest, write everything in order, then the trailer."""
+        if self._closed:
+            return
+        try:
+            if self._buffer or (self._blocks == 0 and self._compress_empty):
+                self._submit(bytes(self._buffer))
+                self._buffer.clear()
+            while self._pending:
+                self._raw.write(self._pending.popleft().result())
+            self._raw.write(self._trailer)
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        """Drop queued blocks and stop the threads (after an error or a cancellation)."""
+        self._closed = True
+        for future in self._pending:
+            future.cancel()
+        self._pending.clear()
+        self._pool.shutdown(wait=True, cancel_futures=True)
