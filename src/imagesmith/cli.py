@@ -40,6 +40,8 @@ class GoFlagParser(argparse.ArgumentParser):
         dest = name.replace("-", "_")
         if kwargs.get("action") == "store_true":
             self.bool_flags.add(name)
+            if kwargs.get("default") is True:  # a default-true flag is turned off with -name=false
+                self.add_argument(f"--no-{name}", dest=dest, action="store_false", help=argparse.SUPPRESS)
         self.add_argument(f"-{name}", f"--{name}", dest=dest, **kwargs)  # type: ignore[arg-type]
 
     def normalize(self, argv: Sequence[str]) -> list[str]:
@@ -51,6 +53,8 @@ class GoFlagParser(argparse.ArgumentParser):
                     out.append(f"-{name}")
                 elif value.lower() not in ("0", "f", "false"):
                     self.error(f'invalid boolean value "{value}" for -{name}')
+                elif f"--no-{name}" in self._option_string_actions:
+                    out.append(f"--no-{name}")
                 continue
             out.append(arg)
         return out
