@@ -1,0 +1,57 @@
+"""The docker builder: a container from ``image``, provisioned, then committed, exported or discarded."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from imagesmith.builders.docker.artifact import ExportArtifact, ImportArtifact
+from imagesmith.builders.docker.config import DockerConfig
+from imagesmith.builders.docker.driver import Driver
+from imagesmith.builders.docker.state import DockerState
+from imagesmith.builders.docker.steps.commit import CommitContainer, ExportContainer
+from imagesmith.builders.docker.steps.connect import ConnectDocker
+from imagesmith.builders.docker.steps.provision import Provision
+from imagesmith.builders.docker.steps.pull import PullImage
+from imagesmith.builders.docker.steps.run_container import RunContainer, removal_hint
+from imagesmith.builders.docker.steps.temp_dir import MakeTempDir
+from imagesmith.core.plugin import Artifact, BuildContext, Builder
+from imagesmith.core.steps import Step, run_steps, when
+
+
+def make_steps(config: DockerConfig) -> list[Step[DockerState] | None]:
+    """Packer's step list for the docker builder."""
+    uses_comm = config.communicator_type != "none"
+    return [
+        MakeTempDir(),
+        when(config.pull, PullImage()),
+        RunContainer(),
+        when(uses_comm, ConnectDocker()),
+        Provision(),
+        when(config.commit, CommitContainer()),
+        when(config.export_path and not config.commit, ExportContainer()),
+    ]
+
+
+class DockerBuilder(Builder):
+    type_name = "docker"
+    config_class = DockerConfig
+    late_render = frozenset({"run_command"})
+
+    async def run(self, ctx: BuildContext) -> Artifact | None:
+        config: DockerConfig = self.config
+        driver = Driver(on_output=ctx.ui.message, on_error=ctx.ui.error)
+        state = DockerState(config=config, driver=driver, ctx=ctx)
+        steps: Sequence[Step[DockerState] | None] = make_steps(config)
+        try:
+            await run_steps(steps, state, ctx.ui, on_error=ctx.info.on_error, pause=ctx.pause)
+        except BaseException:
+            if state.container_id and ctx.info.on_error in ("abort", "run-cleanup-provisioner", "ask"):
+                ctx.ui.error(
+                    f"The container {state.container_id} was left for inspection; "
+                    f"remove it with: {removal_hint(state.container_id)}"
+                )
+            raise
+        generated = {"generated_data": {"ImageSha256": state.image_id} if config.commit else {}}
+        if config.commit:
+            return ImportArtifact(state.image_id, state=generated)
+        return ExportArtifact(config.export_path, state=generated)

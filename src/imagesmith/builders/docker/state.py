@@ -1,0 +1,22 @@
+"""What the docker builder's steps hand each other."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from imagesmith.builders.docker.config import DockerConfig
+from imagesmith.builders.docker.driver import Driver
+from imagesmith.communicator.docker import DockerCommunicator
+from imagesmith.core.plugin import BuildContext
+
+
+@dataclass
+class DockerState:
+    config: DockerConfig
+    driver: Driver
+    ctx: BuildContext
+    temp_dir: str = ""
+    container_id: str = ""
+    communicator: DockerCommunicator | None = None
+    image_id: str = ""
+    generated: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""The docker builder's steps, in the order Packer runs them (``builder/docker/builder.go``)."""

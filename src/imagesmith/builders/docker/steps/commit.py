@@ -1,0 +1,44 @@
+"""Finish the container: commit it to an image, or export it to a tar file."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from imagesmith.builders.docker.state import DockerState
+from imagesmith.core.steps import Step
+
+
+class CommitContainer(Step[DockerState]):
+    """Packer's StepCommit + StepSetGeneratedData (``ImageSha256``)."""
+
+    async def run(self, state: DockerState) -> None:
+        config, ui = state.config, state.ctx.ui
+        ui.say("Committing the container")
+        state.image_id = await state.driver.commit(
+            state.container_id, author=config.author, changes=config.changes, message=config.message
+        )
+        state.generated["ImageSha256"] = state.image_id
+        ui.message(f"Image ID: {state.image_id}")
+
+
+class ExportContainer(Step[DockerState]):
+    """Packer's StepExport. A failed or interrupted export leaves no partial file."""
+
+    def __init__(self) -> None:
+        self.done = False
+
+    async def run(self, state: DockerState) -> None:
+        path = Path(state.config.export_path)
+        state.ctx.ui.say("Exporting the container")
+        with open(path, "wb") as out:
+
+            def write(chunk: bytes) -> None:
+                out.write(chunk)
+
+            await state.driver.export(state.container_id, write)
+        self.done = True
+
+    async def cleanup(self, state: DockerState) -> None:
+        if not self.done:
+            await asyncio.to_thread(Path(state.config.export_path).unlink, True)

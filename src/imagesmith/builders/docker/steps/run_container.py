@@ -1,0 +1,50 @@
+"""Start the container the build happens in; remove it afterwards."""
+
+from __future__ import annotations
+
+import shlex
+
+from imagesmith.builders.docker.driver import ContainerSpec, make_run_args
+from imagesmith.builders.docker.state import DockerState
+from imagesmith.core.steps import Step
+
+
+def make_container_spec(state: DockerState) -> ContainerSpec:
+    config = state.config
+    volumes = {state.temp_dir: config.effective_container_dir, **config.volumes}
+    return ContainerSpec(
+        image=config.image,
+        run_command=config.effective_run_command,
+        volumes=volumes,
+        device=config.device,
+        cap_add=config.cap_add,
+        cap_drop=config.cap_drop,
+        tmpfs=config.tmpfs,
+        privileged=config.privileged,
+        platform=config.platform,
+    )
+
+
+class RunContainer(Step[DockerState]):
+    """Packer's StepRun. The container gets ``--network none`` unless ``run_command`` picks a network."""
+
+    async def run(self, state: DockerState) -> None:
+        ui = state.ctx.ui
+        ui.say("Starting docker container...")
+        spec = make_container_spec(state)
+        ui.message(f"Run command: {' '.join(make_run_args(spec))}")
+        state.container_id = await state.driver.start_container(spec)
+        state.generated["ID"] = state.container_id
+        ui.message(f"Container ID: {state.container_id}")
+
+    async def cleanup(self, state: DockerState) -> None:
+        if not state.container_id:
+            return
+        state.ctx.ui.say(f"Killing the container: {state.container_id}")
+        await state.driver.kill_container(state.container_id)
+        state.container_id = ""
+
+
+def removal_hint(container_id: str) -> str:
+    """What a user runs to remove a container left behind by -on-error=abort."""
+    return f"docker rm -f {shlex.quote(container_id)}"
