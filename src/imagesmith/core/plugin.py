@@ -59,8 +59,11 @@ class Communicator(ABC):
         """Write a local file (or bytes) to the remote path ``dst``."""
 
     @abstractmethod
-    async def upload_dir(self, dst: str, src: Path, exclude: Sequence[str] = ()) -> None:
-        """Copy the directory ``src`` to ``dst`` with Packer's rsync rule (trailing slash = contents)."""
+    async def upload_dir(self, dst: str, src: Path | str, exclude: Sequence[str] = ()) -> None:
+        """Copy the directory ``src`` to ``dst`` with Packer's rsync rule (trailing slash = contents).
+
+        Pass ``src`` as a ``str`` to keep a trailing slash (a ``Path`` drops it).
+        """
 
     @abstractmethod
     async def download(self, src: str, dst: Path) -> None:
