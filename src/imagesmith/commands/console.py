@@ -1,0 +1,112 @@
+"""``imagesmith console [TEMPLATE]``: try out template interpolation, as ``packer console`` (JSON mode).
+
+On a terminal it is a REPL (``> `` prompt; ``variables``, ``help``, ``exit``, Ctrl-D). With piped
+stdin each line is evaluated in turn. Differences from Packer 1.6.6, on purpose: piped mode prints
+every line's result (Packer prints only the last one) and exits 1 if any line failed (Packer exits
+0); variables are listed sorted (Packer's order is random). Sensitive values print as
+``<sensitive>``. As in Packer, the context has the user variables but no build and no ``env``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from imagesmith.commands._vars import add_var_flags, collect_vars
+from imagesmith.errors import ImagesmithError, RenderError
+from imagesmith.secrets import scrub
+
+HELP = """Packer console JSON Mode.
+The Packer console allows you to experiment with Packer interpolations.
+You may access variables in the Packer config you called the console with.
+
+Type in the interpolation to test and hit <enter> to see the result.
+
+"variables" will dump all available variables and their values.
+
+"{{timestamp}}" will output the timestamp, for example "1559855090".
+
+To exit the console, type "exit" and hit <enter>, or use Control-C."""
+
+
+def add_arguments(parser: Any) -> None:
+    add_var_flags(parser)
+    parser.flag("config-type", default="json", help="accepted for compatibility; only json is supported")
+    parser.add_argument("template", nargs="*", help="the JSON template (- for stdin is not possible here)")
+
+
+def run(options: argparse.Namespace) -> int:
+    from imagesmith.commands.validate import template_arg
+
+    path = template_arg(options, "console", optional=True)
+    variables, var_files = collect_vars(options)
+    user_vars, render = _make_evaluator(path, variables, var_files)
+    if sys.stdin.isatty():
+        return _repl(user_vars, render)
+    return _piped(user_vars, render)
+
+
+def _make_evaluator(
+    path: str | None, variables: dict[str, str], var_files: list[str]
+) -> tuple[dict[str, str], Callable[[str], str]]:
+    from imagesmith.core.prepare import PrepareOptions, load_template, make_renderer, prepare_user_vars
+    from imagesmith.template.model import Template
+    from imagesmith.template.variables import merge_given
+
+    template = load_template(path) if path else Template(path="", display="")
+    try:
+        user_vars = prepare_user_vars(template, PrepareOptions(vars=variables, var_files=var_files))
+    except ImagesmithError as exc:  # Packer's console carries on with the given values
+        print(f"Warning: {scrub(str(exc))}", file=sys.stderr)
+        user_vars = merge_given(variables, var_files)
+    return user_vars, make_renderer(template, user_vars)
+
+
+def evaluate(line: str, user_vars: Mapping[str, str], render: Callable[[str], str]) -> tuple[str | None, bool]:
+    """``(output, stop)`` for one console line; raises RenderError for a bad expression."""
+    if line == "":
+        return None, False
+    if line == "exit":
+        return None, True
+    if line == "help":
+        return HELP, False
+    if line == "variables":
+        return "\n" + "".join(f"{k}: {v},\n" for k, v in sorted(user_vars.items())), False
+    return render(line), False
+
+
+def _piped(user_vars: Mapping[str, str], render: Callable[[str], str]) -> int:
+    code = 0
+    for raw in sys.stdin:
+        try:
+            out, _ = evaluate(raw.strip(), user_vars, render)
+        except RenderError as exc:
+            print(f"Error: interpolation error: {scrub(str(exc))}", file=sys.stderr)
+            code = 1
+            continue
+        if out is not None:
+            print(scrub(out))
+    return code
+
+
+def _repl(user_vars: Mapping[str, str], render: Callable[[str], str]) -> int:
+    with contextlib.suppress(ImportError):  # line editing and history for input()
+        import readline  # noqa: F401
+    while True:
+        try:
+            line = input("> ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        try:
+            out, stop = evaluate(line.strip(), user_vars, render)
+        except RenderError as exc:
+            print(f"Error: interpolation error: {scrub(str(exc))}", file=sys.stderr)
+            continue
+        if stop:
+            return 0
+        if out is not None:
+            print(scrub(out))
