@@ -50,7 +50,11 @@ def make_builder(raw: Mapping[str, Any], on_error: str = "cleanup") -> DockerBui
 
 
 async def build(
-    raw: Mapping[str, Any], provisioners: Sequence[Mapping[str, Any]] = (), *, on_error: str = "cleanup", ui: Ui | None = None
+    raw: Mapping[str, Any],
+    provisioners: Sequence[Mapping[str, Any]] = (),
+    *,
+    on_error: str = "cleanup",
+    ui: Ui | None = None,
 ) -> Artifact | None:
     """Run the docker builder with ``provisioners`` (template-style dicts with a ``type``)."""
     builder = make_builder(raw, on_error)
