@@ -70,7 +70,8 @@ def test_run_args_all_options_in_packers_order() -> None:
 def test_user_network_choice_is_respected(command: list[str], expected: bool) -> None:
     assert sets_network(command) is expected
     args = make_run_args(ContainerSpec(image="i", run_command=command))
-    assert (args[2:4] == ["--network", "none"]) is (not expected)
+    rendered = [a.replace("{{.Image}}", "i") for a in command]
+    assert args == ["docker", "run", *([] if expected else ["--network", "none"]), *rendered]
 
 
 def test_exec_args_match_packer() -> None:
