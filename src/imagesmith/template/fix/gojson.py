@@ -130,7 +130,8 @@ def format_float(value: float) -> str:
         if sign == "+" and len(digits) < 2:
             digits = digits.rjust(2, "0")
         return f"{mantissa}e{sign}{digits}"
-    return format(Decimal(repr(value)), "f")
+    text = format(Decimal(repr(value)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _quote(text: str) -> str:
