@@ -179,5 +179,6 @@ def fix_template(template: Template) -> Template:
         try:
             template = fixer.apply(template)
         except FixError as exc:
-            raise FixError(exc.message, hint=exc.hint or f"raised by the '{fixer.name}' fixer") from None
+            where = f"raised by the '{fixer.name}' fixer"
+            raise FixError(exc.message, hint=f"{exc.hint} ({where})" if exc.hint else where) from None
     return template

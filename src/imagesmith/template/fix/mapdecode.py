@@ -44,10 +44,10 @@ def go_kind(value: Any) -> str:
     return "map" if isinstance(value, dict) else "invalid"
 
 
-def decoding_error(errors: list[str]) -> DecodeError:
+def decoding_error(errors: list[str], hint: str = "") -> DecodeError:
     """mapstructure's aggregated error: a count, then the messages sorted."""
     points = sorted(f"* {error}" for error in errors)
-    return DecodeError(f"{len(errors)} error(s) decoding:\n\n" + "\n".join(points))
+    return DecodeError(f"{len(errors)} error(s) decoding:\n\n" + "\n".join(points), hint=hint)
 
 
 def find_field(template: Template, name: str) -> str | None:
@@ -70,7 +70,9 @@ def decode_list(value: Any, name: str, weak: bool) -> list[Any] | None:
     if isinstance(value, list):
         return list(value)
     if not weak:
-        raise decoding_error([f"'{name}': source data must be an array or slice, got {go_kind(value)}"])
+        key = name.lower()
+        hint = f"'{key}' must be a list" + (" of objects" if key == "builders" else "")
+        raise decoding_error([f"'{name}': source data must be an array or slice, got {go_kind(value)}"], hint)
     if isinstance(value, dict) and not value:
         return []
     return [value]
@@ -87,7 +89,7 @@ def decode_builders(template: Template) -> list[Builder | None] | None:
         if item is not None and not isinstance(item, dict)
     ]
     if errors:
-        raise decoding_error(errors)
+        raise decoding_error(errors, "each builder must be a JSON object with a 'type'")
     return [None if item is None else dict(item) for item in raw]
 
 
