@@ -7,12 +7,13 @@ Entry points: :func:`check_boot_command` (prepare time, located problems),
 
 from __future__ import annotations
 
-import importlib
+import dataclasses
 from collections.abc import Mapping, Sequence
 
 from imagesmith.bootcommand.grammar import BootCommandError, Command, Key, Wait, parse_boot_command
 from imagesmith.bootcommand.keys import KeyEvent, check_typeable, key_events
 from imagesmith.bootcommand.typist import Pacing, QmpKeyDriver, VncKeyDriver, choose_pacing, type_commands
+from imagesmith.template.context import RenderContext
 
 __all__ = [
     "BootCommandError",
@@ -41,11 +42,16 @@ def check_boot_command(lines: Sequence[str], path: str = "boot_command") -> list
     return problems
 
 
-def render_boot_command(lines: Sequence[str], data: Mapping[str, str]) -> str:
-    """Concatenate ``lines`` (Packer's FlatBootCommand) and render them with ``data``."""
+def render_boot_command(lines: Sequence[str], data: Mapping[str, str], ctx: RenderContext | None = None) -> str:
+    """Concatenate ``lines`` (Packer's FlatBootCommand) and render them with ``data``.
+
+    ``ctx`` supplies the rest (user variables, build name, template path); its ``data`` is replaced.
+    Raises :class:`~imagesmith.errors.RenderError` on a bad expression.
+    """
     flat = "".join(lines)
     if "{{" not in flat:
         return flat
-    engine = importlib.import_module("imagesmith.template.engine")
-    rendered: str = engine.render(flat, engine.RenderContext(data=dict(data)))
-    return rendered
+    from imagesmith.template.engine import render
+
+    base = ctx or RenderContext()
+    return render(flat, dataclasses.replace(base, data=dict(data)))
