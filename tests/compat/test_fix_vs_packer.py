@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import random
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -109,13 +110,18 @@ def _both(paths: list[Path], flag: str) -> list[tuple[subprocess.CompletedProces
     return list(zip(packer, ours.result(), strict=True))
 
 
-def test_fix_output_matches_packer(need_packer: None, tmp_path: Path) -> None:
-    inputs = list(_inputs())
+def _write_all(tmp_path: Path, inputs: list[tuple[str, bytes]]) -> list[Path]:
     paths = []
     for name, data in inputs:
         path = tmp_path / f"{name}.json"
         path.write_bytes(data)
         paths.append(path)
+    return paths
+
+
+def test_fix_output_matches_packer(need_packer: None, tmp_path: Path) -> None:
+    inputs = list(_inputs())
+    paths = _write_all(tmp_path, inputs)
     mismatches = []
     for (name, _), (packer, ours) in zip(inputs, _both(paths, "-validate=false"), strict=True):
         assert packer.returncode in (0, 1), f"{name}: Packer crashed:\n{packer.stdout.decode(errors='replace')}"
@@ -138,3 +144,108 @@ def test_fix_fixtures_with_validation(need_packer: None, fixture: str) -> None:
     if fixture == "fix-invalid":
         assert b"Unknown root level key in template: 'hello'" in ours.stderr
         assert b"<fixed template>:3:3" in ours.stderr
+
+
+def test_fix_with_validation_agrees_with_packer(need_packer: None, tmp_path: Path) -> None:
+    """With validation on, the exit code agrees on every input (and stdout when both succeed)."""
+    inputs = list(_inputs())
+    paths = _write_all(tmp_path, inputs)
+    mismatches = []
+    for (name, _), (packer, ours) in zip(inputs, _both(paths, "-validate=true"), strict=True):
+        if packer.returncode != ours.returncode or (packer.returncode == 0 and packer.stdout != ours.stdout):
+            mismatches.append(f"{name}: exit {packer.returncode} vs {ours.returncode}: {ours.stderr!r}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+BUILDER_TYPES = [
+    "virtualbox", "virtualbox-iso", "virtualbox-ovf", "vmware", "vmware-iso", "qemu", "docker", "amazon-ebs",
+    "amazon-instance", "amazon-chroot", "hyperv-iso", "hyperv-vmcx", "parallels-iso", "scaleway", "vsphere-iso",
+    "azure-chroot", "proxmox", "null", "file",
+]  # fmt: skip
+BUILDER_KEYS = [
+    "iso_md5", "iso_checksum", "iso_checksum_type", "iso_checksum_url", "ami_name", "snapshot_name",
+    "guest_additions_attach", "headless", "parallels_tools_host_path", "guest_os_distribution", "guest_os_type",
+    "ssh_key_path", "ssh_private_key_file", "ssh_disable_agent", "ssh_disable_agent_forwarding", "access_key",
+    "organization_id", "shutdown_behaviour", "enhanced_networking", "ssh_private_ip", "ssh_interface",
+    "temporary_security_group_source_cidr", "login_email", "remote_type", "disk_type_id", "skip_compaction",
+    "vhd_temp_path", "clone_from_vmxc_path", "cpu", "ram_size", "image_name", "spot_price_auto_product", "disk_size",
+    "ssh_host_port_min", "ssh_host_port_max", "host_port_min", "ssh_skip_nat_mapping", "skip_nat_mapping",
+    "ssh_wait_timeout", "ssh_timeout", "network", "networkCard", "network_card", "disk_thin_provisioned",
+    "network_adapters", "storage", "shared_image_destination", "name",
+]  # fmt: skip
+PP_TYPES = ["vagrant", "manifest", "docker-tag", "docker-push", "compress", "checksum"]
+PP_KEYS = [
+    "aws",
+    "virtualbox",
+    "vmware",
+    "override",
+    "filename",
+    "output",
+    "tag",
+    "tags",
+    "login_email",
+    "keep_input_artifact",
+]
+PROV_TYPES = ["shell", "powershell", "ansible-local", "file"]
+PROV_KEYS = ["elevated_user", "elevated_password", "environment_vars", "galaxycommand", "galaxy_command", "override"]
+
+
+def _random_value(rng: random.Random, depth: int = 0) -> Any:
+    choice = rng.randrange(9 if depth < 2 else 6)
+    if choice == 0:
+        return rng.choice(
+            ["", "x", "a, b,a", "true", "0", "esx5", "thin", "{{ .CreateTime }}-clean_ami_name", '`$`"``']
+        )
+    if choice == 1:
+        return rng.choice([True, False])
+    if choice == 2:
+        return rng.choice([0, 1, 2222, 40960, -1, 1.5, 1e21, 3e-9])
+    if choice == 3:
+        return None
+    if choice in (4, 5):
+        return rng.choice(["esx5", "thin", "zeroedthick", "md5", "file.txt", "<b>&"])
+    if choice == 6:
+        return [_random_value(rng, depth + 1) for _ in range(rng.randrange(3))]
+    return {rng.choice(["exlude_from_latest", "a", "virtualbox", "k"]): _random_value(rng, depth + 1)}
+
+
+def _random_block(rng: random.Random, types: list[str], keys: list[str]) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": rng.choice(types)}
+    for key in rng.sample(keys, rng.randrange(1, 6)):
+        block[key] = _random_value(rng)
+        if key == "override" and rng.random() < 0.8:  # mostly valid overrides, so that the rest gets fixed
+            block[key] = {rng.choice(["virtualbox", "virtualbox-iso", "docker"]): _random_value(rng)}
+    return block
+
+
+def _random_template(rng: random.Random) -> dict[str, Any]:
+    template: dict[str, Any] = {
+        "builders": [_random_block(rng, BUILDER_TYPES, BUILDER_KEYS) for _ in range(rng.randrange(1, 4))]
+    }
+    if rng.random() < 0.6:
+        pps: list[Any] = [_random_block(rng, PP_TYPES, PP_KEYS) for _ in range(rng.randrange(3))]
+        if rng.random() < 0.3:
+            pps.append([_random_block(rng, PP_TYPES, PP_KEYS), "compress"])
+        template["post-processors"] = pps
+    if rng.random() < 0.6:
+        template["provisioners"] = [_random_block(rng, PROV_TYPES, PROV_KEYS) for _ in range(rng.randrange(1, 3))]
+    return template
+
+
+def test_random_legacy_templates_match_packer(need_packer: None, tmp_path: Path) -> None:
+    """200 seeded random templates full of legacy keys with values of every JSON type."""
+    rng = random.Random(20201209)
+    inputs = [(f"random{i}", json.dumps(_random_template(rng)).encode()) for i in range(200)]
+    paths = _write_all(tmp_path, inputs)
+    mismatches, crashes = [], 0
+    results = _both(paths, "-validate=false")
+    for (name, data), (packer, ours) in zip(inputs, results, strict=True):
+        assert b"Traceback" not in ours.stderr, f"{name}: {ours.stderr.decode(errors='replace')}"
+        if packer.returncode == 2:  # a Go panic in Packer: imagesmith's answer is the documented improvement
+            crashes += 1
+        elif packer.returncode != ours.returncode or (packer.returncode == 0 and packer.stdout != ours.stdout):
+            theirs, mine = packer.stdout.decode(), ours.stdout.decode() + ours.stderr.decode()
+            mismatches.append(f"{name}: {data.decode()}\n--- packer\n{theirs}\n--- imagesmith\n{mine}")
+    assert not mismatches, "\n".join(mismatches[:5])
+    assert crashes < 100
+    assert sum(packer.returncode == 0 for packer, _ in results) > 100

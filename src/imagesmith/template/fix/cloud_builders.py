@@ -146,7 +146,7 @@ def fix_scaleway_access_key(template: Template) -> Template:
 def _prepend_block(builder: Builder, where: str, key: str, block: dict[str, Any]) -> None:
     existing = builder.get(key, [])
     if not isinstance(existing, list):  # Packer 1.6.6 crashes here
-        raise FixError(f"{where}.{key}: expected a list, got {go_kind(existing) if existing is not None else 'null'}")
+        raise FixError(f"{where}.{key}: expected a list, got {go_kind(existing)}")
     builder[key] = [block, *existing]
 
 

@@ -41,6 +41,8 @@ def go_kind(value: Any) -> str:
         return "string"
     if isinstance(value, list):
         return "slice"
+    if value is None:
+        return "null"  # mapstructure never sees nil here; used in imagesmith's own messages
     return "map" if isinstance(value, dict) else "invalid"
 
 

@@ -75,7 +75,7 @@ def _tags_of(value: Any, where: str) -> list[str]:
         return []  # Packer ignores other types (and still writes "tags")
     for item in value:
         if not isinstance(item, str):  # Packer 1.6.6 crashes here
-            raise FixError(f"{where}: every tag must be a string, got {go_kind(item) if item is not None else 'null'}")
+            raise FixError(f"{where}: every tag must be a string, got {go_kind(item)}")
     return list(value)
 
 

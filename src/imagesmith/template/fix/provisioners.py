@@ -42,7 +42,7 @@ def _fix_each_provisioner(template: Template, change: Callable[[dict[str, Any], 
 
 def _unescape(value: Any, where: str) -> str:
     if not isinstance(value, str):  # Packer 1.6.6 crashes here
-        raise FixError(f"{where}: expected a string, got {go_kind(value) if value is not None else 'null'}")
+        raise FixError(f"{where}: expected a string, got {go_kind(value)}")
     return _PS_ESCAPE.sub(r"\1", value)
 
 
