@@ -44,7 +44,7 @@ def err(text: str, **kw: object) -> str:
         ("{{ 0x10 }}", "16"),
         ("{{ 017 }}", "15"),
         ("{{ 0b101 }}", "5"),
-        ("{{ 1_000 }}", "1_000") if False else ("{{ 0x1_0 }}", "16"),
+        ("{{ 0x1_0 }}", "16"),
         ("{{ 'a' }}", "97"),
         ("{{ -3 }}", "-3"),
         ("{{ . }}", "<no value>"),
@@ -64,7 +64,7 @@ def err(text: str, **kw: object) -> str:
         ('{{ (print "a" "b") | upper }}', "AB"),
         ('{{ print (upper "a") "b" }}', "Ab"),
         ('{{ "Hello World" | lower }}', "hello world"),
-        ('{{ "a-b-c" | split "-" | len }}', "") if False else ('{{ "a-b-c" | replace_all "-" "/" }}', "a/b/c"),
+        ('{{ "a-b-c" | replace_all "-" "/" }}', "a/b/c"),
         ('{{ $x := "v" }}{{ $x }}', "v"),
         ('{{ $x := "v" }}{{ $x = "w" }}{{ $x }}', "w"),
         ("{{ $ }}", "<no value>"),
@@ -96,7 +96,6 @@ def err(text: str, **kw: object) -> str:
         ('{{ printf "%e %g %.3g" 1234.5678 0.000012 3.14159 }}', "1.234568e+03 1.2e-05 3.14"),
         ('{{ printf "%c %U %q" 65 65 65 }}', "A U+0041 'A'"),
         ('{{ printf "%6.2s|%-6d|%+d" "abc" 5 5 }}', "    ab|5     |+5"),
-        ("{{ range $i, $v := .L }}{{ $i }}={{ $v }};{{ end }}", "") if False else ("{{ 3 }}", "3"),
     ],
 )
 def test_output_matches_go(text: str, expected: str) -> None:
@@ -108,7 +107,7 @@ class Boot:
     HTTPIP: str
     HTTPPort: int
 
-    def Upper(self, s: str) -> str:  # noqa: N802 - Go method names are capitalized
+    def Upper(self, s: str) -> str:  # Go method names are capitalized
         return s.upper()
 
 

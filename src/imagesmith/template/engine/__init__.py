@@ -53,13 +53,25 @@ def parse(text: str, extra_funcs: Iterable[str] = ()) -> Template:
     return _parse_cached(text, tuple(sorted(extra_funcs)))
 
 
+# Function maps of recently used contexts, keyed by identity (contexts hold dicts, so they are
+# not hashable). The entry keeps the context alive, so an id is never reused while cached.
+_FUNC_MAPS: dict[int, tuple[RenderContext, dict[str, GoFunc]]] = {}
+_FUNC_MAPS_MAX = 64
+
+
 def _func_map(ctx: RenderContext) -> dict[str, GoFunc]:
+    cached = _FUNC_MAPS.get(id(ctx))
+    if cached is not None and cached[0] is ctx:
+        return cached[1]
     from imagesmith.template.funcs import make_packer_funcs
 
     funcs: dict[str, GoFunc] = dict(BUILTINS)
     funcs.update(make_packer_funcs(ctx))
     for name, fn in ctx.funcs.items():
         funcs[name] = as_gofunc(fn)
+    if len(_FUNC_MAPS) >= _FUNC_MAPS_MAX:
+        _FUNC_MAPS.clear()
+    _FUNC_MAPS[id(ctx)] = (ctx, funcs)
     return funcs
 
 

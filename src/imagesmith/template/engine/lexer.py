@@ -7,6 +7,7 @@ reports whichever problem comes first in the text, as Go's does.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 
 LEFT_DELIM = "{{"
@@ -44,6 +45,10 @@ class Tok(enum.Enum):
     CHAR = enum.auto()
     KEYWORD = enum.auto()
 
+
+# Go's isAlphaNumeric: '_', unicode letters and digits ([^\W] is exactly that in Python's re).
+_ALNUM_RUN = re.compile(r"\w+")
+_SPACE_RUN = re.compile(r"[ \t\r\n]+")
 
 KEYWORDS = frozenset({"block", "break", "continue", "define", "else", "end", "if", "range", "template", "with"})
 
@@ -262,8 +267,8 @@ class Lexer:
     def _lex_space(self) -> bool:
         start = self.pos
         t = self.text
-        while self.pos < len(t) and t[self.pos] in SPACE_CHARS:
-            self.pos += 1
+        m = _SPACE_RUN.match(t, start)
+        self.pos = m.end() if m else start + 1
         if _has_right_trim(t, self.pos - 1) and t.startswith(RIGHT_DELIM, self.pos + 1):
             self.pos -= 1
             if self.pos == start:
@@ -302,9 +307,9 @@ class Lexer:
         return True
 
     def _scan_alnum(self) -> None:
-        t = self.text
-        while self.pos < len(t) and is_alnum(t[self.pos]):
-            self.pos += 1
+        m = _ALNUM_RUN.match(self.text, self.pos)
+        if m:
+            self.pos = m.end()
 
     def _at_terminator(self) -> bool:
         t, p = self.text, self.pos
