@@ -1,0 +1,316 @@
+#!/usr/bin/env python3
+"""Benchmark imagesmith's compressors against Packer 1.6.6's compress post-processor and the CLI tools.
+
+For each input (zeros, random, text-like) and each format (gzip, zstd, xz, lz4, bgzf, tar.gz) this
+times, on the same file in the same run:
+
+* imagesmith: ``imagesmith.compression.run_job`` (what the compress post-processor runs), level 6
+  (Packer's default, which the post-processor uses when compression_level is unset);
+* Packer: ``packer build`` of a template with the ``file`` builder (``source`` = the data file) and
+  the compress post-processor; the time of the same build without the post-processor (the file
+  builder's copy plus Packer's start-up) is measured separately and subtracted;
+* the command-line tools: gzip, pigz, zstd -T0, xz -T0, lz4, and tar | pigz for tar.gz.
+
+Every output is decompressed by the standard tool and compared with the input (``--no-verify`` skips).
+Results go to stdout and, with ``--write``, to the ``## compress`` section of bench/RESULTS.md.
+Not part of the test suite. Usage: ``python bench/compress.py [--size 1G] [--write]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from imagesmith.compression import CompressJob, count_threads, run_job  # noqa: E402
+
+FORMATS = {  # name: (output extension, decompress command, CLI tools as (label, shell command))
+    "gzip": ("gz", "gzip -dc", [("gzip", "gzip -c {src}"), ("pigz", "pigz -c {src}")]),
+    "zstd": ("zst", "zstd -dcq", [("zstd -T0", "zstd -T0 -q -c {src}")]),
+    "xz": ("xz", "xz -dc", [("xz -T0", "xz -T0 -c {src}")]),
+    "lz4": ("lz4", "lz4 -dc", [("lz4", "lz4 -q -c {src}")]),
+    "bgzf": ("bgzf", "gzip -dc", [("bgzip -@0", "bgzip -@ {threads} -c {src}")]),
+    "tar.gz": ("tar.gz", "tar -xzOf", [("tar|pigz", "tar -cf - -C {dir} {name} | pigz -c")]),
+}
+PACKER_FORMATS = {"gzip", "xz", "lz4", "bgzf", "tar.gz"}  # Packer 1.6.6 has no zstd
+
+
+@dataclass
+class Row:
+    data: str
+    fmt: str
+    tool: str
+    seconds: float
+    size: int
+    ok: bool | None
+
+
+def parse_size(text: str) -> int:
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    text = text.strip().upper().removesuffix("IB").removesuffix("B")
+    if text and text[-1] in units:
+        return int(float(text[:-1]) * units[text[-1]])
+    return int(text)
+
+
+def make_inputs(work: Path, size: int, names: list[str]) -> dict[str, Path]:
+    """zeros, random (urandom), text (Python sources and docs here, repeated), fs (an ext4 image of /usr files)."""
+    paths = {}
+    for name in names:
+        path = work / f"{name}.img"
+        paths[name] = path
+        if path.exists() and path.stat().st_size == size:
+            continue
+        with open(path, "wb") as out:
+            if name == "zeros":
+                _fill(out, size, lambda n: bytes(n))
+            elif name == "random":
+                _fill(out, size, os.urandom)
+            elif name == "fs":
+                pass  # filled below by mkfs
+            else:
+                _fill(out, size, _repeat(_text_corpus()))
+        if name == "fs":
+            make_fs_image(path, size, work)
+    return paths
+
+
+def make_fs_image(path: Path, size: int, work: Path) -> None:
+    """An ext4 image about three-quarters full of this machine's /usr files (hard links in a staging dir)."""
+    stage = work / "fs-stage"
+    shutil.rmtree(stage, ignore_errors=True)
+    budget = size * 3 // 4
+    used = 0
+    for root in ("/usr/bin", "/usr/share", "/usr/lib/python3.11", "/usr/include", "/usr/lib/x86_64-linux-gnu"):
+        for dirpath, _dirs, files in os.walk(root):
+            for name in sorted(files):
+                src = Path(dirpath, name)
+                if used >= budget or not src.is_file() or src.is_symlink():
+                    continue
+                st = src.stat()
+                if used + st.st_size + 4096 > budget:
+                    continue
+                dst = stage / src.relative_to("/")
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(src, dst)
+                except OSError:
+                    shutil.copyfile(src, dst)
+                used += st.st_size + 4096
+    path.unlink(missing_ok=True)
+    subprocess.run(["truncate", "-s", str(size), str(path)], check=True)
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-d", str(stage), str(path)], check=True)
+    shutil.rmtree(stage, ignore_errors=True)
+
+
+def _fill(out: object, size: int, make: object) -> None:
+    chunk = 16 << 20
+    written = 0
+    while written < size:
+        n = min(chunk, size - written)
+        out.write(make(n))  # type: ignore[attr-defined, operator]
+        written += n
+
+
+def _repeat(corpus: bytes) -> object:
+    def make(n: int) -> bytes:
+        return (corpus * (n // len(corpus) + 1))[:n]
+
+    return make
+
+
+def _text_corpus(limit: int = 64 << 20) -> bytes:
+    parts: list[bytes] = []
+    total = 0
+    roots = [Path(p) for p in ("/usr/lib/python3.11", "/usr/lib/python3", "/usr/share/doc")]
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            if total >= limit:
+                return b"".join(parts)
+            if path.suffix in (".py", ".txt", ".md", ".rst", ".html", "") and path.is_file():
+                try:
+                    data = path.read_bytes()
+                except OSError:
+                    continue
+                if b"\0" not in data[:4096]:
+                    parts.append(data)
+                    total += len(data)
+    return b"".join(parts) or b"lorem ipsum dolor sit amet\n"
+
+
+def timed(cmd: str, **kw: object) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, shell=True, check=True, **kw)  # type: ignore[call-overload]
+    return time.perf_counter() - start
+
+
+def verify(decompress: str, out: Path, src: Path, fmt: str) -> bool:
+    cmd = f"{decompress} {out}"  # tar: the only member, whatever its name
+    digest = hashlib.sha1()
+    with subprocess.Popen(cmd, shell=True, stdout=subprocess.PIPE) as proc:
+        assert proc.stdout is not None
+        while chunk := proc.stdout.read(8 << 20):
+            digest.update(chunk)
+    return proc.returncode == 0 and digest.hexdigest() == file_sha1(src)
+
+
+_SHA1: dict[Path, str] = {}
+
+
+def file_sha1(path: Path) -> str:
+    if path not in _SHA1:
+        with open(path, "rb") as f:
+            _SHA1[path] = hashlib.file_digest(f, "sha1").hexdigest()
+    return _SHA1[path]
+
+
+def run_imagesmith(src: Path, out: Path, fmt: str, level: int) -> float:
+    archive = "tar" if fmt == "tar.gz" else ""
+    algorithm = {"gzip": "pgzip", "tar.gz": "pgzip"}.get(fmt, fmt)
+    job = CompressJob([str(src)], str(out), archive, algorithm, level)
+    start = time.perf_counter()
+    run_job(job, lambda n: None, threading.Event())
+    return time.perf_counter() - start
+
+
+def packer_template(src: Path, work: Path, output: str | None) -> Path:
+    builder = {"type": "file", "source": str(src), "target": str(work / "packer-copy.img")}
+    template: dict[str, object] = {"builders": [builder]}
+    if output:
+        template["post-processors"] = [{"type": "compress", "output": output}]
+    path = work / "packer.json"
+    path.write_text(json.dumps(template))
+    return path
+
+
+def run_packer(src: Path, work: Path, output: str | None) -> float:
+    template = packer_template(src, work, output)
+    env = {**os.environ, "CHECKPOINT_DISABLE": "1"}
+    seconds = timed(f"packer build -force {template} > {work / 'packer.log'} 2>&1", env=env, cwd=work)
+    (work / "packer-copy.img").unlink(missing_ok=True)
+    return seconds
+
+
+def bench_one(data: str, src: Path, fmt: str, work: Path, args: argparse.Namespace, baseline: float) -> list[Row]:
+    ext, decompress, clis = FORMATS[fmt]
+    rows = []
+    out = work / f"out-imagesmith.{ext}"
+    seconds = run_imagesmith(src, out, fmt, args.level)
+    rows.append(_row(data, fmt, "imagesmith", seconds, out, decompress, src, args))
+    if fmt in PACKER_FORMATS and not args.no_packer:
+        out = work / f"out-packer.{ext}"
+        seconds = max(run_packer(src, work, str(out)) - baseline, 1e-3)
+        rows.append(_row(data, fmt, "packer", seconds, out, decompress, src, args))
+    for label, template in clis:
+        if not shutil.which(template.split()[0]):
+            continue
+        out = work / f"out-cli.{ext}"
+        cmd = template.format(src=src, dir=src.parent, name=src.name, threads=count_threads())
+        seconds = timed(f"{cmd} > {out}")
+        rows.append(_row(data, fmt, label, seconds, out, decompress, src, args))
+    return rows
+
+
+def _row(
+    data: str, fmt: str, tool: str, seconds: float, out: Path, dec: str, src: Path, args: argparse.Namespace
+) -> Row:
+    ok = None if args.no_verify else verify(dec, out, src, fmt)
+    size = out.stat().st_size
+    out.unlink()
+    print(f"  {data:7} {fmt:7} {tool:11} {seconds:8.2f}s {size:>14,} bytes {'' if ok is None else ok}", flush=True)
+    return Row(data, fmt, tool, seconds, size, ok)
+
+
+def report(rows: list[Row], size: int, args: argparse.Namespace) -> str:
+    mib = size / (1 << 20)
+    lines = [
+        f"Input {mib:.0f} MiB per data set, {count_threads()} cores, level {args.level} (Packer's default), "
+        f"Packer times exclude its file-builder copy ({args.baseline_note}).",
+        "",
+        "| data | format | tool | MB/s | output bytes | speed vs Packer | size vs Packer | speed vs best CLI | ok |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for (data, fmt), group in _groups(rows).items():
+        packer = next((r for r in group if r.tool == "packer"), None)
+        clis = [r for r in group if r.tool not in ("imagesmith", "packer")]
+        best = min(clis, key=lambda r: r.seconds) if clis else None
+        for r in group:
+            mbs = size / r.seconds / 1e6
+            vs_packer = f"{packer.seconds / r.seconds:.2f}x" if packer else "n/a"
+            size_vs = f"{r.size / packer.size:.3f}" if packer and packer.size else "n/a"
+            vs_cli = f"{best.seconds / r.seconds:.2f}x" if best else "n/a"
+            ok = "" if r.ok is None else ("yes" if r.ok else "NO")
+            lines.append(
+                f"| {data} | {fmt} | {r.tool} | {mbs:.0f} | {r.size:,} | {vs_packer} | {size_vs} | {vs_cli} | {ok} |"
+            )
+    return "\n".join(lines)
+
+
+def _groups(rows: list[Row]) -> dict[tuple[str, str], list[Row]]:
+    groups: dict[tuple[str, str], list[Row]] = {}
+    for r in rows:
+        groups.setdefault((r.data, r.fmt), []).append(r)
+    return groups
+
+
+def write_results(section: str) -> None:
+    path = ROOT / "bench" / "RESULTS.md"
+    text = path.read_text() if path.exists() else "# Benchmark results\n"
+    head = "## compress"
+    body = f"{head}\n\nMeasured by `python bench/compress.py --write` on {time.strftime('%Y-%m-%d')}.\n\n{section}\n"
+    if head in text:
+        start = text.index(head)
+        nxt = text.find("\n## ", start + len(head))
+        text = text[:start] + body + (text[nxt + 1 :] if nxt != -1 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + body
+    path.write_text(text)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="1G", help="bytes per input (e.g. 256M, 1G)")
+    parser.add_argument("--inputs", default="zeros,random,text,fs")
+    parser.add_argument("--formats", default=",".join(FORMATS))
+    parser.add_argument("--level", type=int, default=6)
+    parser.add_argument("--workdir", help="where inputs and outputs go (default: a temporary directory)")
+    parser.add_argument("--no-packer", action="store_true")
+    parser.add_argument("--no-verify", action="store_true")
+    parser.add_argument("--write", action="store_true", help="update the ## compress section of bench/RESULTS.md")
+    args = parser.parse_args()
+    size = parse_size(args.size)
+    work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="bench-compress-"))
+    work.mkdir(parents=True, exist_ok=True)
+    rows: list[Row] = []
+    try:
+        inputs = make_inputs(work, size, args.inputs.split(","))
+        for data, src in inputs.items():
+            baseline = 0.0 if args.no_packer else min(run_packer(src, work, None) for _ in range(2))
+            args.baseline_note = "measured per input"
+            print(f"{data}: Packer baseline (file builder copy + start-up) {baseline:.2f}s", flush=True)
+            for fmt in args.formats.split(","):
+                rows += bench_one(data, src, fmt, work, args, baseline)
+    finally:
+        if not args.workdir:
+            shutil.rmtree(work, ignore_errors=True)
+    section = report(rows, size, args)
+    print(section)
+    if args.write:
+        write_results(section)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
