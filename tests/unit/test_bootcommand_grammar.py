@@ -90,7 +90,7 @@ def test_check_locates_problems() -> None:
     problems = check_boot_command(["ok<enter>", "caf\u00e9 <wait-1s>"])
     assert problems == [
         "boot_command[1]: column 4: character 'é' cannot be typed on a US keyboard",
-        "boot_command[1]: column 6: a <wait> duration must not be negative",
+        "boot_command[1]: column 6: Expecting a positive wait value. Got -1s",
     ]
 
 

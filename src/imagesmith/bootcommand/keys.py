@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from imagesmith.bootcommand.grammar import Command, Key, Wait
+from imagesmith.template.values import format_go_duration
 
 # special name -> (qcode, keysym)
 _SPECIAL: dict[str, tuple[str, int]] = {
@@ -105,7 +106,7 @@ def check_typeable(commands: list[Command]) -> list[tuple[int, str]]:
     for cmd in commands:
         if isinstance(cmd, Wait):
             if cmd.seconds < 0:
-                problems.append((cmd.column, "a <wait> duration must not be negative"))
+                problems.append((cmd.column, f"Expecting a positive wait value. Got {format_go_duration(cmd.seconds)}"))
         elif not cmd.special and char_key(cmd.name) is None:
             problems.append((cmd.column, f"character {cmd.name!r} cannot be typed on a US keyboard"))
     return problems

@@ -49,7 +49,7 @@ def parse_checksum(text: str) -> ChecksumSpec:
     if text.lower() == "none":
         return ChecksumSpec()
     if not text:
-        raise ValueError('An iso_checksum must be specified (use "none" to skip the check)')
+        raise ValueError("A checksum must be specified")
     kind, sep, value = text.partition(":")
     if sep and kind.lower() == "file":
         if not value:
