@@ -1,7 +1,8 @@
 """``packer fix``'s fixers: rewrite legacy keys of a decoded JSON template, in Packer 1.6.6's order.
 
-Each fixer is a pure function from a decoded template (``dict``) to a new one, named and
-described as ``packer fix -h`` lists it. :func:`fix_template` runs them all in order. Like
+Each fixer has a pure form, :meth:`Fixer.apply` (decoded template in, new template out), and an
+in-place form used by :func:`fix_template`, which copies the template once and runs them all in
+Packer's order; names and synopses are those ``packer fix -h`` lists. Like
 Packer's, most fixers touch only what they recognise, but the result always has a ``builders``
 key (``null`` when the template had none), and odd shapes are handled as Go's mapstructure does
 (see :mod:`imagesmith.template.fix.mapdecode`).
@@ -9,6 +10,7 @@ key (``null`` when the template had none), and odd shapes are handled as Go's ma
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,11 +23,15 @@ __all__ = ["FIXERS", "DecodeError", "FixError", "Fixer", "Template", "fix_templa
 
 @dataclass(frozen=True)
 class Fixer:
-    """One named fix: ``apply(template) -> fixed template`` (the input is left unchanged)."""
+    """One named fix. ``fix_in_place`` may modify its argument; :meth:`apply` never does."""
 
     name: str
     synopsis: str
-    apply: Callable[[Template], Template]
+    fix_in_place: Callable[[Template], Template]
+
+    def apply(self, template: Template) -> Template:
+        """The fixed template, as a new object (the input is left unchanged)."""
+        return self.fix_in_place(copy.deepcopy(template))
 
 
 FIXERS: tuple[Fixer, ...] = (
@@ -174,10 +180,11 @@ FIXERS_BY_NAME: dict[str, Fixer] = {fixer.name: fixer for fixer in FIXERS}
 
 
 def fix_template(template: Template) -> Template:
-    """Run every fixer in Packer's order. Raises :class:`FixError` naming the fixer that failed."""
+    """Run every fixer in Packer's order on a copy. Raises :class:`FixError` naming the fixer that failed."""
+    template = copy.deepcopy(template)
     for fixer in FIXERS:
         try:
-            template = fixer.apply(template)
+            template = fixer.fix_in_place(template)
         except FixError as exc:
             where = f"raised by the '{fixer.name}' fixer"
             raise FixError(exc.message, hint=f"{exc.hint} ({where})" if exc.hint else where) from None

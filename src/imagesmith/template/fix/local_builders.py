@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from imagesmith.template.fix.mapdecode import (
@@ -49,9 +48,7 @@ def _rename_override(raw: Any) -> dict[str, Any] | None:
 
 def fix_virtualbox_rename(template: Template) -> Template:
     """``virtualbox`` builders become ``virtualbox-iso``, and so do provisioner overrides for them."""
-    out = fix_builders_of_type(template, lambda kind: kind == "virtualbox", _set_type("virtualbox-iso"))
-    if not out["builders"]:  # Packer writes builders back only when there are some
-        out = copy.deepcopy(template)
+    out = fix_builders_of_type(template, lambda kind: kind == "virtualbox", _set_type("virtualbox-iso"), False)
     provisioners = decode_list(field_value(out, "Provisioners"), "Provisioners", weak=True)
     for index, raw in enumerate(provisioners or []):
         renamed = _rename_override(raw)

@@ -9,11 +9,12 @@ This matters for odd templates only, but ``packer fix`` output depends on it, so
   stays ``null``, anything else is an error worded as mapstructure words it.
 - A "weak" list decode lifts a single value into a one-element list (an empty object becomes ``[]``).
 - A "weak" object decode of a list merges the objects in it (an empty list becomes ``{}``).
+
+The ``fix_*`` helpers change the template they are given (as Packer's fixers do) and return it.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -148,22 +149,22 @@ def iter_builders(builders: list[Builder | None] | None) -> Iterator[tuple[int, 
             yield index, builder
 
 
-def fix_builders(template: Template, change: Callable[[Builder, str], None]) -> Template:
-    """The common fixer shape: decode ``builders``, ``change`` each object in place, write them back.
+def fix_builders(template: Template, change: Callable[[Builder, str], None], keep_empty: bool = True) -> Template:
+    """The common fixer shape: decode ``builders``, ``change`` each object, write them back (in place).
 
-    ``change`` gets the builder and its path (``builders[2]``) for error messages. The input is not
-    modified; like Packer, the result always has a ``builders`` key (``null`` when there was none).
+    ``change`` gets the builder and its path (``builders[2]``) for error messages. Like Packer, the
+    result has a ``builders`` key (``null`` when there was none) unless ``keep_empty`` is false.
     """
-    out = copy.deepcopy(template)
-    builders = decode_builders(out)
+    builders = decode_builders(template)
     for index, builder in iter_builders(builders):
         change(builder, f"builders[{index}]")
-    out["builders"] = builders
-    return out
+    if builders or keep_empty:
+        template["builders"] = builders
+    return template
 
 
 def fix_builders_of_type(
-    template: Template, accept: Callable[[str], bool], change: Callable[[Builder, str], None]
+    template: Template, accept: Callable[[str], bool], change: Callable[[Builder, str], None], keep_empty: bool = True
 ) -> Template:
     """:func:`fix_builders` for builders whose string ``type`` satisfies ``accept``."""
 
@@ -172,19 +173,18 @@ def fix_builders_of_type(
         if kind is not None and accept(kind):
             change(builder, where)
 
-    return fix_builders(template, change_matching)
+    return fix_builders(template, change_matching, keep_empty)
 
 
 def fix_post_processors(template: Template, change: Callable[[dict[str, Any]], None]) -> Template:
     """The post-processor fixer shape: nothing unless ``post-processors`` is set; else change each object."""
     if template.get("post-processors") is None:
         return template
-    out = copy.deepcopy(template)
-    pps = decode_list(out.get("post-processors"), "post-processors", weak=False)
+    pps = decode_list(template.get("post-processors"), "post-processors", weak=False)
     for pp in pp_list(pps):
         change(pp)
-    out["post-processors"] = pps
-    return out
+    template["post-processors"] = pps
+    return template
 
 
 def rename_key(obj: dict[str, Any], old: str, new: str) -> None:

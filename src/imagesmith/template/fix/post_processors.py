@@ -6,7 +6,6 @@ sequences are fixed too.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from imagesmith.template.fix.mapdecode import (
@@ -56,7 +55,7 @@ def fix_docker_email(template: Template) -> Template:
     """``login_email`` is removed from every builder and post-processor (only when post-processors exist)."""
     if template.get("post-processors") is None:
         return template
-    out = copy.deepcopy(template)
+    out = template
     builders = decode_builders(out)
     pps = decode_list(out.get("post-processors"), "post-processors", weak=False)
     for _, builder in iter_builders(builders):

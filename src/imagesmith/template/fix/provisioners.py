@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Callable
 from typing import Any
@@ -26,7 +25,7 @@ def _fix_each_provisioner(template: Template, change: Callable[[dict[str, Any], 
     Like Packer, a single non-list ``provisioners`` value is first lifted into a list, and the list
     is written back only when it is not empty.
     """
-    out = copy.deepcopy(template)
+    out = template
     provisioners = decode_list(field_value(out, "Provisioners"), "Provisioners", weak=True)
     for index, raw in enumerate(provisioners or []):
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from imagesmith.template.fix.mapdecode import (
@@ -45,7 +44,7 @@ def _fix_each_builder_map(template: Template, change: Any) -> Template:
 
     ``change(builder)`` returns False to leave the original element untouched.
     """
-    out = copy.deepcopy(template)
+    out = template
     builders = decode_list(field_value(out, "Builders"), "Builders", weak=True)
     for index, raw in enumerate(builders or []):
         try:
