@@ -9,7 +9,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -28,7 +28,7 @@ TOKEN = "test-token"
 
 
 class _Handler(BaseHTTPRequestHandler):
-    seen: list[tuple[str, dict[str, str]]] = []
+    seen: ClassVar[list[tuple[str, dict[str, str]]]] = []
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

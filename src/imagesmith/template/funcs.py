@@ -39,7 +39,9 @@ def time_ordered_uuid(ctx: RenderContext) -> str:
 def split(text: str, sep: str, index: int) -> str:
     """``split STR SEP IDX``: Go's strings.Split, then one element."""
     parts = _go_split(text, sep)
-    if index >= len(parts) or index < 0:
+    if index < 0:
+        raise FuncError(f"runtime error: index out of range [{index}]")  # Go panics here
+    if index >= len(parts):
         raise FuncError(
             f"the substring {index} was unavailable using the separator value, {sep}, "
             f"only {len(parts)} values were found"
@@ -188,4 +190,5 @@ def _upper(text: str) -> str:
 
 
 def _lower(text: str) -> str:
-    return "".join(lo if len(lo := c.lower()) == 1 else c for c in text)
+    # Only U+0130 lowercases to two code points in Python; Go's simple mapping gives "i".
+    return "".join(c.lower()[0] for c in text)

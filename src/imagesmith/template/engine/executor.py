@@ -39,7 +39,7 @@ def is_true(value: Any) -> bool:
     """Go's ``isTrue``: empty, zero, nil and missing values are false."""
     if value is NO_VALUE or value is None:
         return False
-    if isinstance(value, (bool, int, float)):
+    if isinstance(value, (bool, int, float, complex)):
         return bool(value)
     if isinstance(value, (str, list, tuple, Mapping)):
         return len(value) > 0
@@ -161,7 +161,7 @@ class Executor:
     def walk_template(self, dot: Any, node: n.TemplateNode) -> None:
         body = self.tmpl.defines.get(node.name)
         if body is None:
-            self.error(f"template: no template {go_quote(node.name)} associated with template {go_quote(self.name)}")
+            self.error(f"template {go_quote(node.name)} not defined")
         if self.depth >= MAX_TEMPLATE_DEPTH:
             self.error(f"exceeded maximum template depth ({MAX_TEMPLATE_DEPTH})")
         new_dot = self.eval_pipeline(dot, node.pipe) if node.pipe is not None else NO_VALUE
@@ -213,6 +213,8 @@ class Executor:
             self.error(f"can't give argument to non-function {args[0]}")
 
     def ideal_constant(self, num: n.NumberNode) -> Any:
+        if num.as_complex is not None:
+            return num.as_complex
         if num.is_float_syntax and num.as_float is not None:
             return num.as_float
         if num.as_int is not None and -(2**63) <= num.as_int < 2**63:
@@ -227,7 +229,7 @@ class Executor:
         self.at(chain)
         if isinstance(chain.node, n.NilNode):
             self.error(f"indirection through explicit nil in {chain}")
-        pipe = self.eval_arg(dot, "any", chain.node)
+        pipe = self.eval_arg(dot, "raw", chain.node)
         return self.eval_field_chain(dot, pipe, chain, chain.fields, args, final)
 
     def eval_variable_node(self, dot: Any, var: n.VariableNode, args: list[n.Node] | None, final: Any) -> Any:
@@ -367,10 +369,10 @@ class Executor:
         if value is NO_VALUE:
             if kind == "any":
                 return None
-            if kind == "value":
+            if kind in ("value", "raw"):
                 return NO_VALUE
             self.error(f"invalid value; expected {kind}")
-        if kind in ("any", "value"):
+        if kind in ("any", "value", "raw"):
             return value
         ok = {
             "string": isinstance(value, str),

@@ -43,6 +43,8 @@ def type_name(value: Any) -> str:
         return "int"
     if isinstance(value, float):
         return "float64"
+    if isinstance(value, complex):
+        return "complex128"
     if isinstance(value, str):
         return "string"
     if isinstance(value, Mapping):
@@ -102,6 +104,9 @@ def format_value(value: Any) -> str:
         return str(value)
     if isinstance(value, float):
         return format_float(value)
+    if isinstance(value, complex):
+        imag = format_float(value.imag)
+        return f"({format_float(value.real)}{'' if imag[0] in '+-' else '+'}{imag}i)"
     if isinstance(value, Mapping):
         items = sorted(value.items(), key=lambda kv: _sort_key(kv[0]))
         return "map[" + " ".join(f"{format_value(k)}:{format_value(v)}" for k, v in items) + "]"

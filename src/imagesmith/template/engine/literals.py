@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from imagesmith.template.engine.lexer import go_quote
 
@@ -73,7 +74,7 @@ def unquote_char(quoted: str) -> int:
     """The code point of a Go character constant such as ``'a'`` or ``'\\n'``."""
     body = quoted[1:-1] if len(quoted) >= 2 else ""
     if not body:
-        raise LiteralError(f"malformed character constant: {quoted}")
+        raise LiteralError("invalid syntax")
     if body[0] != "\\":
         if len(body) != 1:
             raise LiteralError(f"malformed character constant: {quoted}")
@@ -88,28 +89,16 @@ def unquote_char(quoted: str) -> int:
 
 
 def _parse_int(text: str) -> int | None:
-    """``strconv.ParseInt(text, 0, 64)``-style parsing (sign, prefixes, underscores, leading-0 octal)."""
-    sign = 1
-    body = text
-    if body[:1] in "+-":
-        sign = -1 if body[0] == "-" else 1
-        body = body[1:]
-    if not body:
+    """``strconv.ParseInt(text, 0, 64)``-style parsing: sign, 0x/0o/0b prefixes, leading-0 octal,
+    and underscores between digits."""
+    body = text.lstrip("+-")
+    if len(text) - len(body) > 1:
         return None
-    lower = body.lower()
-    base = 10
-    if lower.startswith(("0x", "0o", "0b")):
-        base = {"x": 16, "o": 8, "b": 2}[lower[1]]
-        body = body[2:]
-    elif len(body) > 1 and body[0] == "0":
-        base = 8
-        body = body[1:]
-    elif "_" in body:
-        return None  # underscores only with a base prefix (Go's base-0 rule)
-    if not body or body.endswith("_") or "__" in body or (body.startswith("_") and base in (10, 8)):
-        return None
+    sign = -1 if text.startswith("-") else 1
+    if len(body) > 1 and body[0] == "0" and body[1] not in "xXoObB":
+        body = "0o" + body[1:]  # Go's leading-zero octal
     try:
-        return sign * int(body.replace("_", ""), base)
+        return sign * int(body, 0)
     except ValueError:
         return None
 
@@ -118,24 +107,59 @@ def _parse_float(text: str) -> float | None:
     body = text.replace("_", "")
     try:
         if body.lower().lstrip("+-").startswith("0x"):
-            return float.fromhex(body)
-        if body.lower().lstrip("+-") in ("inf", "infinity", "nan"):
+            value = float.fromhex(body)
+        elif body.lower().lstrip("+-") in ("inf", "infinity", "nan"):
             return None
-        return float(body)
+        else:
+            value = float(body)
     except (ValueError, OverflowError):
         return None
+    return value if math.isfinite(value) else None  # Go: out of range is a syntax error here
 
 
-def parse_number(text: str, is_char: bool) -> tuple[int | None, float | None, bool]:
-    """Go's ``newNumber``: (integer value if integral, float value, whether Go treats it as float64).
+@dataclass(frozen=True)
+class Number:
+    """A parsed numeric constant (Go's NumberNode flags)."""
+
+    as_int: int | None
+    as_float: float | None
+    as_complex: complex | None
+    is_float_syntax: bool  # Go's idealConstant makes these float64
+
+
+def _integral(value: float) -> int | None:
+    if math.isfinite(value) and value == int(value) and -(2**63) <= value < 2**63:
+        return int(value)
+    return None
+
+
+def _parse_complex(text: str, full: bool) -> Number:
+    """``1.5i`` (imaginary only) or, when ``full``, ``1+2i``."""
+    try:
+        if full:
+            value = complex(text.replace("_", "")[:-1] + "j")
+        else:
+            imag = _parse_float(text[:-1])
+            if imag is None:
+                raise ValueError(text)
+            value = complex(0, imag)
+    except ValueError:
+        raise LiteralError(f"illegal number syntax: {go_quote(text)}") from None
+    if value.imag == 0:
+        return Number(_integral(value.real), value.real, None, True)
+    return Number(None, None, value, False)
+
+
+def parse_number(text: str, kind: str = "number") -> Number:
+    """Go's ``newNumber`` for ``kind`` "number", "char" or "complex" (``1+2i``).
 
     Raises LiteralError with Go's message for bad constants.
     """
-    if is_char:
+    if kind == "char":
         code = unquote_char(text)
-        return code, float(code), False
-    if text.endswith("i"):
-        raise LiteralError(f"illegal number syntax: {go_quote(text)}")
+        return Number(code, float(code), None, False)
+    if kind == "complex" or text.endswith("i"):
+        return _parse_complex(text, kind == "complex")
     as_int = _parse_int(text)
     if as_int is not None and not -(2**63) <= as_int < 2**64:
         as_int = None
@@ -143,10 +167,9 @@ def parse_number(text: str, is_char: bool) -> tuple[int | None, float | None, bo
     if as_int is None and as_float is not None:
         if not any(c in text for c in ".eEpP"):
             raise LiteralError(f"integer overflow: {text}")
-        if math.isfinite(as_float) and as_float == int(as_float) and -(2**63) <= as_float < 2**63:
-            as_int = int(as_float)
+        as_int = _integral(as_float)
     if as_int is None and as_float is None:
         raise LiteralError(f"illegal number syntax: {go_quote(text)}")
     is_hex_int = text.lower().lstrip("+-").startswith("0x") and not any(c in text for c in "pP")
     is_float_syntax = not is_hex_int and any(c in text for c in ".eEpP")
-    return as_int, as_float, is_float_syntax
+    return Number(as_int, as_float, None, is_float_syntax)

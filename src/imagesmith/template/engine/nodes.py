@@ -49,6 +49,7 @@ class NumberNode(Node):
     as_int: int | None
     as_float: float | None
     is_float_syntax: bool  # Go's idealConstant turns these into float64
+    as_complex: complex | None = None
 
     def __str__(self) -> str:
         return self.text

@@ -324,11 +324,12 @@ class Parser:
         if kind is Tok.BOOL:
             return n.BoolNode(tok.pos, tok.val == "true")
         if kind in (Tok.NUMBER, Tok.CHAR_CONSTANT, Tok.COMPLEX):
+            number_kind = {Tok.CHAR_CONSTANT: "char", Tok.COMPLEX: "complex"}.get(kind, "number")
             try:
-                as_int, as_float, is_float = parse_number(tok.val, kind is Tok.CHAR_CONSTANT)
+                num = parse_number(tok.val, number_kind)
             except LiteralError as exc:
                 raise self.error(str(exc)) from None
-            return n.NumberNode(tok.pos, tok.val, as_int, as_float, is_float)
+            return n.NumberNode(tok.pos, tok.val, num.as_int, num.as_float, num.is_float_syntax, num.as_complex)
         if kind is Tok.LEFT_PAREN:
             return self.pipeline("parenthesized pipeline", Tok.RIGHT_PAREN)
         if kind in (Tok.STRING, Tok.RAW_STRING):
