@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from imagesmith.commands._vars import add_var_flags, collect_vars
-from imagesmith.errors import ImagesmithError, RenderError
+from imagesmith.errors import ImagesmithError, RenderError, TemplateError
 from imagesmith.secrets import scrub
 
 HELP = """Packer console JSON Mode.
@@ -52,16 +52,23 @@ def run(options: argparse.Namespace) -> int:
 def _make_evaluator(
     path: str | None, variables: dict[str, str], var_files: list[str]
 ) -> tuple[dict[str, str], Callable[[str], str]]:
-    from imagesmith.core.prepare import PrepareOptions, load_template, make_renderer, prepare_user_vars
+    from imagesmith.core.prepare import load_template, make_renderer
     from imagesmith.template.model import Template
-    from imagesmith.template.variables import merge_given
+    from imagesmith.template.parse import check_template
+    from imagesmith.template.variables import check_required, merge_given, render_variables
 
     template = load_template(path) if path else Template(path="", display="")
+    given = merge_given(variables, var_files)
+    user_vars = dict(given)
+    problems = check_template(template) + check_required(template, given) if path else []
     try:
-        user_vars = prepare_user_vars(template, PrepareOptions(vars=variables, var_files=var_files))
-    except ImagesmithError as exc:  # Packer's console carries on with the given values
+        if problems:
+            raise TemplateError(problems)
+        user_vars = render_variables(template, given)
+    except ImagesmithError as exc:  # Packer's console carries on with the values it has
         print(f"Warning: {scrub(str(exc))}", file=sys.stderr)
-        user_vars = merge_given(variables, var_files)
+        if not problems and (template.variables or given):
+            user_vars[""] = ""  # as Packer's partly done variable rendering leaves it
     return user_vars, make_renderer(template, user_vars)
 
 

@@ -2,9 +2,11 @@
 
 Human output and ``-machine-readable`` (``template-variable``, ``template-builder``,
 ``template-provisioner`` events) follow Packer's ``Core.InspectConfig``, including its quirk that
-any variable whose default equals a sensitive variable's default is shown as ``<sensitive>``.
-Required variables are listed in sorted order (Packer's order is random), and machine-readable
-output is scrubbed of secrets (Packer 1.6.6 leaks them there).
+Differences, on purpose: exactly the sensitive variables are shown as ``<sensitive>`` (Packer
+compares default *values* through pointers it mutates while iterating a map, so other variables
+whose default happens to be equal are hidden or not at random); required variables are sorted
+(Packer's order is random); machine-readable output is scrubbed of secrets (Packer 1.6.6 leaks
+them there). With ``-machine-readable``, errors are ``ui,error`` lines on stdout, as in Packer.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import argparse
 import sys
 from typing import Any
 
+from imagesmith.errors import ImagesmithError
 from imagesmith.ui import ConsoleUi, MachineReadableUi, Ui
 
 NOTE = (
@@ -32,8 +35,15 @@ def run(options: argparse.Namespace) -> int:
 
     path = template_arg(options, "inspect")
     assert path is not None
-    template = load_template(path)
-    ui: Ui = MachineReadableUi(sys.stdout) if options.machine_readable else ConsoleUi(sys.stdout, sys.stdout)
+    if not options.machine_readable:
+        inspect_template(load_template(path), ConsoleUi(sys.stdout, sys.stdout))
+        return 0
+    ui = MachineReadableUi(sys.stdout)
+    try:
+        template = load_template(path)
+    except ImagesmithError as exc:
+        ui.error(f"Failed to parse template: {exc}")
+        return 1
     inspect_template(template, ui)
     return 0
 
@@ -72,11 +82,11 @@ def _say_variables(template: Any, ui: Ui) -> None:
         ui.say("Variables:\n")
         ui.say("  <No variables>")
         return
-    hidden = {variables[s].default for s in template.sensitive_variables if s in variables}
+    hidden = set(template.sensitive_variables)
 
     def shown(name: str) -> str:
         default: str = variables[name].default
-        return "<sensitive>" if default in hidden else default
+        return "<sensitive>" if name in hidden else default
 
     required = sorted(n for n, v in variables.items() if v.required)
     if required:

@@ -117,10 +117,14 @@ def select_builds(names: list[str], only: Sequence[str], except_: Sequence[str])
     return sorted(n for n in names if (not only or n in only) and n not in except_)
 
 
-def make_renderer(template: Template, user_vars: Mapping[str, str], **context: Any) -> Render:
-    """A function rendering one string with the template engine in a Packer interpolation context."""
+def make_renderer(template: Template, user_vars: Mapping[str, str], *, once: bool = False, **context: Any) -> Render:
+    """A function rendering one string in a Packer interpolation context.
+
+    ``once``: a single pass (Packer's ``RenderOnce``, what config decoding uses, so that
+    ``{{build `ID`}}`` stays ``{{.ID}}``); otherwise render until stable (``Render``).
+    """
     from imagesmith.template.context import RenderContext
-    from imagesmith.template.engine import render
+    from imagesmith.template.engine import render, render_once
 
     ctx = RenderContext(
         user_vars=dict(user_vars),
@@ -128,7 +132,20 @@ def make_renderer(template: Template, user_vars: Mapping[str, str], **context: A
         packer_version=PACKER_COMPAT_VERSION,
         **context,
     )
-    return lambda text: render(text, ctx) if "{{" in text else text
+    engine = render_once if once else render
+    return lambda text: engine(text, ctx) if "{{" in text else text
+
+
+def _available(kind: registry.Kind) -> list[str]:
+    """Type names of ``kind`` that really are plugins (helper modules in the package are not)."""
+    out = []
+    for name in registry.known(kind):
+        try:
+            if registry.lookup(kind, name) is not None:
+                out.append(name)
+        except ImportError:  # a broken third-party plugin must not hide the real error
+            continue
+    return out
 
 
 class _Preparer:
@@ -174,7 +191,7 @@ class _Preparer:
     def _lookup(self, kind: registry.Kind, type_name: str, where: Any, path: str) -> Any:
         plugin = registry.lookup(kind, type_name)
         if plugin is None:
-            known = ", ".join(registry.known(kind)) or "none"
+            known = ", ".join(_available(kind)) or "none"
             self.problems.append(Problem(f'unknown {kind} type "{type_name}" (imagesmith has: {known})', where, path))
         return plugin
 
@@ -182,7 +199,9 @@ class _Preparer:
         plugin = self._lookup("builder", block.type, block.location, block.path)
         if plugin is None:
             return None
-        render = make_renderer(self.template, self.user_vars, build_name=info.build_name, build_type=block.type)
+        render = make_renderer(
+            self.template, self.user_vars, once=True, build_name=info.build_name, build_type=block.type
+        )
         config = decode_config(
             plugin.config_class, [block.config], render=render, path=block.path, problems=self.problems
         )
@@ -193,6 +212,7 @@ class _Preparer:
         first = make_renderer(
             self.template,
             self.user_vars,
+            once=True,
             build_name=info.build_name,
             build_type=info.builder_type,
             data=placeholder_data(),
@@ -201,7 +221,12 @@ class _Preparer:
         if data is None:
             return first
         second = make_renderer(
-            self.template, self.user_vars, build_name=info.build_name, build_type=info.builder_type, data=dict(data)
+            self.template,
+            self.user_vars,
+            once=True,
+            build_name=info.build_name,
+            build_type=info.builder_type,
+            data=dict(data),
         )
 
         def render_with_data(text: str) -> str:
