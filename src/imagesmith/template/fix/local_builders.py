@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from imagesmith.template.fix.mapdecode import (
@@ -49,17 +50,17 @@ def _rename_override(raw: Any) -> dict[str, Any] | None:
 def fix_virtualbox_rename(template: Template) -> Template:
     """``virtualbox`` builders become ``virtualbox-iso``, and so do provisioner overrides for them."""
     out = fix_builders_of_type(template, lambda kind: kind == "virtualbox", _set_type("virtualbox-iso"), False)
-    provisioners = decode_list(field_value(out, "Provisioners"), "Provisioners", weak=True)
-    for index, raw in enumerate(provisioners or []):
+    provisioners = decode_list(field_value(out, "Provisioners"), "Provisioners", weak=True) or []
+    for index, raw in enumerate(provisioners):
         renamed = _rename_override(raw)
         if renamed is not None:
-            provisioners[index] = renamed  # type: ignore[index]
+            provisioners[index] = renamed
     if provisioners:
         out["provisioners"] = provisioners
     return out
 
 
-def _set_type(new_type: str) -> Any:
+def _set_type(new_type: str) -> Callable[[Builder, str], None]:
     def change(builder: Builder, where: str) -> None:
         builder["type"] = new_type
 

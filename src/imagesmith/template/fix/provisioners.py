@@ -26,14 +26,14 @@ def _fix_each_provisioner(template: Template, change: Callable[[dict[str, Any], 
     is written back only when it is not empty.
     """
     out = template
-    provisioners = decode_list(field_value(out, "Provisioners"), "Provisioners", weak=True)
-    for index, raw in enumerate(provisioners or []):
+    provisioners = decode_list(field_value(out, "Provisioners"), "Provisioners", weak=True) or []
+    for index, raw in enumerate(provisioners):
         try:
             provisioner = decode_map(raw)
         except DecodeError:
             continue  # Packer ignores provisioners that are not objects here
         if provisioner is not None and change(provisioner, f"provisioners[{index}]"):
-            provisioners[index] = provisioner  # type: ignore[index]
+            provisioners[index] = provisioner
     if provisioners:
         out["provisioners"] = provisioners
     return out

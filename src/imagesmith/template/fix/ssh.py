@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from imagesmith.template.fix.mapdecode import (
     Builder,
@@ -39,20 +39,20 @@ def fix_ssh_disable_agent(template: Template) -> Template:
     return fix_builders(template, change)
 
 
-def _fix_each_builder_map(template: Template, change: Any) -> Template:
+def _fix_each_builder_map(template: Template, change: Callable[[Builder], bool]) -> Template:
     """Packer's weak-decode shape: each builder that decodes as an object is copied, changed, written back.
 
     ``change(builder)`` returns False to leave the original element untouched.
     """
     out = template
-    builders = decode_list(field_value(out, "Builders"), "Builders", weak=True)
-    for index, raw in enumerate(builders or []):
+    builders = decode_list(field_value(out, "Builders"), "Builders", weak=True) or []
+    for index, raw in enumerate(builders):
         try:
             builder = decode_map(raw)
         except DecodeError:
             continue  # Packer ignores non-objects here
         if builder is not None and change(builder):
-            builders[index] = builder  # type: ignore[index]
+            builders[index] = builder
     if builders:
         out["builders"] = builders
     return out
