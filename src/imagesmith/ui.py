@@ -65,6 +65,16 @@ class Ui:
     def _write(self, kind: str, message: str) -> None:
         raise NotImplementedError
 
+    def emit(self, kind: str, text: str, color: str = "") -> None:
+        """Write an already-prefixed line of ``kind`` (say/message/error), coloured where supported."""
+        self._write(kind, text)
+
+
+def rfc3339_now() -> str:
+    """The local time as Go's ``time.RFC3339`` prints it (``2006-01-02T15:04:05Z`` in UTC)."""
+    text = datetime.now(UTC).astimezone().isoformat(timespec="seconds")
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
 
 class ConsoleUi(Ui):
     """Human output on a stream (stdout; errors to stderr as Packer does)."""
@@ -87,10 +97,9 @@ class ConsoleUi(Ui):
         text = scrub(message)
         logger.info("ui %s: %s", kind, text)
         if self.timestamps:
-            stamp = datetime.now(UTC).astimezone().isoformat(timespec="seconds")
-            text = "\n".join(f"{stamp}: {line}" for line in text.split("\n"))
+            text = f"{rfc3339_now()}: {text}"
         stream = self.err if kind == "error" else self.out
-        if self.color:
+        if self.color and color:  # only a build's lines are coloured (Packer's ColoredUi)
             if kind == "error":
                 color = RED
             if color:
@@ -99,6 +108,9 @@ class ConsoleUi(Ui):
         with self._lock:
             stream.write(text + "\n")
             stream.flush()
+
+    def emit(self, kind: str, text: str, color: str = "") -> None:
+        self._write(kind, text, color)
 
     @contextmanager
     def progress(self, description: str, total: int | None) -> Iterator[Progress]:
@@ -163,7 +175,12 @@ class MachineReadableUi(Ui):
 
 
 class TargetedUi(Ui):
-    """A build's view of a UI: prefixes lines with the build name, colours them per build."""
+    """A build's view of a UI: prefixes lines with the build name, colours them per build.
+
+    Prefixing follows Packer's ``TargetedUI.prefixLines``: every line of the message gets
+    ``==> name: `` (say/error) or four spaces and ``name: `` (message), and trailing white
+    space of the whole result is trimmed (so an empty line prints as ``    name:``).
+    """
 
     def __init__(self, base: Ui, target: str, color: str = "") -> None:
         self.base = base
@@ -171,8 +188,7 @@ class TargetedUi(Ui):
         self.color = color
 
     def _prefixed(self, prefix: str, message: str) -> str:
-        lines = message.rstrip("\n").split("\n")
-        return "\n".join(f"{prefix}{self.target}: {line}" for line in lines)
+        return "\n".join(f"{prefix}{self.target}: {line}" for line in message.split("\n")).rstrip()
 
     def say(self, message: str) -> None:
         self._emit("say", self._prefixed("==> ", message))
@@ -184,10 +200,10 @@ class TargetedUi(Ui):
         self._emit("error", self._prefixed("==> ", message))
 
     def _emit(self, kind: str, text: str) -> None:
-        if isinstance(self.base, ConsoleUi):
-            self.base._write(kind, text, self.color)
-        else:
-            self.base._write(kind, text)
+        self.base.emit(kind, text, self.color)
+
+    def emit(self, kind: str, text: str, color: str = "") -> None:
+        self.base.emit(kind, text, color or self.color)
 
     def machine(self, kind: str, *args: str, target: str = "") -> None:
         self.base.machine(kind, *args, target=target or self.target)
@@ -199,3 +215,36 @@ class TargetedUi(Ui):
 
     async def ask(self, question: str) -> str:
         return await self.base.ask(self._prefixed("==> ", question))
+
+
+class ColoredUi(Ui):
+    """Packer's ``ColoredUi`` (plus ``TimestampedUi``): a build's un-prefixed lines in its colour.
+
+    Used for the lines a build writes without its name (``Build 'x' finished after ...``) and as
+    the base of the build's :class:`TargetedUi` s. ``timestamps`` prefixes each message with an
+    RFC 3339 time, as ``-timestamp-ui`` does, in every output mode.
+    """
+
+    def __init__(self, base: Ui, color: str = "", *, timestamps: bool = False) -> None:
+        self.base = base
+        self.color = color
+        self.timestamps = timestamps
+
+    def _write(self, kind: str, message: str) -> None:
+        self.emit(kind, message)
+
+    def emit(self, kind: str, text: str, color: str = "") -> None:
+        if self.timestamps:
+            text = f"{rfc3339_now()}: {text}"
+        self.base.emit(kind, text, color or self.color)
+
+    def machine(self, kind: str, *args: str, target: str = "") -> None:
+        self.base.machine(kind, *args, target=target)
+
+    @contextmanager
+    def progress(self, description: str, total: int | None) -> Iterator[Progress]:
+        with self.base.progress(description, total) as bar:
+            yield bar
+
+    async def ask(self, question: str) -> str:
+        return await self.base.ask(question)

@@ -9,13 +9,21 @@ Packer's ``multistep.BasicRunner`` with ``-on-error`` handling (``commonsteps.Ne
 * ``ask``: on failure, ask: clean up, abort, or retry the step.
 
 A step is an object with ``name``, ``async run(state)`` and ``async cleanup(state)``. A step
-fails by raising; the runner re-raises the first error after cleaning up. Cancellation
+fails by raising; the runner re-raises the first error after cleaning up (a cleanup may replace
+it by raising :class:`ReplacingError`, as the error-cleanup-provisioner does). Cancellation
 (Ctrl-C) is an ``asyncio.CancelledError`` and always cleans up, as Packer's ``ask`` does.
+
+With ``-debug`` the runner pauses after each step's run and before each cleanup (Packer's
+``DebugRunner``), except while cancelling. Every step whose cleanup is still owed is recorded in
+the current build's :class:`CleanupLedger` (if one is set), so an interrupted run can say what it
+cleaned and what it had to leave behind.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import itertools
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -23,6 +31,51 @@ from imagesmith.errors import BuildError, ImagesmithError
 from imagesmith.ui import Ui
 
 S = TypeVar("S")
+
+
+class ReplacingError(BuildError):
+    """Raised by a cleanup to replace the build's error (``Cleanup failed: X. Original ...: Y``)."""
+
+
+class CleanupLedger:
+    """What one build still has to clean up, and what it already cleaned.
+
+    Steps are recorded by :func:`run_steps`; other code may :meth:`track` anything else it
+    must undo (a temp file, a running VM) and :meth:`release` it when done.
+    """
+
+    def __init__(self, build: str) -> None:
+        self.build = build
+        self.pending: dict[int, str] = {}
+        self.cleaned: list[str] = []
+        self._ids = itertools.count()
+
+    def track(self, what: str) -> int:
+        """Record that ``what`` must be cleaned up; return a token for :meth:`release`."""
+        token = next(self._ids)
+        self.pending[token] = what
+        return token
+
+    def release(self, token: int, cleaned: bool = True) -> None:
+        """``what`` was cleaned up (or, with ``cleaned=False``, deliberately left: -on-error=abort)."""
+        what = self.pending.pop(token, None)
+        if what is not None and cleaned:
+            self.cleaned.append(what)
+
+
+#: The ledger of the build running in the current task (set by the engine).
+current_ledger: contextvars.ContextVar[CleanupLedger | None] = contextvars.ContextVar("current_ledger", default=None)
+
+
+def _track(step: Step[Any]) -> int | None:
+    ledger = current_ledger.get()
+    return None if ledger is None else ledger.track(f"step '{step.name}'")
+
+
+def _release(token: int | None, cleaned: bool = True) -> None:
+    ledger = current_ledger.get()
+    if ledger is not None and token is not None:
+        ledger.release(token, cleaned)
 
 
 class Step(Generic[S]):
@@ -62,7 +115,7 @@ async def run_steps(
 
     Raises the failing step's error (or CancelledError) after the cleanups.
     """
-    ran: list[Step[S]] = []
+    ran: list[tuple[Step[S], int | None]] = []
     failure: BaseException | None = None
     aborted = False
     try:
@@ -70,9 +123,7 @@ async def run_steps(
             if step is None:
                 continue
             while True:
-                if pause is not None:
-                    await pause(f"Pausing before run of step '{step.name}'. Press enter to continue.")
-                ran.append(step)
+                ran.append((step, _track(step)))
                 try:
                     await step.run(state)
                     break
@@ -80,8 +131,7 @@ async def run_steps(
                     if on_error == "ask":
                         choice = await _ask(ui, step, exc)
                         if choice == "r":
-                            ran.pop()
-                            await _cleanup_one(step, state, ui)
+                            await _cleanup_one(*ran.pop(), state, ui)
                             continue
                         if choice == "a":
                             aborted = True
@@ -89,31 +139,45 @@ async def run_steps(
                         ui.error(f'Step "{step.name}" failed, aborting...')
                         aborted = True
                     raise
+            if pause is not None:
+                await pause(f"Pausing after run of step '{step.name}'. Press enter to continue.")
     except BaseException as exc:
         failure = exc
     finally:
-        for step in reversed(ran):
+        cancelled = isinstance(failure, asyncio.CancelledError)
+        for step, token in reversed(ran):
             if aborted and not (on_error == "run-cleanup-provisioner" and step.is_provision_step):
                 ui.error(f'aborted: skipping cleanup of step "{step.name}"')
+                _release(token, cleaned=False)
                 continue
-            if pause is not None and failure is None:
+            if pause is not None and not cancelled:
                 await pause(f"Pausing before cleanup of step '{step.name}'. Press enter to continue.")
-            await _cleanup_one(step, state, ui)
+            replaced = await _cleanup_one(step, token, state, ui)
+            if replaced is not None and failure is not None and not cancelled:
+                failure = replaced
     if failure is not None:
         raise failure
 
 
-async def _cleanup_one(step: Step[S], state: S, ui: Ui) -> None:
+async def _cleanup_one(step: Step[S], token: int | None, state: S, ui: Ui) -> ReplacingError | None:
     # Shield: a second Ctrl-C must not abandon a cleanup half-way.
     task = asyncio.ensure_future(step.cleanup(state))
     try:
-        await asyncio.shield(task)
-    except asyncio.CancelledError:
-        await task
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.cancelled():
+                raise
+            await task
+    except ReplacingError as exc:
+        _release(token)
+        return exc
     except ImagesmithError as exc:
         ui.error(f"Error cleaning up step '{step.name}': {exc}")
     except OSError as exc:
         ui.error(f"Error cleaning up step '{step.name}': {exc}")
+    _release(token)
+    return None
 
 
 async def _ask(ui: Ui, step: Step[Any], exc: BaseException) -> str:

@@ -1,0 +1,82 @@
+"""``imagesmith build [options] TEMPLATE``: run the template's builds (Packer 1.6.6's ``packer build``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import uuid
+from typing import Any
+
+from imagesmith.commands._vars import add_only_except_flags, add_var_flags, collect_vars, split_names
+from imagesmith.errors import UsageError
+from imagesmith.ui import ConsoleUi, MachineReadableUi, Ui
+
+ON_ERROR = ("cleanup", "abort", "ask", "run-cleanup-provisioner")
+
+
+def add_arguments(parser: Any) -> None:
+    parser.flag("color", action="store_true", default=True, help="Disable color output with -color=false.")
+    parser.flag("debug", action="store_true", default=False, help="Debug mode enabled for builds.")
+    add_only_except_flags(parser)
+    parser.flag("force", action="store_true", default=False, help="Force a build to continue if artifacts exist.")
+    parser.flag("on-error", default="cleanup", metavar="|".join(ON_ERROR), help="If the build fails do: ...")
+    parser.flag("parallel-builds", default="0", metavar="N", help="Number of builds to run in parallel (0: no limit).")
+    parser.flag("timestamp-ui", action="store_true", default=False, help="Prefix each ui line with a timestamp.")
+    add_var_flags(parser)
+    parser.add_argument("template", nargs="?", help="the template file ('-' for stdin)")
+
+
+def run(options: argparse.Namespace) -> int:
+    """Prepare every selected build, run them, print the summary; return the exit status."""
+    from imagesmith.core.prepare import PrepareOptions, load_template, prepare_builds
+    from imagesmith.core.run_builds import RunOptions, run_builds
+
+    if not options.template:
+        raise UsageError("a template file is required", hint="imagesmith build [options] TEMPLATE")
+    if options.on_error not in ON_ERROR:
+        raise UsageError(
+            f'invalid value "{options.on_error}" for flag -on-error: value must be one of: {", ".join(ON_ERROR)}'
+        )
+    parallel = _parse_int(options.parallel_builds, "parallel-builds")
+    run_uuid = str(uuid.uuid4())
+    os.environ["PACKER_RUN_UUID"] = run_uuid  # shell-local scripts and the manifest read it, as in Packer
+    variables, var_files = collect_vars(options)
+    template = load_template(options.template)
+    builds = prepare_builds(
+        template,
+        PrepareOptions(
+            vars=variables,
+            var_files=var_files,
+            only=split_names(options.only),
+            except_=split_names(getattr(options, "except")),
+            force=options.force,
+            debug=options.debug,
+            on_error=options.on_error,
+            run_uuid=run_uuid,
+        ),
+    )
+    ui = make_ui(options)
+    opts = RunOptions(
+        parallel_builds=max(parallel, 0),
+        debug=options.debug,
+        color=isinstance(ui, ConsoleUi) and ui.color,
+        timestamps=options.timestamp_ui,
+    )
+    return asyncio.run(run_builds(builds, ui, opts))
+
+
+def make_ui(options: argparse.Namespace) -> Ui:
+    """Machine-readable, or the console (coloured unless -color=false, PACKER_NO_COLOR or not a terminal)."""
+    if options.machine_readable:
+        return MachineReadableUi(sys.stdout)
+    color = bool(options.color) and not os.environ.get("PACKER_NO_COLOR")
+    return ConsoleUi(sys.stdout, sys.stderr, color=color)
+
+
+def _parse_int(text: str, flag: str) -> int:
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise UsageError(f'invalid value "{text}" for flag -{flag}: parse error') from None

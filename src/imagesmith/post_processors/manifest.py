@@ -1,0 +1,130 @@
+"""The ``manifest`` post-processor: record each build's artifact in a JSON file (Packer 1.6.6).
+
+Every build of one run appends ``{name, builder_type, build_time, files, artifact_id,
+packer_run_uuid, custom_data}`` to ``builds`` and sets ``last_run_uuid``. With ``-force`` a file
+written by another run is truncated first. Concurrent builds serialise through
+``<output>.lock`` (created exclusively; three tries, 0/200/400 ms apart, as Packer). The JSON is
+written as Go's ``json.MarshalIndent`` writes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from imagesmith.core.plugin import Artifact, PostProcessor, PostProcessResult
+from imagesmith.errors import BuildError
+from imagesmith.log import logger
+from imagesmith.post_processors.shell_local import generated_data
+from imagesmith.provisioners.shell_local import render_runtime
+from imagesmith.template.decode import option
+from imagesmith.ui import Ui
+
+#: a process-wide lock as well: the lock file only guards against other processes
+_LOCAL_LOCK = asyncio.Lock()
+
+
+@dataclass(frozen=True)
+class ManifestConfig:
+    output: str = option("packer-manifest.json")
+    strip_path: bool = option(False)
+    strip_time: bool = option(False)
+    custom_data: dict[str, str] | None = option(None)
+
+
+def go_json(value: Any) -> str:
+    """``json.MarshalIndent(v, "", "  ")``: Go escapes ``<``, ``>`` and ``&``."""
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def make_entry(config: ManifestConfig, artifact: Artifact, info: Any, custom: dict[str, str] | None) -> dict[str, Any]:
+    """One ``builds[]`` element, fields in Packer's order (``build_time`` omitted when 0)."""
+    files = []
+    for name in artifact.files:
+        size = os.path.getsize(name) if os.path.exists(name) else 0
+        files.append({"name": os.path.basename(name) if config.strip_path else name, "size": size})
+    entry: dict[str, Any] = {"name": info.build_name, "builder_type": info.builder_type}
+    if not config.strip_time:
+        entry["build_time"] = int(time.time())
+    entry["files"] = files or None
+    entry["artifact_id"] = artifact.id
+    entry["packer_run_uuid"] = os.environ.get("PACKER_RUN_UUID", info.run_uuid)
+    entry["custom_data"] = custom
+    return entry
+
+
+async def lock_file(path: str) -> bool:
+    """Create ``path`` exclusively; Packer's three tries. False when it stayed locked (Packer goes on)."""
+    for attempt in range(3):
+        await asyncio.sleep(attempt * 0.2)
+        try:
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+            return True
+        except FileExistsError:
+            logger.info("Error locking manifest file %s for reading and writing; will sleep and retry", path)
+    return False
+
+
+def update_manifest(path: str, entry: Mapping[str, Any], run_uuid: str, force: bool) -> None:
+    """Read, append, write (truncating first with -force when another run wrote the file)."""
+    try:
+        with open(path, encoding="utf-8") as src:
+            text = src.read()
+    except FileNotFoundError:
+        text = ""
+    except OSError as exc:
+        raise BuildError(f"Unable to open {path} for reading: {exc}") from exc
+    manifest: dict[str, Any] = {"builds": None, "last_run_uuid": ""}
+    if text:
+        try:
+            manifest.update(json.loads(text))
+        except ValueError as exc:
+            raise BuildError(f"Unable to parse content from {path}: {exc}") from exc
+    if force and run_uuid != manifest.get("last_run_uuid"):
+        manifest = {"builds": None, "last_run_uuid": ""}
+    manifest["builds"] = [*(manifest.get("builds") or []), dict(entry)]
+    manifest["last_run_uuid"] = run_uuid
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(go_json({"builds": manifest["builds"], "last_run_uuid": manifest["last_run_uuid"]}))
+        os.chmod(path, 0o664 & ~_umask())
+    except OSError as exc:
+        raise BuildError(f"Unable to write {path}: {exc}") from exc
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+class ManifestPostProcessor(PostProcessor):
+    type_name = "manifest"
+    config_class = ManifestConfig
+
+    async def post_process(self, ui: Ui, artifact: Artifact) -> PostProcessResult:
+        config: ManifestConfig = self.config
+        data = generated_data(artifact)
+        custom = None
+        if config.custom_data is not None:
+            custom = {k: render_runtime(v, self.info, data) for k, v in config.custom_data.items()}
+        entry = make_entry(config, artifact, self.info, custom)
+        run_uuid = os.environ.get("PACKER_RUN_UUID", self.info.run_uuid)
+        lock = config.output + ".lock"
+        async with _LOCAL_LOCK:
+            locked = await lock_file(lock)
+            try:
+                await asyncio.to_thread(update_manifest, config.output, entry, run_uuid, self.info.force)
+            finally:
+                if locked:
+                    os.unlink(lock)
+        return PostProcessResult(artifact, keep=True, force_override=True)
+
+
+PLUGIN = ManifestPostProcessor

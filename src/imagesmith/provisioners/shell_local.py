@@ -1,0 +1,238 @@
+"""The ``shell-local`` provisioner: run commands on the machine running imagesmith.
+
+Packer 1.6.6's ``shell-local`` (``packer-plugin-sdk/shell-local``); the post-processor of the
+same name reuses :func:`run_shell_local`. Inline commands go to a temporary ``packer-shell*``
+script with ``#!<inline_shebang>``; each script runs through ``execute_command`` (default
+``/bin/sh -c "{{.Vars}} {{.Script}}"``) with ``PACKER_BUILD_NAME``, ``PACKER_BUILDER_TYPE``,
+``PACKER_HTTP_*`` and ``environment_vars`` in ``{{.Vars}}``. Output lines are streamed to the
+UI (stdout as messages, stderr as errors), secret values masked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from imagesmith import PACKER_COMPAT_VERSION
+from imagesmith.core.plugin import BuildInfo, Communicator, Provisioner
+from imagesmith.errors import BuildError, RenderError, ToolError
+from imagesmith.run import run
+from imagesmith.template.decode import option
+from imagesmith.ui import Ui
+
+if TYPE_CHECKING:
+    from imagesmith.template.context import RenderContext
+
+GO_OS_NAMES = ("darwin", "freebsd", "linux", "openbsd", "solaris", "windows")
+NOT_IMPLEMENTED = {
+    "PackerHTTPAddr": "ERR_HTTP_ADDR_NOT_IMPLEMENTED_BY_BUILDER",
+    "PackerHTTPIP": "ERR_HTTP_IP_NOT_IMPLEMENTED_BY_BUILDER",
+    "PackerHTTPPort": "ERR_HTTP_PORT_NOT_IMPLEMENTED_BY_BUILDER",
+}
+HTTP_ENV = {
+    "PackerHTTPAddr": "PACKER_HTTP_ADDR",
+    "PackerHTTPIP": "PACKER_HTTP_IP",
+    "PackerHTTPPort": "PACKER_HTTP_PORT",
+}
+TOO_MANY = (
+    "You may only specify one of the following options: Command, Inline, Script or Scripts. "
+    "Please consolidate these options in your config."
+)
+
+
+def go_os() -> str:
+    """This machine's OS as Go's ``runtime.GOOS`` names it."""
+    if sys.platform == "win32":
+        return "windows"
+    return sys.platform.rstrip("0123456789")
+
+
+@dataclass(frozen=True)
+class ShellLocalConfig:
+    """Options of shell-local (provisioner and post-processor)."""
+
+    command: str = option("")
+    inline: list[str] | None = option(None)
+    script: str = option("")
+    scripts: list[str] = option(factory=list)
+    execute_command: list[str] = option(factory=list, render=False)
+    environment_vars: list[str] = option(factory=list)
+    env_var_format: str = option("")
+    inline_shebang: str = option("")
+    only_on: list[str] = option(factory=list)
+    use_linux_pathing: bool = option(False)
+    tempfile_extension: str = option("")
+    valid_exit_codes: list[int] = option(factory=list)
+    binary: bool = option(False)
+
+    def check(self) -> Iterable[str]:
+        """Packer's ``shell_local.Validate`` rules."""
+        if not (self.command or self.inline or self.scripts or self.script):
+            yield "Command, Inline, Script and Scripts options cannot all be empty."
+        if self._too_many():
+            yield TOO_MANY
+        for path in self.script_paths():
+            if not os.path.exists(path):
+                yield f"Bad script '{path}': stat {path}: no such file or directory"
+        for name in self.only_on:
+            if name not in GO_OS_NAMES:
+                yield f"Invalid OS specified in only_on: '{name}'\nSupported OS names: {', '.join(GO_OS_NAMES)}"
+        if self.use_linux_pathing:
+            yield from self._check_linux_pathing()
+        for kv in self.environment_vars:
+            key, eq, _ = kv.partition("=")
+            if not eq or not key:
+                yield f"Environment variable not in format 'key=value': {kv}"
+
+    def _too_many(self) -> bool:
+        if self.command:
+            return bool(self.inline or self.scripts or self.script)
+        if self.script:
+            return bool(self.scripts or self.inline)
+        return bool(self.scripts) and self.inline is not None
+
+    def _check_linux_pathing(self) -> Iterable[str]:
+        for path in self.script_paths():
+            absolute = os.path.abspath(path).replace("\\", "/")
+            if ":/" not in absolute:
+                yield (
+                    "There was an error splitting your absolute path; expected to find a drive following "
+                    f"the format ':/' but did not: absolute path: {absolute}"
+                )
+        if self.inline_lines():
+            yield (
+                "Packer is unable to use the Command and Inline features with the Windows Linux Subsystem. "
+                "Please use the Script or Scripts options instead"
+            )
+
+    def script_paths(self) -> list[str]:
+        return [self.script] if self.script else list(self.scripts)
+
+    def inline_lines(self) -> list[str] | None:
+        if self.command:
+            return [self.command]
+        return self.inline
+
+
+def _runtime_context(info: BuildInfo, data: Mapping[str, str]) -> RenderContext:
+    from imagesmith.template.context import RenderContext
+
+    return RenderContext(
+        user_vars=dict(info.user_variables),
+        build_name=info.build_name,
+        build_type=info.builder_type,
+        template_path=info.template_path,
+        packer_version=PACKER_COMPAT_VERSION,
+        data=dict(data),
+    )
+
+
+def render_runtime(text: str, info: BuildInfo, data: Mapping[str, str]) -> str:
+    """Render ``text`` with the build's generated data (``{{.ID}}``, ``{{.Script}}``, ...)."""
+    if "{{" not in text:
+        return text
+    from imagesmith.template.engine import render
+
+    try:
+        return render(text, _runtime_context(info, data))
+    except RenderError as exc:
+        raise BuildError(f"Error processing command: {exc}") from exc
+
+
+def flatten_env(config: ShellLocalConfig, info: BuildInfo, data: Mapping[str, str]) -> str:
+    """``{{.Vars}}``: the sorted ``KEY='value' `` list Packer builds."""
+    env = {"PACKER_BUILD_NAME": info.build_name, "PACKER_BUILDER_TYPE": info.builder_type}
+    for key, name in HTTP_ENV.items():
+        value = data.get(key)
+        if value is not None and value != NOT_IMPLEMENTED[key]:
+            env[name] = value
+    for kv in config.environment_vars:
+        key, _, value = render_runtime(kv, info, data).partition("=")
+        env[key] = value.replace("'", "'\"'\"'")
+    fmt = config.env_var_format or "%s='%s' "
+    return "".join(_go_sprintf2(fmt, key, env[key]) for key in sorted(env))
+
+
+def _go_sprintf2(fmt: str, key: str, value: str) -> str:
+    parts = fmt.replace("%%", "\0").split("%s")
+    values = [key, value]
+    out = parts[0]
+    for i, part in enumerate(parts[1:]):
+        out += (values[i] if i < len(values) else "%!s(MISSING)") + part
+    return out.replace("\0", "%")
+
+
+def write_inline_script(config: ShellLocalConfig, lines: list[str], info: BuildInfo, data: Mapping[str, str]) -> str:
+    """The temporary ``packer-shell*`` script for inline commands (mode 0700)."""
+    shebang = config.inline_shebang or "/bin/sh -e"
+    text = f"#!{shebang}\n" + "".join(render_runtime(line, info, data) + "\n" for line in lines)
+    fd, path = tempfile.mkstemp(prefix="packer-shell", dir=os.environ.get("PACKER_TMP_DIR") or None)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+    os.chmod(path, 0o700)
+    ext = config.tempfile_extension.removeprefix(".")
+    if ext:
+        os.rename(path, f"{path}.{ext}")
+        path = f"{path}.{ext}"
+    return path
+
+
+async def run_shell_local(config: ShellLocalConfig, ui: Ui, info: BuildInfo, data: Mapping[str, str]) -> None:
+    """Run every script of ``config``; raise BuildError on a disallowed exit status."""
+    if config.only_on and go_os() not in config.only_on:
+        ui.say("Skipping shell-local due to runtime OS")
+        return
+    lines = config.inline_lines()
+    temp = None
+    scripts = config.script_paths()
+    if not scripts and lines is not None:
+        temp = await asyncio.to_thread(write_inline_script, config, lines, info, data)
+        scripts = [temp]
+    try:
+        env_vars = flatten_env(config, info, data)
+        for script in scripts:
+            await _run_one(config, ui, info, data, script, env_vars)
+    finally:
+        if temp is not None:
+            Path(temp).unlink(missing_ok=True)
+
+
+async def _run_one(
+    config: ShellLocalConfig, ui: Ui, info: BuildInfo, data: Mapping[str, str], script: str, env_vars: str
+) -> None:
+    absolute = os.path.abspath(script)
+    runtime = {**data, "Vars": env_vars, "Script": absolute, "Command": absolute}
+    argv = [render_runtime(part, info, runtime) for part in config.execute_command or _default_execute()]
+    ui.say(f"Running local shell script: {script}")
+    try:
+        done = await run(argv, check=False, on_stdout=ui.message, on_stderr=ui.error, what="shell-local")
+    except ToolError as exc:  # could not start
+        raise BuildError(
+            f"Error executing script: {absolute}\n\nPlease see output above for more information."
+        ) from exc
+    status = done.returncode if done.returncode >= 0 else -1  # Go reports -1 for a signalled process
+    allowed = config.valid_exit_codes or [0]
+    if status not in allowed:
+        codes = " ".join(str(c) for c in allowed)
+        raise BuildError(f"Script exited with non-zero exit status: {status}.Allowed exit codes are: [{codes}]")
+
+
+def _default_execute() -> list[str]:
+    return ["/bin/sh", "-c", "{{.Vars}} {{.Script}}"]
+
+
+class ShellLocalProvisioner(Provisioner):
+    type_name = "shell-local"
+    config_class = ShellLocalConfig
+
+    async def provision(self, ui: Ui, comm: Communicator | None, data: Mapping[str, str]) -> None:
+        await run_shell_local(self.config, ui, self.info, data)
+
+
+PLUGIN = ShellLocalProvisioner
