@@ -1,0 +1,120 @@
+"""The qemu builder: from an ISO (or a disk image) to a provisioned disk image, Packer's step order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from imagesmith.builders.qemu.artifact import make_artifact
+from imagesmith.builders.qemu.config import QemuConfig
+from imagesmith.builders.qemu.driver import Driver, detect_accelerator
+from imagesmith.builders.qemu.state import QemuState
+from imagesmith.builders.qemu.steps.boot_command import TypeBootCommand
+from imagesmith.builders.qemu.steps.connect import ConnectSsh, ssh_address
+from imagesmith.builders.qemu.steps.disks import ConvertDisk, CopyDisk, CreateDisk, ResizeDisk
+from imagesmith.builders.qemu.steps.media import CreateCd, CreateFloppy
+from imagesmith.builders.qemu.steps.network import ConfigureVnc, DiscoverHttpIp, ForwardPort
+from imagesmith.builders.qemu.steps.output_dir import PrepareOutputDir
+from imagesmith.builders.qemu.steps.run_vm import RunVm
+from imagesmith.builders.qemu.steps.shutdown import Shutdown
+from imagesmith.core.plugin import Artifact, BuildContext, Builder
+from imagesmith.core.provision import ProvisionStep
+from imagesmith.core.steps import Step, run_steps, when
+from imagesmith.steps.download import DownloadIso
+from imagesmith.steps.http_server import ServeHttp
+
+
+class SetIso(Step[QemuState]):
+    """``iso_skip_cache``: QEMU reads the ISO from its URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    async def run(self, state: QemuState) -> None:
+        state.iso_path = self.url
+
+
+class KeepOutput(Step[QemuState]):
+    """Last step: the build succeeded, so the output directory stays."""
+
+    def __init__(self, output: PrepareOutputDir) -> None:
+        self.output = output
+
+    async def run(self, state: QemuState) -> None:
+        self.output.mark_succeeded()
+
+
+def hook_data(state: QemuState) -> dict[str, str]:
+    """The generated data provisioners see (Packer's ``PopulateProvisionHookData``)."""
+    cfg = state.config
+    host, port = ssh_address(state)
+    data = {
+        "Host": host, "Port": str(port), "User": cfg.ssh_username, "Password": cfg.ssh_password,
+        "ConnType": cfg.communicator or "ssh", "SSHPublicKey": state.ssh_public_key,
+        "SSHPrivateKey": state.ssh_private_key, "SSHPrivateKeyFile": cfg.ssh_private_key_file,
+        "SSHAgentAuth": str(cfg.ssh_agent_auth).lower(), "WinRMPassword": cfg.winrm_password,
+    }  # fmt: skip
+    if state.http_port:
+        data |= {"PackerHTTPIP": state.http_ip, "PackerHTTPPort": str(state.http_port)}
+    state.generated = data
+    return data
+
+
+def make_steps(cfg: QemuConfig, ctx: BuildContext, output: PrepareOutputDir) -> list[Step[QemuState] | None]:
+    """Packer's qemu step list (``builder/qemu/builder.go``), conditions expressed here."""
+    uses_comm = cfg.communicator != "none"
+    return [
+        when(
+            not cfg.iso_skip_cache,
+            DownloadIso[QemuState](ctx.ui, cfg.urls, cfg.iso_checksum, cfg.iso_target_path, cfg.iso_target_extension),
+        ),
+        when(cfg.iso_skip_cache, SetIso(cfg.urls[0] if cfg.urls else "")),
+        output,
+        when(cfg.floppy_files or cfg.floppy_dirs, CreateFloppy()),
+        when(cfg.cd_files, CreateCd()),
+        CreateDisk(),
+        when(cfg.disk_image and not cfg.use_backing_file, CopyDisk()),
+        when(cfg.disk_image and not cfg.skip_resize_disk, ResizeDisk()),
+        DiscoverHttpIp(),
+        when(
+            cfg.http_directory or cfg.http_content,
+            ServeHttp[QemuState](
+                ctx.ui,
+                cfg.http_directory,
+                cfg.http_content,
+                port_min=cfg.http_port_min,
+                port_max=cfg.http_port_max,
+                bind_address=cfg.http_bind_address,
+            ),
+        ),
+        when(uses_comm and not cfg.net_bridge, ForwardPort()),
+        when(not cfg.disable_vnc, ConfigureVnc()),
+        RunVm(),
+        TypeBootCommand(),
+        when(uses_comm, ConnectSsh()),
+        ProvisionStep[QemuState](ctx, lambda s: s.communicator, hook_data),
+        Shutdown(),
+        when(not (cfg.skip_compaction and not cfg.disk_compression), ConvertDisk()),
+        KeepOutput(output),
+    ]
+
+
+class QemuBuilder(Builder):
+    type_name = "qemu"
+    config_class = QemuConfig
+    late_render = frozenset({"boot_command", "qemuargs"})
+
+    async def run(self, ctx: BuildContext) -> Artifact | None:
+        cfg: QemuConfig = self.config.resolved(self.info.build_name)
+        accelerator = cfg.accelerator or await detect_accelerator(cfg.qemu_binary)
+        state = QemuState(config=cfg, driver=Driver(cfg.qemu_binary), ctx=ctx, accelerator=accelerator)
+        output = PrepareOutputDir()
+        steps: Sequence[Step[QemuState] | None] = make_steps(cfg, ctx, output)
+        await run_steps(steps, state, ctx.ui, on_error=ctx.info.on_error, pause=ctx.pause)
+        artifact_state = {
+            "generated_data": dict(state.generated),
+            "diskName": cfg.vm_name,
+            "diskType": cfg.format,
+            "diskSize": cfg.disk_size,
+            "domainType": accelerator,
+        }
+        return make_artifact(cfg.output_directory, artifact_state)

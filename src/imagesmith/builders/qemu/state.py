@@ -1,0 +1,38 @@
+"""What the qemu builder's steps hand each other."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from imagesmith.bootcommand.qmp import QmpClient
+from imagesmith.builders.qemu.config import QemuConfig
+from imagesmith.builders.qemu.driver import Driver
+from imagesmith.core.plugin import BuildContext, Communicator
+
+
+@dataclass
+class QemuState:
+    config: QemuConfig  # resolved: defaults filled in
+    driver: Driver
+    ctx: BuildContext
+    accelerator: str = "tcg"
+    iso_path: str = ""
+    cd_path: str = ""
+    floppy_path: str = ""
+    disk_paths: list[str] = field(default_factory=list)
+    http_ip: str = ""
+    http_port: int = 0
+    ssh_host_port: int = 0
+    vnc_port: int = 0
+    run_dir: str = ""  # private temp dir: the QMP socket lives here
+    qmp_socket: str = ""
+    qmp: QmpClient | None = None
+    communicator: Communicator | None = None
+    ssh_public_key: str = ""
+    ssh_private_key: str = ""
+    generated: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def disk_path(self) -> str:
+        """The main disk: ``output_directory/vm_name``."""
+        return f"{self.config.output_directory}/{self.config.vm_name}"

@@ -1,0 +1,1 @@
+"""The qemu builder's steps, one per module, in Packer's order (see ``builder.py``)."""

@@ -1,0 +1,61 @@
+"""stepTypeBootCommand: wait ``boot_wait``, then type ``boot_command`` through QMP (or VNC)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from imagesmith.bootcommand import (
+    QmpKeyDriver,
+    VncKeyDriver,
+    choose_pacing,
+    parse_boot_command,
+    render_boot_command,
+    type_commands,
+)
+from imagesmith.bootcommand.vnc import VncClient
+from imagesmith.builders.qemu.state import QemuState
+from imagesmith.core.steps import Step, fail
+from imagesmith.errors import RenderError
+from imagesmith.template.values import format_go_duration
+
+
+class TypeBootCommand(Step[QemuState]):
+    @property
+    def name(self) -> str:
+        return "stepTypeBootCommand"
+
+    async def run(self, state: QemuState) -> None:
+        from imagesmith.template.context import RenderContext
+
+        cfg = state.config
+        ui = state.ctx.ui
+        if cfg.boot_wait > 0:
+            ui.say(f"Waiting {format_go_duration(cfg.boot_wait)} for boot...")
+            await asyncio.sleep(cfg.boot_wait)
+        if not cfg.boot_command:
+            return
+        info = state.ctx.info
+        data = {"HTTPIP": state.http_ip, "HTTPPort": str(state.http_port), "Name": cfg.vm_name}
+        ctx = RenderContext(user_vars=dict(info.user_variables), build_name=info.build_name,
+                            build_type=info.builder_type, template_path=info.template_path or None)  # fmt: skip
+        try:
+            text = render_boot_command(cfg.boot_command, data, ctx)
+        except RenderError as exc:
+            raise fail(f"Error preparing boot command: {exc}") from exc
+        commands = parse_boot_command(text)
+        pacing = choose_pacing(cfg.boot_command_driver, float(cfg.boot_key_interval))
+        started = time.monotonic()
+        if cfg.boot_command_driver == "vnc":
+            ui.say(f"Connecting to VM via VNC ({cfg.vnc_bind_address}:{state.vnc_port})")
+            vnc = await VncClient.connect(cfg.vnc_bind_address, state.vnc_port)
+            try:
+                ui.say("Typing the boot command over VNC...")
+                await type_commands(commands, VncKeyDriver(vnc), pacing)
+            finally:
+                await vnc.close()
+        else:
+            assert state.qmp is not None
+            ui.say("Typing the boot command over QMP...")
+            await type_commands(commands, QmpKeyDriver(state.qmp), pacing)
+        ui.message(f"Typed {len(commands)} key actions in {time.monotonic() - started:.2f}s")

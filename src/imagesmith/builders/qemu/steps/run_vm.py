@@ -1,0 +1,104 @@
+"""stepRun (+ stepConfigureQMP): start QEMU, connect to its QMP socket; cleanup stops it.
+
+QMP is always on (in a private temp directory, or at ``qmp_socket_path`` with ``qmp_enable``):
+it types the boot command and asks QEMU to quit cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from imagesmith.bootcommand.qmp import QmpClient, QmpError
+from imagesmith.builders.qemu.driver import RunInputs, apply_qemuargs, make_default_args
+from imagesmith.builders.qemu.state import QemuState
+from imagesmith.core.steps import Step, fail
+from imagesmith.errors import RenderError
+
+
+def render_qemuargs(state: QemuState) -> list[list[str]]:
+    """``qemuargs`` rendered with HTTPIP, HTTPPort, HTTPDir, OutputDir, Name, SSHHostPort."""
+    from imagesmith.template.context import RenderContext
+    from imagesmith.template.engine import render
+
+    cfg = state.config
+    data = {"HTTPIP": state.http_ip, "HTTPPort": state.http_port, "HTTPDir": cfg.http_directory,
+            "OutputDir": cfg.output_directory, "Name": cfg.vm_name, "SSHHostPort": state.ssh_host_port}  # fmt: skip
+    info = state.ctx.info
+    ctx = RenderContext(user_vars=dict(info.user_variables), build_name=info.build_name,
+                        build_type=info.builder_type, template_path=info.template_path or None, data=data)  # fmt: skip
+    try:
+        return [[render(part, ctx) for part in row] for row in cfg.qemuargs]
+    except RenderError as exc:
+        raise fail(f"Error processing QemuArgs: {exc}") from exc
+
+
+def make_argv(state: QemuState) -> list[str]:
+    cfg = state.config
+    inputs = RunInputs(iso_path=state.iso_path, cd_path=state.cd_path, floppy_path=state.floppy_path,
+                       disk_paths=state.disk_paths, ssh_host_port=state.ssh_host_port, vnc_port=state.vnc_port,
+                       qmp_socket=state.qmp_socket, accelerator=state.accelerator)  # fmt: skip
+    return apply_qemuargs(make_default_args(cfg, inputs), render_qemuargs(state), cfg.net_device)
+
+
+class RunVm(Step[QemuState]):
+    @property
+    def name(self) -> str:
+        return "stepRun"
+
+    async def run(self, state: QemuState) -> None:
+        cfg = state.config
+        ui = state.ctx.ui
+        if cfg.qmp_enable and cfg.qmp_socket_path:
+            state.qmp_socket = cfg.qmp_socket_path
+        elif cfg.qmp_enable:
+            state.qmp_socket = str(Path(cfg.output_directory) / f"{cfg.vm_name}.monitor")
+        else:
+            state.run_dir = tempfile.mkdtemp(prefix="imagesmith-qemu-")
+            state.qmp_socket = str(Path(state.run_dir) / "qmp.sock")
+        ui.say("Starting VM, booting disk image" if cfg.disk_image else "Starting VM, booting from CD-ROM")
+        if cfg.qemuargs:
+            ui.say("Overriding default Qemu arguments with qemuargs template option...")
+        if cfg.headless and state.vnc_port:
+            where = f"{cfg.vnc_bind_address}:{state.vnc_port - 5900}"
+            ui.message("The VM will be run headless, without a GUI. If you want to\nview the screen of the VM, "
+                       f"connect via VNC without a password to\nvnc://{where}")  # fmt: skip
+        argv = make_argv(state)
+        proc = await state.driver.start_vm(argv)
+        try:
+            state.qmp = await _connect_qmp(state.qmp_socket, proc)
+        except QmpError as exc:
+            await asyncio.sleep(0.2)  # let stderr arrive
+            raise fail(f"Error launching VM: {state.driver.vm_failed(argv)}") from exc
+
+    async def cleanup(self, state: QemuState) -> None:
+        if state.qmp is not None:
+            if state.driver.vm is not None and state.driver.vm.returncode is None:
+                with contextlib.suppress(QmpError, OSError):
+                    await asyncio.wait_for(state.qmp.execute("quit"), 2)
+                await state.driver.wait_vm(3)
+            await state.qmp.close()
+            state.qmp = None
+        await state.driver.stop_vm()
+        if state.run_dir:
+            shutil.rmtree(state.run_dir, ignore_errors=True)
+        elif state.qmp_socket:
+            Path(state.qmp_socket).unlink(missing_ok=True)
+
+
+async def _connect_qmp(path: str, proc: Any) -> QmpClient:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while True:
+        if proc.returncode is not None:
+            raise QmpError(f"qemu exited with status {proc.returncode}")
+        try:
+            return await QmpClient.connect(path, timeout=0.5)
+        except QmpError:
+            if loop.time() > deadline:
+                raise
+            await asyncio.sleep(0.02)
