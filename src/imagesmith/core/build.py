@@ -47,7 +47,7 @@ def format_errors(errors: list[str]) -> str:
 
 def format_duration(seconds: float) -> str:
     """Packer's durations (durafmt, first two units): ``1 minute 3 seconds``, ``5 milliseconds 7 microseconds``."""
-    micros = int(seconds * 1_000_000)
+    micros = round(seconds * 1_000_000)
     units = (
         ("year", 365 * 86_400_000_000),
         ("week", 7 * 86_400_000_000),
