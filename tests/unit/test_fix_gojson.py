@@ -88,3 +88,12 @@ def test_bad_input_is_a_located_template_error(data: bytes, message: str) -> Non
         parse_template(data, "t.json")
     assert message in str(info.value)
     assert "t.json" in str(info.value)
+
+
+def test_deep_nesting_is_refused_cleanly() -> None:
+    shallow = b'{"a": ' + b"[" * 99 + b"]" * 99 + b"}"
+    assert parse_template(shallow, "t.json")[0]["a"]
+    for depth in (101, 900, 20000):
+        with pytest.raises(TemplateError) as info:
+            parse_template(b'{"a": ' + b"[" * depth + b"]" * depth + b"}", "t.json")
+        assert "t.json" in str(info.value)

@@ -17,6 +17,7 @@ reports a failure. Differences from Packer, all deliberate:
   wrong type, a non-list ``network_adapters``/``storage``) give a located error or are left
   alone instead of a Go panic (exit 2).
 - Text after the template's JSON object is ignored, as in Packer, but with a warning on stderr.
+- Templates nested more than 100 levels deep are refused with an error (Go allows 10000).
 - ``-`` reads the template from stdin (Packer tries to open a file named ``-``).
 - ``min_packer_version`` is not checked, as in Packer's ``fix``.
 """

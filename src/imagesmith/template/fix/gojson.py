@@ -27,6 +27,8 @@ _ESCAPES["&"] = "\\u0026"
 _ESCAPES["\u2028"] = "\\u2028"
 _ESCAPES["\u2029"] = "\\u2029"
 _NEEDS_ESCAPE = re.compile('["\\\\\x00-\x1f<>&\u2028\u2029]')
+#: Deeper templates are refused (Go allows 10000 levels; Python's recursion would fail long before).
+MAX_DEPTH = 100
 
 
 class _NumberRangeError(ValueError):
@@ -100,9 +102,23 @@ def parse_template(data: bytes, path: str) -> tuple[dict[str, Any], Location | N
         kind = "null" if value is None else _json_kind(value)
         msg = f"json: cannot unmarshal {kind} into Go value of type map[string]interface {{}}"
         raise TemplateError(Problem(f"{msg} (a template must be a JSON object)", _location(path, text, start)))
+    if _depth(value) > MAX_DEPTH:
+        raise TemplateError(Problem(f"the template is nested more than {MAX_DEPTH} levels deep", Location(path)))
     rest = len(text) - len(text[end:].lstrip(" \t\r\n"))
     trailing = _location(path, text, rest) if rest < len(text) else None
     return _clean(value), trailing
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in ``value`` (iteratively, so any depth is safe)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        if children:
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def _json_kind(value: Any) -> str:
