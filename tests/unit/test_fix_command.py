@@ -121,3 +121,21 @@ def test_usage_errors() -> None:
     done = run_cli("fix", "-validate=maybe", str(FIX_FIXTURE))
     assert done.returncode == 1
     assert 'invalid boolean value "maybe" for -validate' in done.stderr
+
+
+def test_closed_stdout_stops_quietly(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    big = {"builders": [{"type": "null", "inline": ["x" * 100] * 100} for _ in range(100)]}  # ~1 MB, over a pipe buffer
+    with subprocess.Popen(
+        [sys.executable, "-m", "imagesmith", "fix", "-validate=false", _write(tmp_path, big)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.read(10)
+        proc.stdout.close()
+        stderr = proc.stderr.read()
+    assert proc.returncode == 141
+    assert b"Traceback" not in stderr
