@@ -29,6 +29,8 @@ __all__ = ["MAX_RENDER_PASSES", "RenderError", "Template", "parse", "render", "r
 #: Packer's Render loops without a bound; a template that keeps producing new ``{{`` (a quine)
 #: would hang it. We stop with an error instead.
 MAX_RENDER_PASSES = 100
+#: A template whose output doubles on every pass would exhaust memory long before 100 passes.
+MAX_OUTPUT_CHARS = 16 * 1024 * 1024
 
 
 def _known_names(extra: tuple[str, ...]) -> frozenset[str]:
@@ -95,5 +97,7 @@ def render(text: str, ctx: RenderContext) -> str:
         rendered = render_once(text, ctx)
         if rendered == text:
             return rendered
+        if len(rendered) > MAX_OUTPUT_CHARS:
+            raise RenderError(f"template: root: output grew beyond {MAX_OUTPUT_CHARS} characters while re-rendering")
         text = rendered
     raise RenderError(f"template: root: output still changing after {MAX_RENDER_PASSES} rendering passes")

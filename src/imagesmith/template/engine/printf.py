@@ -8,6 +8,8 @@ from typing import Any
 
 from imagesmith.template.engine.gofmt import format_float, format_value, quote_string, type_name
 
+_MAX_WIDTH = 1_000_000  # Go's fmt rejects larger widths and precisions (tooLarge)
+
 
 @dataclass
 class _Spec:
@@ -42,10 +44,27 @@ def sprintf(fmt: str, args: Sequence[Any]) -> str:
             spec.space |= flag == " "
             spec.zero |= flag == "0" and not spec.minus
             i += 1
-        spec.width, i, argi = _number(fmt, i, args, argi)
+        if i < n and fmt[i] == "*":
+            spec.width, argi = _int_from_arg(args, argi)
+            i += 1
+            if spec.width is None:
+                out.append("%!(BADWIDTH)")
+            elif spec.width < 0:
+                spec.minus, spec.zero, spec.width = True, False, -spec.width
+        else:
+            spec.width, i = _parse_num(fmt, i)
         if i < n and fmt[i] == ".":
-            prec, i, argi = _number(fmt, i + 1, args, argi)
-            spec.prec = prec if prec is not None else 0
+            i += 1
+            if i < n and fmt[i] == "*":
+                spec.prec, argi = _int_from_arg(args, argi)
+                i += 1
+                if spec.prec is not None and spec.prec < 0:
+                    spec.prec = None
+                if spec.prec is None:
+                    out.append("%!(BADPREC)")
+            else:
+                prec, i = _parse_num(fmt, i)
+                spec.prec = prec or 0
         if i >= n:
             out.append("%!(NOVERB)")
             break
@@ -65,21 +84,32 @@ def sprintf(fmt: str, args: Sequence[Any]) -> str:
     return "".join(out)
 
 
-def _number(fmt: str, i: int, args: Sequence[Any], argi: int) -> tuple[int | None, int, int]:
-    if i < len(fmt) and fmt[i] == "*":
-        if argi < len(args) and isinstance(args[argi], int) and not isinstance(args[argi], bool):
-            return int(args[argi]), i + 1, argi + 1
-        return None, i + 1, argi + 1
-    start = i
-    while i < len(fmt) and fmt[i].isdigit():
+def _parse_num(fmt: str, i: int) -> tuple[int | None, int]:
+    """Go's parsenum: digits at ``i``; an absurdly long number swallows the rest of the format."""
+    num = None
+    while i < len(fmt) and "0" <= fmt[i] <= "9":
+        if num is not None and num > _MAX_WIDTH:
+            return None, len(fmt)
+        num = (num or 0) * 10 + int(fmt[i])
         i += 1
-    return (int(fmt[start:i]) if i > start else None), i, argi
+    return num, i
 
 
-def _bad(verb: str, arg: Any) -> str:
+def _int_from_arg(args: Sequence[Any], argi: int) -> tuple[int | None, int]:
+    """Go's intFromArg: a ``*`` width or precision taken from the arguments."""
+    if argi >= len(args):
+        return None, argi
+    value = args[argi]
+    if isinstance(value, bool) or not isinstance(value, int) or not -_MAX_WIDTH <= value <= _MAX_WIDTH:
+        return None, argi + 1
+    return value, argi + 1
+
+
+def _bad(verb: str, arg: Any, spec: _Spec | None = None) -> str:
+    """Go's badVerb: the value is printed with %v under the same flags, width and precision."""
     if arg is None:
         return f"%!{verb}(<nil>)"
-    return f"%!{verb}({type_name(arg)}={format_value(arg)})"
+    return f"%!{verb}({type_name(arg)}={format_one('v', spec or _Spec(), arg)})"
 
 
 def format_one(verb: str, spec: _Spec, arg: Any) -> str:
@@ -87,9 +117,9 @@ def format_one(verb: str, spec: _Spec, arg: Any) -> str:
     if verb == "T":
         return _pad(type_name(arg) if arg is not None else "<nil>", spec)
     if arg is None:
-        return _pad("<nil>", spec) if verb == "v" else _bad(verb, arg)
+        return _pad("<nil>", spec) if verb == "v" else _bad(verb, arg, spec)
     if isinstance(arg, bool):
-        return _pad("true" if arg else "false", spec) if verb in "tv" else _bad(verb, arg)
+        return _pad("true" if arg else "false", spec) if verb in "tv" else _bad(verb, arg, spec)
     if isinstance(arg, int):
         return _format_int(verb, spec, arg)
     if isinstance(arg, float):
@@ -102,7 +132,7 @@ def format_one(verb: str, spec: _Spec, arg: Any) -> str:
         return _pad(f"map[{inner}]", spec)
     if isinstance(arg, (list, tuple)):
         return _pad("[" + " ".join(format_one(verb, _Spec(), v) for v in arg) + "]", spec)
-    return _pad(format_value(arg), spec) if verb in "vs" else _bad(verb, arg)
+    return _pad(format_value(arg), spec) if verb in "vs" else _bad(verb, arg, spec)
 
 
 def _pad(text: str, spec: _Spec, numeric: bool = False) -> str:
@@ -141,7 +171,7 @@ def _format_int(verb: str, spec: _Spec, value: int) -> str:
     if verb in "eEfFgG":
         return _format_float(verb, spec, float(value))
     if verb not in bases:
-        return _bad(verb, value)
+        return _bad(verb, value, spec)
     digits = format(abs(value), {10: "d", 16: "x", 8: "o", 2: "b"}[bases[verb]])
     if verb == "X":
         digits = digits.upper()
@@ -161,7 +191,7 @@ def _format_int(verb: str, spec: _Spec, value: int) -> str:
 
 def _format_float(verb: str, spec: _Spec, value: float) -> str:
     if verb not in "eEfFgGv":
-        return _bad(verb, value)
+        return _bad(verb, value, spec)
     go_verb = "g" if verb == "v" else ("f" if verb == "F" else verb)
     prec = spec.prec if spec.prec is not None else (-1 if go_verb in "gG" else 6)
     body = format_float(abs(value), go_verb, prec)
@@ -186,4 +216,4 @@ def _format_str(verb: str, spec: _Spec, value: str) -> str:
         if spec.space:
             return _pad(" ".join(prefix + p for p in parts), spec)
         return _pad(prefix + "".join(parts), spec)
-    return _bad(verb, value)
+    return _bad(verb, value, spec)
