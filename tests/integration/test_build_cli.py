@@ -31,7 +31,7 @@ def test_sensitive_values_masked_in_console_machine_and_log(tmp_path: Path) -> N
         [
             {
                 "type": "shell-local",
-                "inline": ["echo out={{user `pw`}}", "echo err={{user `pw`}} >&2", "echo \"env=$PW\""],
+                "inline": ["echo out={{user `pw`}}", "echo err={{user `pw`}} >&2", 'echo "env=$PW"'],
                 "environment_vars": ["PW={{user `pw`}}"],
             }
         ],
@@ -161,7 +161,9 @@ def test_signal_cancels_all_builds_and_cleans_up(tmp_path: Path, sig: signal.Sig
     assert "==> n1: Cleaned up: step 'StepProvision'" in out
     assert "Cleanly cancelled builds after being interrupted." in out
     assert not (tmp_path / "late").exists()
-    leftovers = [p for p in Path(os.environ.get("TMPDIR", "/tmp")).glob("packer-shell*") if p.stat().st_uid == os.getuid()]
+    leftovers = [
+        p for p in Path(os.environ.get("TMPDIR", "/tmp")).glob("packer-shell*") if p.stat().st_uid == os.getuid()
+    ]
     assert not [p for p in leftovers if p.stat().st_mtime >= start - 70 and "sleep 60" in p.read_text()]
 
 
