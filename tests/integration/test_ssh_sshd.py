@@ -251,3 +251,58 @@ def test_timeout_says_what_answered(tmp_path: Path) -> None:
             asyncio.run(_open(settings))
     finally:
         silent.close()
+
+
+@pytest.mark.parametrize("method", ["scp", "sftp"])
+def test_shell_and_file_provisioners_over_ssh(sshd: Sshd, tmp_path: Path, method: str) -> None:
+    from imagesmith.core.plugin import BuildInfo
+    from imagesmith.errors import Problem
+    from imagesmith.provisioners.file import PLUGIN as FILE
+    from imagesmith.provisioners.shell import PLUGIN as SHELL
+    from imagesmith.template.decode import decode_config
+    from imagesmith.ui import Ui
+
+    class Quiet(Ui):
+        def __init__(self) -> None:
+            self.lines: list[str] = []
+
+        def _write(self, kind: str, message: str) -> None:
+            self.lines.append(message)
+
+    info = BuildInfo(build_name="b", builder_type="qemu")
+    script = tmp_path / "mark.sh"
+    script.write_text('#!/bin/sh\necho "mark=$MARK" > "$DEST/mark"\n')
+    tree = tmp_path / "tree"
+    (tree / "d").mkdir(parents=True)
+    (tree / "d" / "f.txt").write_text("F\n")
+    dest = tmp_path / "guest"
+    dest.mkdir()
+
+    def make(plugin: type, raw: dict[str, object]) -> object:
+        problems: list[Problem] = []
+        cfg = decode_config(plugin.config_class, raw, render=None, path="p", problems=problems)  # type: ignore[attr-defined]
+        assert problems == []
+        return plugin(cfg, info)
+
+    provisioners = [
+        make(SHELL, {"inline": [f"echo inline > {dest}/inline"]}),
+        make(SHELL, {"script": str(script), "environment_vars": ["MARK=from-test", f"DEST={dest}"]}),
+        make(FILE, {"source": str(tree), "destination": str(dest)}),
+        make(FILE, {"source": str(tree) + "/", "destination": f"{dest}/contents"}),
+        make(FILE, {"direction": "download", "source": f"{dest}/mark", "destination": str(tmp_path / "mark")}),
+    ]
+    ui = Quiet()
+
+    async def main() -> None:
+        comm = await _open(sshd.settings(file_transfer=method))
+        try:
+            for p in provisioners:
+                await p.provision(ui, comm, {})  # type: ignore[attr-defined]
+        finally:
+            await comm.close()
+
+    asyncio.run(main())
+    assert (dest / "inline").read_text() == "inline\n"
+    assert (tmp_path / "mark").read_text() == "mark=from-test\n"
+    assert (dest / "tree" / "d" / "f.txt").read_text() == "F\n"
+    assert (dest / "contents" / "d" / "f.txt").read_text() == "F\n"
