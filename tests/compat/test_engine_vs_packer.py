@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import string
 import subprocess
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ import pytest
 from imagesmith.errors import RenderError
 from imagesmith.template.context import RenderContext
 from imagesmith.template.engine import render
+from tests.unit.test_engine_fuzz import VALID, VOCABULARY
 
 pytestmark = [pytest.mark.compat, pytest.mark.integration]
 
@@ -85,6 +87,9 @@ EXPRESSIONS = [
     "{{ 1i }}", "{{ 1+2i }}", "{{ 0x }}", "{{ .5 }}", "{{ 5. }}", "{{ +5 }}", "{{ 1e }}", "{{ 0x1p-2 }}",
 ]  # fmt: skip
 
+# Their output depends on the moment or on randomness, so the random corpus leaves them out.
+CLOCK_FUNCS = ("uuid", "isotime", "strftime", "timestamp")
+
 ISOTIME_LAYOUTS = [
     "", "2006-01-02", "Mon Jan _2 15:04:05 MST 2006", "January 2, 2006 3:04 PM", "06 1 2 3 4 5 pm PM",
     "002 __2 _2 02", "-07:00 Z07:00 -0700 Z0700 -07 Z07 -070000 Z07:00:00", ".000 ,000 .999 .000000 .9",
@@ -148,24 +153,60 @@ def _normalize_parse_error(message: str) -> str:
     return f"{head}{sep}{where}{sep2}{msg}"
 
 
-def test_expressions_agree_with_packer(need_packer: None, tmp_path: Path) -> None:
-    theirs = _run_console(tmp_path, EXPRESSIONS)
+def _compare(tmp_path: Path, expressions: list[str]) -> None:
+    theirs = _run_console(tmp_path, expressions)
     ctx = RenderContext(user_vars=USER_VARS, template_path=str(tmp_path / "t.json"))
     old = os.getcwd()
     os.chdir(tmp_path)
     try:
-        mine = [_ours(e, ctx) for e in EXPRESSIONS]
+        mine = [_ours(e, ctx) for e in expressions]
     finally:
         os.chdir(old)
     disagreements = []
-    for expr, (their_err, their_text), (my_err, my_text) in zip(EXPRESSIONS, theirs, mine, strict=True):
+    for expr, (their_err, their_text), (my_err, my_text) in zip(expressions, theirs, mine, strict=True):
         if my_err:
             my_text = _normalize_parse_error(my_text)
         if (their_err, their_text) != (my_err, my_text):
             disagreements.append(f"{expr!r}\n   packer: {their_text!r}\n   ours:   {my_text!r}")
-    agreed = len(EXPRESSIONS) - len(disagreements)
-    print(f"engine vs packer console: {agreed}/{len(EXPRESSIONS)} expressions agree")
+    agreed = len(expressions) - len(disagreements)
+    print(f"engine vs packer console: {agreed}/{len(expressions)} expressions agree")
     assert not disagreements, "\n".join(disagreements)
+
+
+def test_expressions_agree_with_packer(need_packer: None, tmp_path: Path) -> None:
+    _compare(tmp_path, EXPRESSIONS)
+
+
+def _random_expressions(seed: int, count: int) -> list[str]:
+    """Token soups and mutated valid expressions, one line each, reproducible from ``seed``."""
+    rng = random.Random(seed)
+    # Real and escaped newlines are left out: console reads lines, and its machine-readable
+    # output writes a newline as a backslash and an n.
+    vocab = [v for v in VOCABULARY if "\n" not in v and "\\n" not in v and v not in CLOCK_FUNCS]
+    out: list[str] = []
+    while len(out) < count:
+        if rng.random() < 0.5:
+            text = "{{ " + "".join(rng.choice(vocab) for _ in range(rng.randint(1, 12))) + " }}"
+        else:
+            text = rng.choice(VALID)
+            for _ in range(rng.randint(1, 3)):
+                i = rng.randint(0, len(text))
+                j = min(len(text), i + rng.randint(0, 5))
+                action = rng.choice(["delete", "insert", "duplicate"])
+                if action == "delete":
+                    text = text[:i] + text[j:]
+                elif action == "insert":
+                    text = text[:i] + rng.choice(vocab) + text[i:]
+                else:
+                    text = text[:j] + text[i:j] + text[j:]
+        text = text.replace("\n", " ")
+        if text.strip() and not any(f in text for f in CLOCK_FUNCS):
+            out.append(text)
+    return out
+
+
+def test_random_expressions_agree_with_packer(need_packer: None, tmp_path: Path) -> None:
+    _compare(tmp_path, _random_expressions(seed=7, count=2000))
 
 
 def test_time_functions_agree_with_packer(need_packer: None, tmp_path: Path) -> None:

@@ -216,9 +216,10 @@ def go_slice(item: Any, *indexes: Any) -> Any:
 
 # -- escaping --------------------------------------------------------------------------
 def _eval_args_text(args: tuple[Any, ...]) -> str:
+    """Go's evalArgs: nil arguments print as "<no value>" (a string, for Sprint's spacing)."""
     if len(args) == 1 and isinstance(args[0], str):
         return args[0]
-    return sprint(args)
+    return sprint(["<no value>" if a is None or a is NO_VALUE else a for a in args])
 
 
 def go_html(*args: Any) -> str:

@@ -67,7 +67,7 @@ class Token:
             return "EOF"
         if self.kind is Tok.ERROR:
             return self.val
-        if self.kind in (Tok.KEYWORD, Tok.DOT):  # Go lists "." among its keywords
+        if self.kind in (Tok.KEYWORD, Tok.DOT, Tok.NIL):  # Go lists "." and nil among its keywords
             return f"<{self.val}>"
         if len(self.val) > 10:
             return go_quote(self.val[:10]) + "..."

@@ -107,6 +107,8 @@ def _parse_float(text: str) -> float | None:
     body = text.replace("_", "")
     try:
         if body.lower().lstrip("+-").startswith("0x"):
+            if "p" not in body.lower():
+                return None  # Go requires the p exponent in hexadecimal floats
             value = float.fromhex(body)
         elif body.lower().lstrip("+-") in ("inf", "infinity", "nan"):
             return None

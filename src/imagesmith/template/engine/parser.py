@@ -18,11 +18,12 @@ TEMPLATE_NAME = "root"
 
 
 def location(text: str, pos: int) -> str:
-    """``root:LINE:COL`` for a character offset, as Go's ``ErrorContext`` computes it."""
+    """``root:LINE:COL`` for a character offset, as Go's ``ErrorContext`` computes it (COL counts
+    UTF-8 bytes from 0)."""
     before = text[:pos]
     line = before.count("\n") + 1
-    nl = before.rfind("\n")
-    col = pos if nl < 0 else pos - (nl + 1)
+    line_start = before.rfind("\n") + 1
+    col = len(before[line_start:].encode("utf-8", "surrogatepass"))  # Go counts bytes
     return f"{TEMPLATE_NAME}:{line}:{col}"
 
 

@@ -168,8 +168,6 @@ def _format_int(verb: str, spec: _Spec, value: int) -> str:
             text += f" '{chr(value)}'"
         return _pad(text, spec)
     bases = {"d": 10, "v": 10, "x": 16, "X": 16, "o": 8, "O": 8, "b": 2}
-    if verb in "eEfFgG":
-        return _format_float(verb, spec, float(value))
     if verb not in bases:
         return _bad(verb, value, spec)
     digits = format(abs(value), {10: "d", 16: "x", 8: "o", 2: "b"}[bases[verb]])
