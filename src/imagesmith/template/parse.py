@@ -151,10 +151,12 @@ def _parse_builders(tpl: Template, builders: Any, problems: list[Problem]) -> No
             problems.append(Problem(f"expected a map, got '{_go_kind(item)}'", where, path))
             continue
         try:
-            btype = _weak_str(item.get("type"), "type")
-            name = _weak_str(item.get("name"), "name")
+            key = "type"
+            btype = _weak_str(item.get(key))
+            key = "name"
+            name = _weak_str(item.get(key))
         except DecodeError as exc:
-            problems.append(Problem(str(exc), where, path))
+            problems.append(Problem(str(exc), loc_of(item, key), f"{path}.{key}"))
             continue
         if not btype:
             problems.append(Problem("missing 'type'", where, path))

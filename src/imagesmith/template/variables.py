@@ -43,7 +43,7 @@ def read_var_file(path: str) -> dict[str, str]:
 
 def parse_var_file(text: str, path: str) -> dict[str, str]:
     """The variables in a var file's ``text``; errors are worded as Packer words them, plus the key."""
-    decoder = json.JSONDecoder(object_pairs_hook=list)
+    decoder = json.JSONDecoder(object_pairs_hook=_Pairs)
     start = len(text) - len(text.lstrip(" \t\r\n"))
     if start == len(text):
         raise TemplateError(f"Error reading variables in '{path}': EOF")
@@ -56,7 +56,7 @@ def parse_var_file(text: str, path: str) -> dict[str, str]:
         raise TemplateError(Problem(f"Error reading variables in '{path}': {exc.msg}", Location(path))) from None
     if value is None:
         return {}
-    if not isinstance(value, list):
+    if not isinstance(value, _Pairs):
         kind = _go_json_kind(value)
         raise TemplateError(
             f"Error reading variables in '{path}': json: cannot unmarshal {kind} into Go value of type kvflag.FlagJSON"
@@ -75,7 +75,13 @@ def parse_var_file(text: str, path: str) -> dict[str, str]:
     return out
 
 
+class _Pairs(list[tuple[str, Any]]):
+    """A JSON object's members in order (so duplicate keys behave as in Go: the later wins)."""
+
+
 def _go_json_kind(value: Any) -> str:
+    if isinstance(value, _Pairs):
+        return "object"
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, int | float):
