@@ -242,9 +242,9 @@ def _set(event: threading.Event) -> threading.Event:
     return event
 
 
-def test_cancelling_the_task_stops_the_thread_and_removes_the_partial_file(tmp_path: Path) -> None:
+def test_cancelling_the_task_stops_the_thread_and_removes_the_partial_file(tmp_path: Path, small_blocks: None) -> None:
     src = tmp_path / "a.img"
-    src.write_bytes(os.urandom(24 << 20))
+    src.write_bytes(os.urandom(16 << 20))
     started = threading.Event()
 
     def progress(n: int) -> None:
@@ -262,3 +262,11 @@ def test_cancelling_the_task_stops_the_thread_and_removes_the_partial_file(tmp_p
     asyncio.run(scenario())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.img"]
     assert not [t for t in threading.enumerate() if t.name.startswith("compress")]
+
+
+def test_block_formats_count_progress_when_blocks_are_written(tmp_path: Path, small_blocks: None) -> None:
+    src = tmp_path / "a.img"
+    src.write_bytes(sample(1_000_000))
+    seen: list[int] = []
+    run_job(CompressJob([str(src)], str(tmp_path / "a.img.xz"), "", "xz"), seen.append, threading.Event())
+    assert sum(seen) == 1_000_000 and max(seen) == 64 << 10

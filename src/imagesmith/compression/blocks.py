@@ -22,6 +22,8 @@ class BlockWriter:
     ``close()`` compresses what is left, writes ``trailer`` and leaves ``raw`` open. When no byte
     was written at all, ``close()`` still emits ``compress(b"")`` if ``compress_empty`` is set
     (an empty xz or lz4 file must still be one valid stream). ``abort()`` drops pending work.
+    ``on_written``, when set, is called with each block's uncompressed size once its output is
+    written (progress that does not run ahead of the compression threads).
     """
 
     def __init__(
@@ -43,7 +45,8 @@ class BlockWriter:
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="compress")
         # Two blocks in flight per thread keep every core busy without holding much memory.
         self._max_pending = 2 * threads
-        self._pending: collections.deque[Future[bytes]] = collections.deque()
+        self._pending: collections.deque[tuple[Future[bytes], int]] = collections.deque()
+        self.on_written: Callable[[int], None] | None = None
         self._blocks = 0
         self._closed = False
 
@@ -70,9 +73,15 @@ class BlockWriter:
 
     def _submit(self, block: bytes) -> None:
         while len(self._pending) >= self._max_pending:
-            self._raw.write(self._pending.popleft().result())
-        self._pending.append(self._pool.submit(self._compress, block))
+            self._write_oldest()
+        self._pending.append((self._pool.submit(self._compress, block), len(block)))
         self._blocks += 1
+
+    def _write_oldest(self) -> None:
+        future, size = self._pending.popleft()
+        self._raw.write(future.result())
+        if self.on_written is not None:
+            self.on_written(size)
 
     def flush(self) -> None:
         """Nothing to do: blocks are written as soon as they are ready and in order."""
@@ -86,7 +95,7 @@ class BlockWriter:
                 self._submit(bytes(self._buffer))
                 self._buffer.clear()
             while self._pending:
-                self._raw.write(self._pending.popleft().result())
+                self._write_oldest()
             self._raw.write(self._trailer)
         finally:
             self.abort()
@@ -94,7 +103,7 @@ class BlockWriter:
     def abort(self) -> None:
         """Drop queued blocks and stop the threads (after an error or a cancellation)."""
         self._closed = True
-        for future in self._pending:
+        for future, _ in self._pending:
             future.cancel()
         self._pending.clear()
         self._pool.shutdown(wait=True, cancel_futures=True)

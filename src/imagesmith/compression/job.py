@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from imagesmith.compression.archive import ProgressFn, copy_file, write_tar, write_zip
+from imagesmith.compression.blocks import BlockWriter
 from imagesmith.compression.codecs import Writer, open_compressor
 
 T = TypeVar("T")
@@ -66,6 +67,8 @@ def run_job(job: CompressJob, progress: ProgressFn, cancel: threading.Event) -> 
 
 def _write_compressed(job: CompressJob, raw: BinaryIO, progress: ProgressFn, cancel: threading.Event) -> None:
     writer = open_compressor(job.algorithm, raw, job.level, job.threads)
+    if isinstance(writer, BlockWriter):  # big blocks in flight: count input once it is compressed
+        writer.on_written, progress = progress, _ignore
     done = False
     try:
         if job.archive == "tar":
@@ -78,6 +81,10 @@ def _write_compressed(job: CompressJob, raw: BinaryIO, progress: ProgressFn, can
             writer.close()
         else:
             _abandon(writer)
+
+
+def _ignore(size: int) -> None:
+    pass
 
 
 def _abandon(writer: Writer) -> None:
