@@ -27,11 +27,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imagesmith.errors import ImagesmithError, Location, Problem, TemplateError
 from imagesmith.template.fix import FIXERS, FixError, fix_template
 from imagesmith.template.fix.gojson import format_fixed, parse_template
+
+if TYPE_CHECKING:
+    from imagesmith.cli import GoFlagParser
 
 FIXED_NAME = "<fixed template>"
 _AFTER_FAILURE = "This is usually caused by an error in the input template. Please fix the error and try again."
@@ -44,7 +47,7 @@ def _help_epilog() -> str:
     return "\n".join(lines)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: GoFlagParser) -> None:
     """``-validate`` (default true, Go-style ``-validate=false``) and the TEMPLATE path."""
     parser.usage = "imagesmith fix [options] TEMPLATE"
     parser.description = (
@@ -53,11 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = _help_epilog()
-    flag = getattr(parser, "flag", None)
-    if flag is not None:
-        flag("validate", action="store_true", default=True, help="validate the fixed template (default true)")
-    else:  # a plain ArgumentParser (tests)
-        parser.add_argument("-validate", dest="validate", default=True)
+    parser.flag("validate", action="store_true", default=True, help="validate the fixed template (default true)")
     parser.add_argument("template", metavar="TEMPLATE")
 
 
