@@ -45,7 +45,7 @@ def test_sensitive_values_masked_in_console_machine_and_log(tmp_path: Path) -> N
     machine = run_cli("build", "-machine-readable", path, cwd=tmp_path, env=env)
     assert human.returncode == 0, human.stderr
     assert "    null: out=<sensitive>" in human.stdout
-    assert "==> null: err=<sensitive>" in human.stderr
+    assert "==> null: err=<sensitive>" in human.stdout
     assert "env=<sensitive>" in human.stdout
     assert ",ui,message,    null: out=<sensitive>" in machine.stdout
     for text in (human.stdout, human.stderr, machine.stdout, machine.stderr, log.read_text()):
@@ -82,7 +82,7 @@ def test_on_error_abort_skips_cleanup_provisioner(tmp_path: Path) -> None:
     path = write(tmp_path / "t.json", template)
     abort = run_cli("build", "-color=false", "-on-error=abort", path, cwd=tmp_path)
     assert abort.returncode == 1 and not (tmp_path / "cleaned").exists()
-    assert 'aborted: skipping cleanup of step "StepProvision"' in abort.stderr
+    assert 'aborted: skipping cleanup of step "StepProvision"' in abort.stdout
     keep = run_cli("build", "-color=false", "-on-error=run-cleanup-provisioner", path, cwd=tmp_path)
     assert keep.returncode == 1 and (tmp_path / "cleaned").exists()
     bad = run_cli("build", "-on-error=sometimes", path, cwd=tmp_path)

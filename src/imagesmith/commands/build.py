@@ -72,7 +72,7 @@ def make_ui(options: argparse.Namespace) -> Ui:
     if options.machine_readable:
         return MachineReadableUi(sys.stdout)
     color = bool(options.color) and not os.environ.get("PACKER_NO_COLOR")
-    return ConsoleUi(sys.stdout, sys.stderr, color=color)
+    return ConsoleUi(sys.stdout, sys.stdout, color=color)  # Packer 1.6.6 writes errors to stdout too
 
 
 def _parse_int(text: str, flag: str) -> int:
