@@ -88,7 +88,7 @@ def prepare_builds(template: Template, opts: PrepareOptions) -> list[PreparedBui
         if build is not None:
             builds.append(build)
     if problems:
-        raise TemplateError(problems)
+        raise TemplateError(list(dict.fromkeys(problems)))  # a block shared by builds: report it once
     return builds
 
 
