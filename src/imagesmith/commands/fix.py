@@ -95,12 +95,11 @@ def _nicer_syntax_error(data: bytes, display: str, original: TemplateError) -> I
         from imagesmith.template.load import parse_json
     except ImportError:
         return ImagesmithError(message)
-    try:
+    try:  # it fails at the same place, and words it better (Go's message, a caret excerpt)
         parse_json(data.decode("utf-8", "replace"), display)
     except TemplateError as exc:
-        if "Extra data" not in exc.render() and "after top-level value" not in exc.render():
-            return ImagesmithError("cannot parse template: " + exc.render())
-    return ImagesmithError(message)
+        return ImagesmithError("cannot parse template: " + exc.render())
+    return ImagesmithError(message)  # e.g. valid JSON that is not an object
 
 
 def validate_fixed(text: str, path: str) -> None:
