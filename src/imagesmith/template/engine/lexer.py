@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from dataclasses import dataclass
 
 LEFT_DELIM = "{{"
@@ -46,9 +47,16 @@ class Tok(enum.Enum):
     KEYWORD = enum.auto()
 
 
-# Go's isAlphaNumeric: '_', unicode letters and digits ([^\W] is exactly that in Python's re).
-_ALNUM_RUN = re.compile(r"\w+")
+_ASCII_ALNUM_RUN = re.compile(r"[A-Za-z0-9_]+")
 _SPACE_RUN = re.compile(r"[ \t\r\n]+")
+
+_COMMON = re.compile(
+    r"(?P<space>[ \t\r\n]+)|(?P<field>\.[A-Za-z_]\w*)|(?P<var>\$\w+)|(?P<word>[A-Za-z_]\w*)"
+    r'|(?P<string>"(?:[^"\\\n]|\\[^\n])*")|(?P<raw>`[^`]*`)|(?P<pipe>\|)',
+    re.ASCII,
+)
+_TERMINATORS = frozenset(" \t\r\n.,|:()")
+_WORD_KINDS = {"true": Tok.BOOL, "false": Tok.BOOL, "nil": Tok.NIL}
 
 KEYWORDS = frozenset({"block", "break", "continue", "define", "else", "end", "if", "range", "template", "with"})
 
@@ -113,7 +121,11 @@ def is_space(ch: str) -> bool:
 
 
 def is_alnum(ch: str) -> bool:
-    return ch == "_" or ch.isalpha() or ch.isdigit()
+    """Go's isAlphaNumeric: '_', a Unicode letter (L*) or a decimal digit (Nd)."""
+    if ch.isascii():
+        return ch == "_" or ch.isalnum()
+    category = unicodedata.category(ch)
+    return category[0] == "L" or category == "Nd"
 
 
 def _has_left_trim(text: str, pos: int) -> bool:
@@ -217,8 +229,46 @@ class Lexer:
                 return True
             if self.pos >= len(t):
                 return self._error("unclosed action", self.action_start)
+            if self._lex_common():
+                continue
             if not self._lex_one(t[self.pos]):
                 return False
+
+    def _lex_common(self) -> bool:
+        """Fast path for the tokens most templates consist of; False leaves the text to the
+        rule-by-rule path (which also produces every error)."""
+        t, start = self.text, self.pos
+        m = _COMMON.match(t, start)
+        if m is None:
+            return False
+        end = m.end()
+        group = m.lastgroup
+        if group == "space":
+            if t[end : end + 1] == "-" and t.startswith(RIGHT_DELIM, end + 1):
+                return False  # a trim marker " -}}" follows
+            kind = Tok.SPACE
+        elif group == "pipe":
+            kind = Tok.PIPE
+        elif group == "string":
+            kind = Tok.STRING
+        elif group == "raw":
+            kind = Tok.RAW_STRING
+        else:
+            nxt = t[end : end + 1]
+            if nxt and nxt not in _TERMINATORS and not t.startswith(RIGHT_DELIM, end):
+                return False
+            word = m.group()
+            if group == "field":
+                kind = Tok.FIELD
+            elif group == "var":
+                kind = Tok.VARIABLE
+            elif word in KEYWORDS:
+                kind = Tok.KEYWORD
+            else:
+                kind = _WORD_KINDS.get(word, Tok.IDENTIFIER)
+        self.tokens.append(Token(kind, t[start:end], start))
+        self.pos = end
+        return True
 
     def _lex_one(self, ch: str) -> bool:  # one branch per character class, as in Go
         start = self.pos
@@ -307,9 +357,15 @@ class Lexer:
         return True
 
     def _scan_alnum(self) -> None:
-        m = _ALNUM_RUN.match(self.text, self.pos)
-        if m:
-            self.pos = m.end()
+        t = self.text
+        while True:
+            m = _ASCII_ALNUM_RUN.match(t, self.pos)
+            if m:
+                self.pos = m.end()
+            if self.pos < len(t) and not t[self.pos].isascii() and is_alnum(t[self.pos]):
+                self.pos += 1
+                continue
+            return
 
     def _at_terminator(self) -> bool:
         t, p = self.text, self.pos
@@ -329,7 +385,7 @@ class Lexer:
         self._scan_alnum()
         if not self._at_terminator():
             self.pos += 1
-            return self._error(f"bad character {go_char_repr(self.text[self.pos - 1])}")
+            return self._error(f"bad character {go_char_repr(self.text[self.pos - 1])}", self.pos - 1)
         self._emit(kind, start)
         return True
 
@@ -338,7 +394,7 @@ class Lexer:
         self._scan_alnum()
         if not self._at_terminator():
             self.pos += 1
-            return self._error(f"bad character {go_char_repr(self.text[self.pos - 1])}")
+            return self._error(f"bad character {go_char_repr(self.text[self.pos - 1])}", self.pos - 1)
         word = self.text[start : self.pos]
         if word in KEYWORDS:
             kind = Tok.KEYWORD

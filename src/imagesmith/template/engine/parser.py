@@ -42,6 +42,7 @@ class Parser:
     def __init__(self, text: str, funcs: Collection[str]) -> None:
         self.text = text
         self.tokens = lex(text)
+        self.count = len(self.tokens)
         self.i = 0
         self.funcs = funcs
         self.vars: list[str] = ["$"]
@@ -51,8 +52,9 @@ class Parser:
 
     # -- token stream -------------------------------------------------------------------
     def next(self) -> Token:
-        tok = self.tokens[min(self.i, len(self.tokens) - 1)]
-        self.i += 1
+        i = self.i
+        self.i = i + 1
+        tok = self.tokens[i] if i < self.count else self.tokens[-1]
         self.last = tok
         return tok
 
@@ -60,7 +62,7 @@ class Parser:
         self.i -= count
 
     def peek(self) -> Token:
-        return self.tokens[min(self.i, len(self.tokens) - 1)]
+        return self.tokens[self.i] if self.i < self.count else self.tokens[-1]
 
     def next_non_space(self) -> Token:
         tok = self.next()
