@@ -61,7 +61,7 @@ def test_lexer_stops_at_the_first_error() -> None:
     tokens = lex("{{ 1 }} {{ € }} {{ 2 }}")
     assert tokens[-1].kind is Tok.ERROR
     assert tokens[-1].val == "unrecognized character in action: U+20AC '€'"
-    assert lex("{{ @ }}")[3].kind is Tok.CHAR  # printable ASCII is a "char" token; the parser rejects it
+    assert lex("{{ @ }}")[2].kind is Tok.CHAR  # printable ASCII is a "char" token; the parser rejects it
 
 
 def test_tree_shape_and_node_strings() -> None:
