@@ -161,3 +161,12 @@ def test_destroy_removes_the_output(tmp_path: Path) -> None:
     result, _ = run_pp(CompressConfig(output=str(tmp_path / "a.raw.gz")), [str(src)])
     asyncio.run(result.artifact.destroy())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.raw"]
+
+
+def test_bad_output_template_is_a_config_problem() -> None:
+    problems: list[Problem] = []
+    decode_config(CompressConfig, {"output": "{{.BuildName"}, render=None, path="pp", problems=problems)
+    assert len(problems) == 1 and problems[0].message.startswith("Error parsing target template: ")
+    problems.clear()
+    decode_config(CompressConfig, {"output": "{{nosuchfunc}}.gz"}, render=None, path="pp", problems=problems)
+    assert len(problems) == 1 and "nosuchfunc" in problems[0].message

@@ -23,7 +23,7 @@ from imagesmith.compression.archive import CompressionCancelled
 from imagesmith.core.artifact import FileArtifact
 from imagesmith.core.plugin import Artifact, PostProcessor, PostProcessResult
 from imagesmith.errors import BuildError, ImagesmithError
-from imagesmith.post_processors.compress import generated_data, render_output
+from imagesmith.post_processors.compress import check_output_template, generated_data, render_output
 from imagesmith.template.decode import option
 from imagesmith.ui import Ui
 
@@ -42,6 +42,7 @@ class ChecksumConfig:
         for name in self.checksum_types or ():
             if name not in TYPES:
                 yield f"Unrecognized checksum type: {name}"
+        yield from check_output_template(self.output)
 
 
 class HashFailed(Exception):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,9 @@ class CompressConfig:
     output: str = option("", render=False, doc="output file; its extensions choose the format")
     format: str = option("", doc="extensions to use instead of the output's (e.g. tar.gz)")
     compression_level: int = option(0, doc="1 (fast) to 9 (small); 0 or -1 mean 6")
+
+    def check(self) -> Iterable[str]:
+        return check_output_template(self.output)
 
 
 def detect_format(output: str, fmt: str = "") -> tuple[str, str]:
@@ -118,6 +121,19 @@ class Compress(PostProcessor):
             return render_output(self.config.output or DEFAULT_OUTPUT, data, self.info)
         except ImagesmithError as exc:
             raise BuildError(f"Error interpolating output value: {exc}") from exc
+
+
+def check_output_template(text: str) -> list[str]:
+    """Packer's configure-time ``interpolate.Validate`` of an ``output`` rendered only at run time."""
+    if "{{" not in text:
+        return []
+    from imagesmith.template.engine import parse
+
+    try:
+        parse(text)
+    except ImagesmithError as exc:
+        return [f"Error parsing target template: {exc}"]
+    return []
 
 
 def generated_data(artifact: Artifact) -> dict[str, Any]:
