@@ -16,6 +16,7 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -80,9 +81,9 @@ def _inputs() -> Iterator[tuple[str, bytes]]:
     yield from RAW_INPUTS.items()
 
 
-def _run(argv: list[str]) -> subprocess.CompletedProcess[bytes]:
+def _run(argv: list[str], cwd: str | None = None) -> subprocess.CompletedProcess[bytes]:
     env = {**os.environ, "CHECKPOINT_DISABLE": "1"}
-    return subprocess.run(argv, capture_output=True, env=env, timeout=120)
+    return subprocess.run(argv, capture_output=True, env=env, timeout=120, cwd=cwd)
 
 
 _BATCH = """
@@ -111,9 +112,10 @@ def _run_imagesmith_batch(paths: list[Path], flag: str) -> list[subprocess.Compl
 
 
 def _both(paths: list[Path], flag: str) -> list[tuple[subprocess.CompletedProcess[bytes], ...]]:
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    # Packer writes crash.log into its working directory when it panics: keep that out of the repository.
+    with tempfile.TemporaryDirectory() as scratch, ThreadPoolExecutor(max_workers=4) as pool:
         ours = pool.submit(_run_imagesmith_batch, paths, flag)
-        packer = list(pool.map(lambda p: _run(["packer", "fix", flag, str(p)]), paths))
+        packer = list(pool.map(lambda p: _run(["packer", "fix", flag, str(p.resolve())], cwd=scratch), paths))
     return list(zip(packer, ours.result(), strict=True))
 
 
@@ -142,9 +144,9 @@ def test_fix_output_matches_packer(need_packer: None, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("fixture", ["fix", "fix-invalid"])
-def test_fix_fixtures_with_validation(need_packer: None, fixture: str) -> None:
+def test_fix_fixtures_with_validation(need_packer: None, fixture: str, tmp_path: Path) -> None:
     path = FIXTURES / "command" / fixture / "template.json"
-    packer = _run(["packer", "fix", str(path)])
+    packer = _run(["packer", "fix", str(path)], cwd=str(tmp_path))
     ours = _run([sys.executable, "-m", "imagesmith", "fix", str(path)])
     assert ours.returncode == packer.returncode
     assert packer.stdout.startswith(ours.stdout)  # Packer also prints its error on stdout
