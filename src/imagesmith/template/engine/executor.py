@@ -14,8 +14,8 @@ from imagesmith.errors import RenderError
 from imagesmith.template.engine import nodes as n
 from imagesmith.template.engine.functions import AND_OR, BUILTINS, GoFunc, as_gofunc
 from imagesmith.template.engine.gofmt import NO_VALUE, format_value, type_name
-from imagesmith.template.engine.lexer import go_quote
 from imagesmith.template.engine.parser import TEMPLATE_NAME, Template, location
+from imagesmith.template.engine.quoting import go_quote
 
 MAX_TEMPLATE_DEPTH = 100
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final
 
-from imagesmith.template.engine.lexer import go_quote
+from imagesmith.template.engine.quoting import go_quote
 
 
 class _NoValue:

@@ -11,6 +11,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from imagesmith.template.engine.quoting import go_char_repr, go_quote
+
 LEFT_DELIM = "{{"
 RIGHT_DELIM = "}}"
 LEFT_COMMENT = "/*"
@@ -80,40 +82,6 @@ class Token:
         if len(self.val) > 10:
             return go_quote(self.val[:10]) + "..."
         return go_quote(self.val)
-
-
-def go_quote(s: str) -> str:
-    """Go's ``%q`` / ``strconv.Quote`` for a string."""
-    out = ['"']
-    for ch in s:
-        out.append(_quote_char(ch, '"'))
-    out.append('"')
-    return "".join(out)
-
-
-def _quote_char(ch: str, quote: str) -> str:
-    simple = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v", "\\": "\\\\"}
-    if ch == quote:
-        return "\\" + ch
-    if ch in simple:
-        return simple[ch]
-    code = ord(ch)
-    if ch.isprintable() or ch == " ":
-        return ch
-    if code < 0x80:
-        return f"\\x{code:02x}"
-    if code < 0x10000:
-        return f"\\u{code:04x}"
-    return f"\\U{code:08x}"
-
-
-def go_char_repr(ch: str) -> str:
-    """Go's ``%#U``: ``U+0021 '!'``."""
-    code = ord(ch)
-    text = f"U+{code:04X}"
-    if ch.isprintable():
-        text += f" '{ch}'"
-    return text
 
 
 def is_space(ch: str) -> bool:

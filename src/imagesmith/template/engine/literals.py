@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from imagesmith.template.engine.lexer import go_quote
+from imagesmith.template.engine.quoting import go_quote
 
 
 class LiteralError(ValueError):

@@ -13,6 +13,7 @@ from imagesmith.errors import RenderError
 from imagesmith.template.engine import nodes as n
 from imagesmith.template.engine.lexer import Tok, Token, lex
 from imagesmith.template.engine.literals import LiteralError, parse_number, unquote
+from imagesmith.template.engine.quoting import go_quote
 
 TEMPLATE_NAME = "root"
 
@@ -304,7 +305,7 @@ class Parser:
         if isinstance(node, n.VariableNode):
             return n.VariableNode(chain_pos, node.idents + fields)
         if isinstance(node, (n.BoolNode, n.StringNode, n.NumberNode, n.NilNode, n.DotNode)):
-            raise self.error(f"unexpected . after term {_go_q(str(node))}")
+            raise self.error(f"unexpected . after term {go_quote(str(node))}")
         return n.ChainNode(chain_pos, node, fields)
 
     def term(self) -> n.Node | None:  # one return per term kind, as in Go
@@ -312,7 +313,7 @@ class Parser:
         kind = tok.kind
         if kind is Tok.IDENTIFIER:
             if tok.val not in self.funcs:
-                raise self.error(f"function {_go_q(tok.val)} not defined")
+                raise self.error(f"function {go_quote(tok.val)} not defined")
             return n.IdentifierNode(tok.pos, tok.val)
         if kind is Tok.DOT:
             return n.DotNode(tok.pos)
@@ -320,7 +321,7 @@ class Parser:
             return n.NilNode(tok.pos)
         if kind is Tok.VARIABLE:
             if tok.val not in self.vars:
-                raise self.error(f"undefined variable {_go_q(tok.val)}")
+                raise self.error(f"undefined variable {go_quote(tok.val)}")
             return n.VariableNode(tok.pos, [tok.val])
         if kind is Tok.FIELD:
             return n.FieldNode(tok.pos, [tok.val[1:]])
@@ -363,12 +364,6 @@ _OPERAND_START = frozenset(
         Tok.LEFT_PAREN,
     }
 )
-
-
-def _go_q(s: str) -> str:
-    from imagesmith.template.engine.lexer import go_quote
-
-    return go_quote(s)
 
 
 def parse_template(text: str, funcs: Collection[str]) -> Template:
