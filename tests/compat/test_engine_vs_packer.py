@@ -24,7 +24,7 @@ from imagesmith.template.context import RenderContext
 from imagesmith.template.engine import render
 from tests.unit.test_engine_fuzz import VALID, VOCABULARY
 
-pytestmark = [pytest.mark.compat, pytest.mark.integration]
+pytestmark = [pytest.mark.compat]
 
 USER_VARS = {"x": "y", "csv": "a,b,c", "name": "My Image-01", "empty": "", "num": "42"}
 
@@ -153,30 +153,6 @@ def _normalize_parse_error(message: str) -> str:
     return f"{head}{sep}{where}{sep2}{msg}"
 
 
-def _compare(tmp_path: Path, expressions: list[str]) -> None:
-    theirs = _run_console(tmp_path, expressions)
-    ctx = RenderContext(user_vars=USER_VARS, template_path=str(tmp_path / "t.json"))
-    old = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        mine = [_ours(e, ctx) for e in expressions]
-    finally:
-        os.chdir(old)
-    disagreements = []
-    for expr, (their_err, their_text), (my_err, my_text) in zip(expressions, theirs, mine, strict=True):
-        if my_err:
-            my_text = _normalize_parse_error(my_text)
-        if (their_err, their_text) != (my_err, my_text):
-            disagreements.append(f"{expr!r}\n   packer: {their_text!r}\n   ours:   {my_text!r}")
-    agreed = len(expressions) - len(disagreements)
-    print(f"engine vs packer console: {agreed}/{len(expressions)} expressions agree")
-    assert not disagreements, "\n".join(disagreements)
-
-
-def test_expressions_agree_with_packer(need_packer: None, tmp_path: Path) -> None:
-    _compare(tmp_path, EXPRESSIONS)
-
-
 def _random_expressions(seed: int, count: int) -> list[str]:
     """Token soups and mutated valid expressions, one line each, reproducible from ``seed``."""
     rng = random.Random(seed)
@@ -205,8 +181,68 @@ def _random_expressions(seed: int, count: int) -> list[str]:
     return out
 
 
-def test_random_expressions_agree_with_packer(need_packer: None, tmp_path: Path) -> None:
-    _compare(tmp_path, _random_expressions(seed=7, count=2000))
+EXPECTED = Path(__file__).parent / "expected" / "engine_console.json"
+DIR = "<DIR>"  # the directory of the template and the working directory, in recordings
+
+
+def _all_expressions() -> list[str]:
+    return EXPRESSIONS + _random_expressions(seed=7, count=2000)
+
+
+def _ours_in(tmp_path: Path, expressions: list[str]) -> list[tuple[bool, str]]:
+    """Our results, run as the console runs: template in ``tmp_path``, which is also the cwd."""
+    ctx = RenderContext(user_vars=USER_VARS, template_path=str(tmp_path / "t.json"))
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        results = [_ours(e, ctx) for e in expressions]
+    finally:
+        os.chdir(old)
+    return [(err, _normalize_parse_error(text) if err else text) for err, text in results]
+
+
+def _with_placeholder(results: list[tuple[bool, str]], tmp_path: Path) -> list[tuple[bool, str]]:
+    return [(err, text.replace(str(tmp_path), DIR)) for err, text in results]
+
+
+def _disagreements(expressions: list[str], theirs: list[tuple[bool, str]], mine: list[tuple[bool, str]]) -> list[str]:
+    out = []
+    for expr, their, my in zip(expressions, theirs, mine, strict=True):
+        if their != my:
+            out.append(f"{expr!r}\n   packer: {their[1]!r}\n   ours:   {my[1]!r}")
+    return out
+
+
+def test_expressions_agree_with_recorded_packer(tmp_path: Path) -> None:
+    """Runs everywhere: our engine against Packer 1.6.6's recorded answers."""
+    recorded = json.loads(EXPECTED.read_text())
+    expressions = [case[0] for case in recorded["cases"]]
+    theirs = [(bool(case[1]), str(case[2])) for case in recorded["cases"]]
+    mine = _with_placeholder(_ours_in(tmp_path, expressions), tmp_path)
+    bad = _disagreements(expressions, theirs, mine)
+    print(f"engine vs recorded packer console: {len(expressions) - len(bad)}/{len(expressions)} agree")
+    assert not bad, "\n".join(bad)
+
+
+def test_live_packer_matches_recording_and_engine(need_packer: None, tmp_path: Path) -> None:
+    """With Packer installed: its live answers equal the recording and our engine's.
+    ``RECORD_ENGINE_EXPECTED=1`` rewrites the recording."""
+    expressions = _all_expressions()
+    live = _with_placeholder(_run_console(tmp_path, expressions), tmp_path)
+    if os.environ.get("RECORD_ENGINE_EXPECTED") == "1":
+        rows = [
+            json.dumps([e, err, text], ensure_ascii=False) for e, (err, text) in zip(expressions, live, strict=True)
+        ]
+        EXPECTED.write_text('{"packer": "1.6.6", "cases": [\n' + ",\n".join(rows) + "\n]}\n")
+    recorded = json.loads(EXPECTED.read_text())
+    assert [case[0] for case in recorded["cases"]] == expressions, (
+        "stale recording: rerun with RECORD_ENGINE_EXPECTED=1"
+    )
+    assert [(bool(c[1]), c[2]) for c in recorded["cases"]] == live
+    mine = _with_placeholder(_ours_in(tmp_path, expressions), tmp_path)
+    bad = _disagreements(expressions, live, mine)
+    print(f"engine vs live packer console: {len(expressions) - len(bad)}/{len(expressions)} agree")
+    assert not bad, "\n".join(bad)
 
 
 def test_time_functions_agree_with_packer(need_packer: None, tmp_path: Path) -> None:
