@@ -135,7 +135,7 @@ def test_build_fixture_same_as_packer(two_dirs: tuple[Path, Path], case: str, te
     if case in KNOWN_DIFFERENCES:
         assert files_of(ours) == {} and "non-existing" in mine.stderr
         return
-    assert files_of(ours) == files_of(theirs)
+    assert files_of(ours) == files_of(theirs), (mine.stdout, packer.stdout)
     assert artifact_lines(mine.stdout) == artifact_lines(packer.stdout)
     assert error_lines(mine.stderr) == error_lines(packer.stderr)
     if case == "override":

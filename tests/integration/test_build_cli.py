@@ -13,6 +13,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
+from tests.integration import test_ssh_sshd
+from tests.integration.test_ssh_sshd import Sshd
+
+sshd = test_ssh_sshd.sshd  # the real-sshd fixture, shared
 
 SECRET = "s3cr3t-Hunter2"
 
@@ -188,3 +192,49 @@ def test_second_interrupt_names_what_was_left_behind(tmp_path: Path) -> None:
     assert proc.returncode == 1, out
     assert "Received interrupt again: abandoning the remaining cleanup." in out
     assert "Left behind (cleanup interrupted): step 'StepProvision'" in out
+
+
+def test_debug_pauses_between_steps_and_provisioners(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.json", null_with([{"type": "shell-local", "inline": ["touch done"]}]))
+    result = run_cli("build", "-color=false", "-debug", path, cwd=tmp_path, stdin="\n" * 10)
+    assert result.returncode == 0, result.stdout
+    out = result.stdout
+    assert "Debug mode enabled. Builds will not be parallelized." in out
+    assert "==> null: Pausing before the next provisioner . Press enter to continue." in out
+    assert "==> null: Pausing after run of step 'StepProvision'. Press enter to continue." in out
+    assert "==> null: Pausing before cleanup of step 'StepProvision'. Press enter to continue." in out
+    assert (tmp_path / "done").exists()
+
+
+def test_on_error_ask_retry_then_cleanup(tmp_path: Path) -> None:
+    script = "test -e ok || { touch ok; exit 1; }"  # fails the first time only
+    path = write(tmp_path / "t.json", null_with([{"type": "shell-local", "inline": [script]}]))
+    result = run_cli("build", "-color=false", "-on-error=ask", path, cwd=tmp_path, stdin="r\n")
+    assert result.returncode == 0, result.stdout
+    assert "[c] Clean up and exit, [a] abort without cleanup, or [r] retry step" in result.stdout
+    failing = write(tmp_path / "f.json", null_with([{"type": "shell-local", "inline": ["exit 1"]}]))
+    result = run_cli("build", "-color=false", "-on-error=ask", failing, cwd=tmp_path, stdin="c\n")
+    assert result.returncode == 1 and "Provisioning step had errors" in result.stdout
+
+
+def test_null_builder_over_ssh(tmp_path: Path, sshd: Sshd) -> None:
+    remote = tmp_path / "remote.txt"
+    template = {
+        "builders": [
+            {
+                "type": "null",
+                "ssh_host": "127.0.0.1",
+                "ssh_port": sshd.port,
+                "ssh_username": "root",
+                "ssh_private_key_file": str(sshd.key),
+            }
+        ],
+        "provisioners": [
+            {"type": "shell", "inline": [f"echo over-ssh > {remote}"]},
+            {"type": "shell-local", "inline": ["echo {{build `Host`}}:{{build `Port`}}:{{build `ConnType`}} > local"]},
+        ],
+    }
+    result = run_cli("build", "-color=false", write(tmp_path / "t.json", template), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert remote.read_text() == "over-ssh\n"
+    assert (tmp_path / "local").read_text() == f"127.0.0.1:{sshd.port}:ssh\n"

@@ -151,7 +151,8 @@ def test_hook_data_sentinels() -> None:
     assert data["ID"] == "ERR_ID_NOT_IMPLEMENTED_BY_BUILDER"
     assert data["PackerHTTPAddr"] == "10.0.2.2:8080"
     assert data["PackerRunUUID"] == "uuid"
-    assert complete_hook_data({}, "u")["PackerHTTPPort"] == "ERR_HTTP_PORT_NOT_IMPLEMENTED_BY_BUILDER"
+    assert complete_hook_data({"ID": "x"}, "u")["PackerHTTPPort"] == "ERR_HTTP_PORT_NOT_IMPLEMENTED_BY_BUILDER"
+    assert complete_hook_data({}, "u") == {}  # a builder without generated data (file)
 
 
 # --- provisioners with meta-options -------------------------------------------------------

@@ -46,8 +46,14 @@ TIMEOUT_ERROR = "context canceled"  # what Packer reports for a provisioner stop
 
 
 def complete_hook_data(data: Mapping[str, str], run_uuid: str) -> dict[str, str]:
-    """Packer's ``PopulateProvisionHookData`` defaults, under what the builder supplied."""
+    """Packer's ``PopulateProvisionHookData`` defaults, under what the builder supplied.
+
+    Empty ``data`` means the builder has no generated data at all (Packer's file builder passes
+    nil): it stays empty, so ``{{build `ID`}}`` renders ``<no value>`` there, as in Packer.
+    """
     out = dict(data)
+    if not out:
+        return out
     out.setdefault("ID", ID_NOT_IMPLEMENTED)
     out.setdefault("PackerRunUUID", run_uuid)
     ip, port = out.get("PackerHTTPIP"), out.get("PackerHTTPPort")
