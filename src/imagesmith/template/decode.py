@@ -121,6 +121,8 @@ def decode_config(
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             problems.append(Problem(f'unknown configuration key: "{key}"{hint}', key_loc_of(src, key), path))
             continue
+        if value is None:  # mapstructure leaves the field alone for a JSON null: the default stays
+            continue
         where = f"{path}.{key}" if path else key
         try:
             if fld.render and render is not None:
