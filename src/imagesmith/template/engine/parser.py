@@ -44,6 +44,13 @@ class Parser:
         self.text = text
         self.tokens = lex(text)
         self.count = len(self.tokens)
+        # non_space[i]: index of the first non-space token at or after i (the last token is EOF/ERROR).
+        self.non_space = [0] * self.count
+        following = self.count - 1
+        for index in range(self.count - 1, -1, -1):
+            if self.tokens[index].kind is not Tok.SPACE:
+                following = index
+            self.non_space[index] = following
         self.i = 0
         self.funcs = funcs
         self.vars: list[str] = ["$"]
@@ -66,14 +73,18 @@ class Parser:
         return self.tokens[self.i] if self.i < self.count else self.tokens[-1]
 
     def next_non_space(self) -> Token:
-        tok = self.next()
-        while tok.kind is Tok.SPACE:
-            tok = self.next()
+        i = self.i
+        j = self.non_space[i] if i < self.count else self.count - 1
+        self.i = j + 1
+        tok = self.last = self.tokens[j]
         return tok
 
     def peek_non_space(self) -> Token:
-        tok = self.next_non_space()
-        self.backup()
+        """Go's peekNonSpace: skips (consumes) spaces, then looks at the next token."""
+        i = self.i
+        j = self.non_space[i] if i < self.count else self.count - 1
+        self.i = j
+        tok = self.last = self.tokens[j]
         return tok
 
     # -- errors -------------------------------------------------------------------------
