@@ -13,6 +13,7 @@ Every line passes through the secret filter, machine-readable output included.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import threading
 import time
@@ -142,8 +143,28 @@ class ConsoleUi(Ui):
             yield _Bar()
 
     async def ask(self, question: str) -> str:
+        """Print ``question`` and wait for a line on stdin; EOFError when stdin is closed.
+
+        The read happens in a daemon thread, so a cancelled question (Ctrl-C during a -debug
+        pause) never keeps the process alive waiting for Enter.
+        """
         self._write("say", question)
-        line: str = await asyncio.to_thread(sys.stdin.readline)
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[str] = loop.create_future()
+
+        def deliver(line: str) -> None:
+            if not answer.done():
+                answer.set_result(line)
+
+        def read() -> None:
+            line = sys.stdin.readline()
+            with contextlib.suppress(RuntimeError):  # the loop may be gone after a cancellation
+                loop.call_soon_threadsafe(deliver, line)
+
+        threading.Thread(target=read, name="ui-ask", daemon=True).start()
+        line = await answer
+        if not line:
+            raise EOFError("no answer: standard input is closed")
         return line.strip()
 
 

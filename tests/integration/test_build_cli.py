@@ -238,3 +238,24 @@ def test_null_builder_over_ssh(tmp_path: Path, sshd: Sshd) -> None:
     assert result.returncode == 0, result.stdout
     assert remote.read_text() == "over-ssh\n"
     assert (tmp_path / "local").read_text() == f"127.0.0.1:{sshd.port}:ssh\n"
+
+
+def test_interrupt_during_debug_pause_does_not_wait_for_enter(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.json", null_with([{"type": "shell-local", "inline": ["true"]}]))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "imagesmith", "build", "-color=false", "-debug", path],
+        cwd=tmp_path,
+        stdin=subprocess.PIPE,  # kept open and silent: nobody presses Enter
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "CHECKPOINT_DISABLE": "1"},
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if "Press enter to continue." in line:
+            break
+    proc.send_signal(signal.SIGINT)
+    rest = proc.communicate(timeout=20)[0]
+    assert proc.returncode == 1
+    assert "Cleanly cancelled builds after being interrupted." in rest

@@ -371,3 +371,20 @@ def test_machine_readable_summary_masks_and_escapes() -> None:
     assert ",,error-count,1" in text
     assert ",b,error,bad%!(PACKER_COMMA) very <sensitive>" in text
     assert "hunter2" not in text
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colours_per_build_and_plain_summary() -> None:
+    out = Terminal()
+    builds = gate_builds(2)
+    code = asyncio.run(run_builds(builds, ConsoleUi(out, out, color=True), RunOptions(color=True)))
+    text = out.getvalue()
+    assert code == 0
+    assert "\033[1m\033[32mg0: output will be in this color.\033[0m" in text
+    assert "\033[1m\033[36mg1: output will be in this color.\033[0m" in text
+    assert "\033[1m\033[32mBuild 'g0' finished after" in text
+    assert "\n==> Builds finished but no artifacts were created.\n" in text  # the summary is not coloured
