@@ -178,6 +178,8 @@ def _parse_provisioner(
     key: Callable[[str], str] | None = None,
 ) -> ProvisionerBlock | None:
     where = loc_of(parent, key("error-cleanup-provisioner") if key else index)
+    if item is None:  # decodes to an empty provisioner in Packer
+        item = JsonObject()
     if not isinstance(item, dict):
         problems.append(Problem(f"expected a map, got '{_go_kind(item)}'", where, path))
         return None
@@ -375,7 +377,7 @@ def _without(obj: Any, keys: tuple[str, ...]) -> JsonObject:
 
 def _go_kind(value: Any) -> str:
     if value is None:
-        return "invalid"
+        return "null"  # Go says 'invalid' (or panics, for a null builder)
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, int | float):
