@@ -201,3 +201,12 @@ def test_deep_nesting_is_an_error_not_a_crash() -> None:
     text = "{{" + "(" * 3000 + "1" + ")" * 3000 + "}}"
     with pytest.raises(RenderError):
         render(text, CTX)
+
+
+def test_errors_carry_a_next_step_as_hint() -> None:
+    with pytest.raises(RenderError) as info:
+        out("{{ uper `a` }}")
+    assert info.value.hint == 'did you mean "upper"?'
+    with pytest.raises(RenderError) as info:
+        out("{{ env `HOME` }}")
+    assert "variable" in info.value.hint and "{{user `name`}}" in info.value.hint

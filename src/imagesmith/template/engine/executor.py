@@ -19,6 +19,20 @@ from imagesmith.template.engine.quoting import go_quote
 
 MAX_TEMPLATE_DEPTH = 100
 
+_ONLY_IN_VARIABLES = (
+    "only variable defaults may read the environment or secret stores: declare a variable whose default "
+    "is this expression and use {{user `name`}} here"
+)
+# Next steps for the errors Packer's functions give, keyed by their (Packer-compatible) message.
+_HINTS = {
+    "env vars are not allowed here": _ONLY_IN_VARIABLES,
+    "consul_key is not allowed here": _ONLY_IN_VARIABLES,
+    "Vault vars are only allowed in the variables section": _ONLY_IN_VARIABLES,
+    "AWS Secrets Manager is only allowed in the variables section": _ONLY_IN_VARIABLES,
+    "build_name not available": "build_name works in builder, provisioner and post-processor fields, not in variables",
+    "build_type not available": "build_type works in builder, provisioner and post-processor fields, not in variables",
+}
+
 
 class _Missing:
     """Go's ``missingVal``: no piped-in final argument."""
@@ -62,11 +76,11 @@ class Executor:
     def at(self, node: n.Node) -> None:
         self.node = node
 
-    def error(self, msg: str) -> NoReturn:
+    def error(self, msg: str, hint: str = "") -> NoReturn:
         if self.node is None:
-            raise RenderError(f"template: {self.name}: {msg}")
+            raise RenderError(f"template: {self.name}: {msg}", hint)
         where = location(self.tmpl.text, self.node.pos)
-        raise RenderError(f'template: {where}: executing "{self.name}" at <{self.node}>: {msg}')
+        raise RenderError(f'template: {where}: executing "{self.name}" at <{self.node}>: {msg}', hint)
 
     def var_value(self, name: str) -> Any:
         for var, value in reversed(self.vars):
@@ -325,7 +339,7 @@ class Executor:
         except Exception as exc:  # a function's failure becomes a located template error
             message = exc.message if isinstance(exc, RenderError) else str(exc)
         self.at(node)
-        self.error(f"error calling {name}: {message}")
+        self.error(f"error calling {name}: {message}", _HINTS.get(message, ""))
 
     def eval_arg(self, dot: Any, kind: str, node: n.Node) -> Any:
         self.at(node)

@@ -6,6 +6,7 @@ added after the line (``root:1:3:``), counted like Go's execution errors (from 0
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
@@ -88,9 +89,9 @@ class Parser:
         return tok
 
     # -- errors -------------------------------------------------------------------------
-    def error(self, msg: str, pos: int | None = None) -> RenderError:
+    def error(self, msg: str, pos: int | None = None, hint: str = "") -> RenderError:
         where = location(self.text, self.last.pos if pos is None else pos)
-        return RenderError(f"template: {where}: {msg}")
+        return RenderError(f"template: {where}: {msg}", hint)
 
     def unexpected(self, tok: Token, context: str) -> RenderError:
         if tok.kind is Tok.ERROR:
@@ -324,7 +325,7 @@ class Parser:
         kind = tok.kind
         if kind is Tok.IDENTIFIER:
             if tok.val not in self.funcs:
-                raise self.error(f"function {go_quote(tok.val)} not defined")
+                raise self.error(f"function {go_quote(tok.val)} not defined", hint=_suggest(tok.val, self.funcs))
             return n.IdentifierNode(tok.pos, tok.val)
         if kind is Tok.DOT:
             return n.DotNode(tok.pos)
@@ -375,6 +376,15 @@ _OPERAND_START = frozenset(
         Tok.LEFT_PAREN,
     }
 )
+
+
+def _suggest(name: str, known: Collection[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    if close:
+        return f'did you mean "{close[0]}"?'
+    if name == "clean_resource_name":
+        return "clean_resource_name exists only in fields of builders that define it (amazon, googlecompute, azure)"
+    return ""
 
 
 def parse_template(text: str, funcs: Collection[str]) -> Template:
