@@ -131,7 +131,7 @@ def test_level_mappings(level: int, gzip_level: int, xz_preset: int, lz4_level: 
 @pytest.mark.parametrize("write_size", [1, 10, 99, 100, 101, 250, 1000])
 def test_block_writer_cuts_fixed_blocks_in_order(write_size: int) -> None:
     buf = io.BytesIO()
-    writer = BlockWriter(buf, lambda b: b"[" + b + b"]", block_size=100, threads=3, trailer=b"END")
+    writer = BlockWriter(buf, lambda b, _: b"[" + b + b"]", block_size=100, threads=3, trailer=b"END")
     data = bytes(range(256)) * 3
     for start in range(0, len(data), write_size):
         writer.write(data[start : start + write_size])
@@ -141,7 +141,7 @@ def test_block_writer_cuts_fixed_blocks_in_order(write_size: int) -> None:
 
 
 def test_block_writer_reports_a_failing_block() -> None:
-    def explode(block: bytes) -> bytes:
+    def explode(block: bytes, previous: bytes) -> bytes:
         raise RuntimeError("codec failed")
 
     writer = BlockWriter(io.BytesIO(), explode, block_size=10, threads=2)
@@ -270,3 +270,25 @@ def test_block_formats_count_progress_when_blocks_are_written(tmp_path: Path, sm
     seen: list[int] = []
     run_job(CompressJob([str(src)], str(tmp_path / "a.img.xz"), "", "xz"), seen.append, threading.Event())
     assert sum(seen) == 1_000_000 and max(seen) == 64 << 10
+
+
+def test_chained_blocks_get_the_tail_of_the_block_before() -> None:
+    buf = io.BytesIO()
+    writer = BlockWriter(buf, lambda b, prev: prev + b"|", block_size=4, threads=2, chain=2, compress_empty=False)
+    writer.write(b"abcdefghij")
+    writer.close()
+    assert buf.getvalue() == b"|cd|gh|"
+
+
+def test_gzip_packs_zero_blocks_tighter_than_packer() -> None:
+    zeros = bytes(8 << 20)
+    packed = compress_bytes("pgzip", zeros, piece=1 << 20)
+    assert gzip.decompress(packed) == zeros
+    assert len(packed) < 10_000  # Packer's pgzip: 15 KiB for 8 MiB of zeros
+
+
+@pytest.mark.parametrize("level", [-2, 1, 4, 6, 9])
+def test_gzip_levels_with_mixed_zero_and_data_blocks(level: int) -> None:
+    data = bytes(1 << 20) + sample(1_500_000) + bytes(3 << 20) + b"tail"
+    packed = compress_bytes("pgzip", data, level=level, piece=333_333)
+    assert subprocess.run(["gzip", "-dc"], input=packed, capture_output=True, check=True).stdout == data

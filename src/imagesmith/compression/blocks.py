@@ -13,7 +13,8 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import BinaryIO
 
-BlockCompressor = Callable[[bytes], bytes]
+#: ``compress(block, previous)``: ``previous`` is the tail of the block before (see ``chain``), else b""
+BlockCompressor = Callable[[bytes, bytes], bytes]
 
 
 class BlockWriter:
@@ -23,7 +24,8 @@ class BlockWriter:
     was written at all, ``close()`` still emits ``compress(b"")`` if ``compress_empty`` is set
     (an empty xz or lz4 file must still be one valid stream). ``abort()`` drops pending work.
     ``on_written``, when set, is called with each block's uncompressed size once its output is
-    written (progress that does not run ahead of the compression threads).
+    written (progress that does not run ahead of the compression threads). With ``chain`` > 0,
+    ``compress`` gets the last ``chain`` bytes of the block before as its second argument.
     """
 
     def __init__(
@@ -35,9 +37,12 @@ class BlockWriter:
         threads: int,
         trailer: bytes = b"",
         compress_empty: bool = True,
+        chain: int = 0,
     ) -> None:
         self._raw = raw
         self._compress = compress
+        self._chain = chain
+        self._tail = b""
         self._block_size = block_size
         self._trailer = trailer
         self._compress_empty = compress_empty
@@ -74,7 +79,10 @@ class BlockWriter:
     def _submit(self, block: bytes) -> None:
         while len(self._pending) >= self._max_pending:
             self._write_oldest()
-        self._pending.append((self._pool.submit(self._compress, block), len(block)))
+        future = self._pool.submit(self._compress, block, self._tail)
+        if self._chain:
+            self._tail = block[-self._chain :]
+        self._pending.append((future, len(block)))
         self._blocks += 1
 
     def _write_oldest(self) -> None:

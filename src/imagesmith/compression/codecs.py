@@ -5,7 +5,7 @@ write-only file object; closing it finishes the stream and leaves ``raw`` open. 
 Packer's ``compression_level`` after its clamping (1..9, 6 by default); each codec maps it onto
 its own scale (see the ``*_level`` functions, whose mappings ``bench/compress.py`` measured).
 
-* ``pgzip``: one gzip member compressed in 1 MiB blocks on all threads (ISA-L ``igzip_threaded``);
+* ``pgzip``: one gzip member compressed in 1 MiB blocks on all threads by ISA-L (:mod:`.pgzip`);
 * ``zstd``: one zstd frame, zstd's own worker threads;
 * ``xz``: independent 24 MiB blocks, each a complete xz stream, concatenated (``xz -d`` and
   Python's lzma read concatenated streams; ``xz -T0`` splits its input the same way);
@@ -21,6 +21,7 @@ import struct
 from typing import BinaryIO, Protocol
 
 from imagesmith.compression.blocks import BlockCompressor, BlockWriter
+from imagesmith.compression.pgzip import ParallelGzipWriter
 
 #: compression algorithms (Packer's names; "" means no compression)
 ALGORITHMS = ("", "pgzip", "zstd", "xz", "lz4", "bgzf")
@@ -86,12 +87,7 @@ def open_compressor(algorithm: str, raw: BinaryIO, level: int, threads: int = 0)
     if algorithm == "":
         return _Plain(raw)
     if algorithm == "pgzip":
-        from isal import igzip_threaded  # heavy imports stay out of config loading
-
-        writer: Writer = igzip_threaded.open(  # type: ignore[no-untyped-call]
-            raw, "wb", compresslevel=gzip_level(level), threads=threads
-        )
-        return writer
+        return ParallelGzipWriter(raw, gzip_level(level), threads)
     if algorithm == "zstd":
         import zstandard
 
@@ -142,7 +138,7 @@ class _ZstdWriter:
 def _xz_block(preset: int) -> BlockCompressor:
     import lzma
 
-    def compress(block: bytes) -> bytes:
+    def compress(block: bytes, previous: bytes) -> bytes:
         return lzma.compress(block, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC64, preset=preset)
 
     return compress
@@ -151,7 +147,7 @@ def _xz_block(preset: int) -> BlockCompressor:
 def _lz4_block(level: int) -> BlockCompressor:
     import lz4.frame
 
-    def compress(block: bytes) -> bytes:
+    def compress(block: bytes, previous: bytes) -> bytes:
         data: bytes = lz4.frame.compress(block, compression_level=level, content_checksum=True)
         return data
 
@@ -165,7 +161,7 @@ def _bgzf_batch(level: int) -> BlockCompressor:
 
     limit = 0x10000 - 26  # a BGZF block, header and trailer included, is at most 64 KiB
 
-    def compress(batch: bytes) -> bytes:
+    def compress(batch: bytes, previous: bytes) -> bytes:
         out = bytearray()
         view = memoryview(batch)
         for start in range(0, len(batch), BGZF_DATA):

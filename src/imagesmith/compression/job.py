@@ -19,6 +19,7 @@ from typing import BinaryIO, TypeVar
 from imagesmith.compression.archive import ProgressFn, copy_file, write_tar, write_zip
 from imagesmith.compression.blocks import BlockWriter
 from imagesmith.compression.codecs import Writer, open_compressor
+from imagesmith.compression.pgzip import ParallelGzipWriter
 
 T = TypeVar("T")
 
@@ -67,7 +68,7 @@ def run_job(job: CompressJob, progress: ProgressFn, cancel: threading.Event) -> 
 
 def _write_compressed(job: CompressJob, raw: BinaryIO, progress: ProgressFn, cancel: threading.Event) -> None:
     writer = open_compressor(job.algorithm, raw, job.level, job.threads)
-    if isinstance(writer, BlockWriter):  # big blocks in flight: count input once it is compressed
+    if isinstance(writer, BlockWriter | ParallelGzipWriter):  # blocks in flight: count input once compressed
         writer.on_written, progress = progress, _ignore
     done = False
     try:
