@@ -35,36 +35,7 @@ def sprintf(fmt: str, args: Sequence[Any]) -> str:
             break
         out.append(fmt[i:pct])
         i = pct + 1
-        spec = _Spec()
-        while i < n and fmt[i] in "-+# 0":
-            flag = fmt[i]
-            spec.minus |= flag == "-"
-            spec.plus |= flag == "+"
-            spec.sharp |= flag == "#"
-            spec.space |= flag == " "
-            spec.zero |= flag == "0" and not spec.minus
-            i += 1
-        if i < n and fmt[i] == "*":
-            spec.width, argi = _int_from_arg(args, argi)
-            i += 1
-            if spec.width is None:
-                out.append("%!(BADWIDTH)")
-            elif spec.width < 0:
-                spec.minus, spec.zero, spec.width = True, False, -spec.width
-        else:
-            spec.width, i = _parse_num(fmt, i)
-        if i < n and fmt[i] == ".":
-            i += 1
-            if i < n and fmt[i] == "*":
-                spec.prec, argi = _int_from_arg(args, argi)
-                i += 1
-                if spec.prec is not None and spec.prec < 0:
-                    spec.prec = None
-                if spec.prec is None:
-                    out.append("%!(BADPREC)")
-            else:
-                prec, i = _parse_num(fmt, i)
-                spec.prec = prec or 0
+        spec, i, argi = _parse_spec(fmt, i, args, argi, out)
         if i >= n:
             out.append("%!(NOVERB)")
             break
@@ -82,6 +53,42 @@ def sprintf(fmt: str, args: Sequence[Any]) -> str:
         extra = ", ".join(f"{type_name(a)}={format_value(a)}" if a is not None else "<nil>" for a in args[argi:])
         out.append(f"%!(EXTRA {extra})")
     return "".join(out)
+
+
+def _parse_spec(fmt: str, i: int, args: Sequence[Any], argi: int, out: list[str]) -> tuple[_Spec, int, int]:
+    """Flags, width and precision after a ``%``; BADWIDTH/BADPREC marks go to ``out`` as in Go."""
+    n = len(fmt)
+    spec = _Spec()
+    while i < n and fmt[i] in "-+# 0":
+        flag = fmt[i]
+        spec.minus |= flag == "-"
+        spec.plus |= flag == "+"
+        spec.sharp |= flag == "#"
+        spec.space |= flag == " "
+        spec.zero |= flag == "0" and not spec.minus
+        i += 1
+    if i < n and fmt[i] == "*":
+        spec.width, argi = _int_from_arg(args, argi)
+        i += 1
+        if spec.width is None:
+            out.append("%!(BADWIDTH)")
+        elif spec.width < 0:
+            spec.minus, spec.zero, spec.width = True, False, -spec.width
+    else:
+        spec.width, i = _parse_num(fmt, i)
+    if i < n and fmt[i] == ".":
+        i += 1
+        if i < n and fmt[i] == "*":
+            spec.prec, argi = _int_from_arg(args, argi)
+            i += 1
+            if spec.prec is not None and spec.prec < 0:
+                spec.prec = None
+            if spec.prec is None:
+                out.append("%!(BADPREC)")
+        else:
+            prec, i = _parse_num(fmt, i)
+            spec.prec = prec or 0
+    return spec, i, argi
 
 
 def _parse_num(fmt: str, i: int) -> tuple[int | None, int]:
