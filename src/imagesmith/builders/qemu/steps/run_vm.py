@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -74,6 +75,10 @@ class RunVm(Step[QemuState]):
         except QmpError as exc:
             await asyncio.sleep(0.2)  # let stderr arrive
             raise fail(f"Error launching VM: {state.driver.vm_failed(argv)}") from exc
+        if cfg.vnc_use_password and state.vnc_port:
+            password = secrets.token_urlsafe(6)[:8]
+            await state.qmp.execute("change-vnc-password", {"password": password})
+            ui.message(f"VNC password: {password}")
 
     async def cleanup(self, state: QemuState) -> None:
         if state.qmp is not None:
