@@ -292,3 +292,17 @@ def test_gzip_levels_with_mixed_zero_and_data_blocks(level: int) -> None:
     data = bytes(1 << 20) + sample(1_500_000) + bytes(3 << 20) + b"tail"
     packed = compress_bytes("pgzip", data, level=level, piece=333_333)
     assert subprocess.run(["gzip", "-dc"], input=packed, capture_output=True, check=True).stdout == data
+
+
+def test_gzip_level_per_block() -> None:
+    from imagesmith.compression.pgzip import BLOCK, ParallelGzipWriter
+
+    writer = ParallelGzipWriter(io.BytesIO(), 3, 1)
+    try:
+        assert writer._choose_level(bytes(BLOCK)) == 1
+        assert writer._choose_level(bytes(1000)) == 1
+        assert writer._choose_level(os.urandom(BLOCK)) == 2
+        assert writer._choose_level(sample(2 * BLOCK)[:BLOCK]) == 3  # text
+        assert writer._choose_level(os.urandom(BLOCK // 2) + sample(BLOCK)[: BLOCK // 2]) == 3  # half text
+    finally:
+        writer.close()

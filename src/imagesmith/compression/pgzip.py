@@ -7,7 +7,9 @@ writing thread, where ISA-L's CRC runs at many GB/s.
 
 Unlike ``igzip_threaded`` the level is chosen per block: an all-zero block (free space in a
 disk image) is deflated at ISA-L level 1, which packs zeros about 3.5 times tighter than
-level 3 and several times faster.
+level 3 and several times faster; a block whose start and middle do not compress (already
+compressed files, encrypted data) is deflated at level 2, which stores it in the same number
+of bytes as level 3 about three times faster.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ BLOCK = 1 << 20
 WINDOW = 32 << 10
 HEADER = bytes([0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF])  # no name, no mtime, OS unknown (as ISA-L writes)
 _ZERO_BLOCK = bytes(BLOCK)
+PROBE = 16 << 10
 
 
 class ParallelGzipWriter:
@@ -64,9 +67,22 @@ class ParallelGzipWriter:
     def abort(self) -> None:
         self._blocks.abort()
 
+    def _choose_level(self, block: bytes) -> int:
+        if self._level <= 1:
+            return self._level
+        if block == (_ZERO_BLOCK if len(block) == BLOCK else bytes(len(block))):
+            return 1
+        if self._level == 3 and len(block) >= 4 * PROBE:
+            middle = len(block) // 2
+            if all(self._incompressible(block[at : at + PROBE]) for at in (0, middle)):
+                return 2
+        return self._level
+
+    def _incompressible(self, sample: bytes) -> bool:
+        return len(self._zlib.compress(sample, 1, wbits=-15)) >= len(sample) * 0.97
+
     def _compress(self, block: bytes, previous: bytes) -> bytes:
-        zero = block == _ZERO_BLOCK if len(block) == BLOCK else not any(block)
-        level = 1 if zero and self._level > 1 else self._level
+        level = self._choose_level(block)
         compressors: dict[int, object] = self._local.__dict__.setdefault("compressors", {})
         compressor = compressors.get(level)
         if compressor is None:
