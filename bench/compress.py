@@ -7,8 +7,8 @@ times, on the same file in the same run:
 * imagesmith: ``imagesmith.compression.run_job`` (what the compress post-processor runs), level 6
   (Packer's default, which the post-processor uses when compression_level is unset);
 * Packer: ``packer build`` of a template with the ``file`` builder (``source`` = the data file) and
-  the compress post-processor; the time of the same build without the post-processor (the file
-  builder's copy plus Packer's start-up) is measured separately and subtracted;
+  the compress post-processor, timed from its "Running post-processor: compress" line to its
+  "Archive ... completed" line as they arrive (the file builder's copy and start-up excluded);
 * the command-line tools: gzip, pigz, zstd -T0, xz -T0, lz4, and tar | pigz for tar.gz.
 
 Every output is decompressed by the standard tool and compared with the input (``--no-verify`` skips).
@@ -207,14 +207,32 @@ def packer_template(src: Path, work: Path, output: str | None) -> Path:
 
 
 def run_packer(src: Path, work: Path, output: str | None) -> float:
+    """Run the build; return the seconds from "Running post-processor: compress" to "Archive ... completed"
+    as the lines arrive (so the file builder's copy and Packer's start-up are not counted)."""
     template = packer_template(src, work, output)
     env = {**os.environ, "CHECKPOINT_DISABLE": "1"}
-    seconds = timed(f"packer build -force {template} > {work / 'packer.log'} 2>&1", env=env, cwd=work)
+    start = end = None
+    with subprocess.Popen(
+        ["packer", "build", "-force", "-color=false", str(template)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=work,
+        text=True,
+    ) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if "Running post-processor: compress" in line:
+                start = time.perf_counter()
+            elif "Archive " in line and line.rstrip().endswith(" completed"):
+                end = time.perf_counter()
     (work / "packer-copy.img").unlink(missing_ok=True)
-    return seconds
+    if proc.returncode != 0 or start is None or end is None:
+        raise RuntimeError(f"packer build failed (exit status {proc.returncode})")
+    return end - start
 
 
-def bench_one(data: str, src: Path, fmt: str, work: Path, args: argparse.Namespace, baseline: float) -> list[Row]:
+def bench_one(data: str, src: Path, fmt: str, work: Path, args: argparse.Namespace) -> list[Row]:
     ext, decompress, clis = FORMATS[fmt]
     rows = []
     out = work / f"out-imagesmith.{ext}"
@@ -222,7 +240,7 @@ def bench_one(data: str, src: Path, fmt: str, work: Path, args: argparse.Namespa
     rows.append(_row(data, fmt, "imagesmith", seconds, out, decompress, src, args))
     if fmt in PACKER_FORMATS and not args.no_packer:
         out = work / f"out-packer.{ext}"
-        seconds = max(run_packer(src, work, str(out)) - baseline, 1e-3)
+        seconds = run_packer(src, work, str(out))
         rows.append(_row(data, fmt, "packer", seconds, out, decompress, src, args))
     for label, template in clis:
         if not shutil.which(template.split()[0]):
@@ -249,8 +267,8 @@ def report(rows: list[Row], size: int, args: argparse.Namespace) -> str:
     load = " / ".join(f"{x:.1f}" for x in args.loads)
     lines = [
         f"Input {mib:.0f} MiB per data set (xz: the first {parse_size(args.xz_size) / (1 << 20):.0f} MiB), "
-        f"{count_threads()} cores, level {args.level} (Packer's default). Packer's times exclude its file builder's "
-        f"copy and start-up (the same build without the post-processor, timed per input and subtracted). "
+        f"{count_threads()} cores, level {args.level} (Packer's default). Packer's time runs from its "
+        f"'Running post-processor: compress' line to its 'Archive ... completed' line (no copy, no start-up). "
         f"Load average at start / end: {load}. MB/s = input bytes / wall-clock seconds.",
         "",
         *goal_lines(rows),
@@ -326,17 +344,12 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     rows: list[Row] = []
     args.loads = [os.getloadavg()[0]]
-    baselines: dict[Path, float] = {}
     try:
         inputs = make_inputs(work, size, args.inputs.split(","))
         for data, src in inputs.items():
             for fmt in args.formats.split(","):
                 use = head_copy(src, parse_size(args.xz_size)) if fmt == "xz" else src
-                if use not in baselines:
-                    baselines[use] = 0.0 if args.no_packer else min(run_packer(use, work, None) for _ in range(2))
-                baseline = baselines[use]
-                print(f"{data} {fmt}: Packer baseline (file builder copy + start-up) {baseline:.2f}s", flush=True)
-                rows += bench_one(data, use, fmt, work, args, baseline)
+                rows += bench_one(data, use, fmt, work, args)
                 if use != src:
                     use.unlink()
         args.loads.append(os.getloadavg()[0])
