@@ -42,11 +42,14 @@ PLACEHOLDER_MSG = "To set this dynamically in the Packer template, you must use 
 Render = Callable[[str], str]
 
 
+_PLACEHOLDERS = {key: f"Build_{key}. {PLACEHOLDER_MSG}" for key in GENERATED_DATA_KEYS} | {
+    "WinRMPassword": "{{.WinRMPassword}}"
+}
+
+
 def placeholder_data() -> dict[str, str]:
     """What provisioners and post-processors see as build data before the build runs (Packer's)."""
-    data = {key: f"Build_{key}. {PLACEHOLDER_MSG}" for key in GENERATED_DATA_KEYS}
-    data["WinRMPassword"] = "{{.WinRMPassword}}"
-    return data
+    return dict(_PLACEHOLDERS)
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,7 @@ class _Preparer:
         self.user_vars = user_vars
         self.opts = opts
         self.problems = problems
+        self._placeholder_renderers: dict[str, Render] = {}
 
     def build(self, name: str, block: BuilderBlock) -> PreparedBuild | None:
         before = len(self.problems)
@@ -209,15 +213,18 @@ class _Preparer:
         return result
 
     def _plugin_renderer(self, info: BuildInfo, data: Mapping[str, str] | None) -> Render:
-        first = make_renderer(
-            self.template,
-            self.user_vars,
-            once=True,
-            build_name=info.build_name,
-            build_type=info.builder_type,
-            data=placeholder_data(),
-            build_passthrough=True,
-        )
+        first = self._placeholder_renderers.get(info.build_name)
+        if first is None:
+            first = make_renderer(
+                self.template,
+                self.user_vars,
+                once=True,
+                build_name=info.build_name,
+                build_type=info.builder_type,
+                data=_PLACEHOLDERS,
+                build_passthrough=True,
+            )
+            self._placeholder_renderers[info.build_name] = first
         if data is None:
             return first
         second = make_renderer(
