@@ -115,7 +115,10 @@ def format_value(value: Any) -> str:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = (getattr(value, f.name) for f in dataclasses.fields(value))
         return "{" + " ".join(format_value(v) for v in fields) + "}"
-    return str(value)
+    try:
+        return str(value)
+    except Exception:  # a data object whose __str__ fails still prints, as Go would print its fields
+        return f"<{type(value).__name__}>"
 
 
 def _sort_key(key: Any) -> tuple[int, Any]:
