@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import pytest
 
 from imagesmith.errors import TemplateError
 from imagesmith.template.load import parse_json
 from imagesmith.template.model import Template
-from imagesmith.template.parse import check_template, format_version, go_float, parse_template, version_less
+from imagesmith.template.parse import (
+    check_template,
+    format_version,
+    go_float,
+    load_template,
+    parse_template,
+    version_less,
+)
 from imagesmith.template.values import Duration
 
 
@@ -154,3 +164,17 @@ def test_version_helpers() -> None:
     assert version_less("1.6.6-beta", "1.6.6") and not version_less("1.6.6", "1.6.6+meta")
     assert format_version("01.7") == "1.7.0"
     assert [go_float(f) for f in (1.0, 1.5, 1e21, 1e-7)] == ["1", "1.5", "1e+21", "1e-07"]
+
+
+def test_hcl2_files_are_refused_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "t.pkr.hcl"
+    path.write_text('source "null" "x" {}')
+    with pytest.raises(TemplateError, match="HCL2 templates"):
+        load_template(str(path))
+
+
+def test_load_template_from_stdin_uses_cwd_as_template_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b'{"builders": [{"type": "null"}]}')))
+    tpl = load_template("-")
+    assert (tpl.display, tpl.path) == ("<stdin>", str(tmp_path / "-"))

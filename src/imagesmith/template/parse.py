@@ -44,6 +44,10 @@ class DecodeError(ValueError):
 
 def load_template(path: str) -> Template:
     """Read, parse and structurally check the template at ``path`` (``-`` = stdin)."""
+    if path.endswith((".pkr.hcl", ".pkr.json")):  # Packer 1.6.6 reads these in HCL2 mode
+        raise TemplateError(
+            f"{path}: HCL2 templates (*.pkr.hcl, *.pkr.json) are not supported; imagesmith reads legacy JSON templates"
+        )
     raw = load_json(path)
     absolute = os.path.abspath(path)
     return parse_template(raw, absolute, "<stdin>" if path == "-" else path)
