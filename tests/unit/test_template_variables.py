@@ -74,7 +74,7 @@ def test_given_values_are_rendered_too_and_override_defaults() -> None:
 def test_undefined_reference_fails_with_packers_message() -> None:
     with pytest.raises(TemplateError) as info:
         render_variables(_tpl('{"baz": "{{user `bar`}}baz"}'), {})
-    assert str(info.value).startswith('Failed to interpolate "baz": "{{user `bar`}}baz"; error: ')
+    assert str(info.value).startswith('t.json:1:23: variables.baz: Failed to interpolate "baz": "{{user `bar`}}baz"; ')
     assert "Packer treats all variables used to interpolate other user variables as required." in str(info.value)
 
 

@@ -129,15 +129,22 @@ def render_variables(tpl: Template, given: Mapping[str, str]) -> dict[str, str]:
         template_path=tpl.path,
         packer_version=PACKER_COMPAT_VERSION,
     )
-    _render_passes(sorted(raw.items()), values, ctx)
+    where = {name: (var.location, f"variables.{name}") for name, var in tpl.variables.items()}
+    _render_passes(sorted(raw.items()), values, ctx, where)
     for name in tpl.sensitive_variables:
         if name in tpl.variables and values.get(name):
             secrets.add(values[name])
     return values
 
 
-def _render_passes(pending: list[tuple[str, str]], values: dict[str, str], ctx: Any) -> None:
+def _render_passes(
+    pending: list[tuple[str, str]],
+    values: dict[str, str],
+    ctx: Any,
+    where: Mapping[str, tuple[Location | None, str]],
+) -> None:
     failed = ""
+    failed_key = ""
     previous: dict[str, str] | None = None
     for _ in range(MAX_PASSES):
         retry = changed = False
@@ -147,9 +154,10 @@ def _render_passes(pending: list[tuple[str, str]], values: dict[str, str], ctx: 
                 rendered = render_protected(raw, ctx)
             except RenderError as exc:
                 if _NOT_SET not in str(exc):
-                    raise TemplateError(f"error interpolating default value for '{key}': {exc}") from None
+                    message = f"error interpolating default value for '{key}': {exc}"
+                    raise TemplateError(Problem(message, *where.get(key, (None, key)))) from None
                 retry = True
-                failed = f'"{key}": "{raw}"; error: {exc}'
+                failed, failed_key = f'"{key}": "{raw}"; error: {exc}', key
                 continue
             changed = True
             values[key] = rendered
@@ -165,10 +173,11 @@ def _render_passes(pending: list[tuple[str, str]], values: dict[str, str], ctx: 
         previous = snapshot
         pending = [(k, v) for k, v in pending if k not in done]
     if not changed:
-        raise TemplateError(
+        message = (
             f"Failed to interpolate {failed}: Please make sure that the variable you're referencing has been "
             "defined; Packer treats all variables used to interpolate other user variables as required."
         )
+        raise TemplateError(Problem(message, *where.get(failed_key, (None, failed_key))))
 
 
 def render_protected(text: str, ctx: Any) -> str:
