@@ -126,3 +126,28 @@ def test_parse_only_any_unicode(text: str) -> None:
         parse("{{" + text + "}}")
     except RenderError as exc:
         assert LOCATED.match(str(exc)), str(exc)
+
+
+_SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5)
+_DATA = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["A", "B", "k", "List"]), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@fuzz
+@given(st.lists(st.sampled_from(VOCABULARY), max_size=20).map("".join), _DATA)
+@example("{{ range $k, $v := . }}{{ $k }}{{ $v.A }}{{ end }}", {"A": {"A": None}})
+@example("{{ index . 0 1 }}{{ len .A }}{{ slice .A 1 }}", [[1, 2]])
+@example('{{ printf "%v %d %s" . .A .B }}', {"A": [1.5, None], "B": {"k": True}})
+def test_token_soup_with_random_data(text: str, data: object) -> None:
+    for ctx in (RenderContext(data=data), RenderContext(data=data, user_vars={"x": "y"}, build_name="b")):
+        try:
+            result = render_once(text, ctx)
+        except RenderError as exc:
+            assert LOCATED.match(str(exc)), str(exc)
+        else:
+            assert isinstance(result, str)
