@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import importlib
 import pkgutil
-from importlib.metadata import entry_points
 from typing import Literal
 
 from imagesmith.core.plugin import Plugin
@@ -46,6 +45,8 @@ def lookup(kind: Kind, name: str) -> type[Plugin] | None:
 
 
 def _from_entry_points(kind: Kind, name: str) -> type[Plugin] | None:
+    from importlib.metadata import entry_points  # imported here: costs start-up time
+
     for ep in entry_points(group=_GROUPS[kind]):
         if ep.name == name:
             loaded = ep.load()
@@ -57,5 +58,7 @@ def known(kind: Kind) -> list[str]:
     """Type names available for ``kind`` (built-in and entry points), without importing them."""
     package = importlib.import_module(_PACKAGES[kind])
     names = {m.name.replace("_", "-") for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_")}
+    from importlib.metadata import entry_points
+
     names |= {ep.name for ep in entry_points(group=_GROUPS[kind])}
     return sorted(names)
