@@ -13,9 +13,6 @@ import base64
 import importlib
 import json
 import os
-import urllib.error
-import urllib.parse
-import urllib.request
 from typing import Any
 
 from imagesmith.template.engine.functions import FuncError
@@ -25,6 +22,9 @@ TIMEOUT_SECONDS = 10.0
 
 def _get_json(url: str, headers: dict[str, str]) -> tuple[int, Any]:
     """GET ``url``; returns (status, decoded JSON or None). 404 is a status, not an exception."""
+    import urllib.error  # late: http.client and email cost ~15 ms at startup
+    import urllib.request
+
     request = urllib.request.Request(url, headers=headers, method="GET")
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # http(s) only
@@ -42,6 +42,12 @@ def _get_json(url: str, headers: dict[str, str]) -> tuple[int, Any]:
         return status, json.loads(body) if body else None
     except ValueError:
         raise FuncError(f"{_without_query(url)} did not answer with JSON") from None
+
+
+def _quote_path(path: str) -> str:
+    import urllib.parse
+
+    return urllib.parse.quote(path.lstrip("/"))
 
 
 def _without_query(url: str) -> str:
@@ -62,7 +68,7 @@ def consul_key(key: str) -> str:
     headers = {}
     if token := os.environ.get("CONSUL_HTTP_TOKEN", ""):
         headers["X-Consul-Token"] = token
-    url = f"{base}/v1/kv/{urllib.parse.quote(key.lstrip('/'))}"
+    url = f"{base}/v1/kv/{_quote_path(key)}"
     try:
         status, payload = _get_json(url, headers)
     except FuncError as exc:
@@ -86,7 +92,7 @@ def vault(path: str, key: str) -> str:
     headers = {"X-Vault-Token": token}
     if namespace := os.environ.get("VAULT_NAMESPACE", ""):
         headers["X-Vault-Namespace"] = namespace
-    url = f"{_base_url(address, True)}/v1/{urllib.parse.quote(path.lstrip('/'))}"
+    url = f"{_base_url(address, True)}/v1/{_quote_path(path)}"
     try:
         status, payload = _get_json(url, headers)
     except FuncError as exc:

@@ -6,7 +6,7 @@ with the node Go would blame and the same line:column arithmetic.
 
 from __future__ import annotations
 
-import inspect
+import types
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
@@ -279,7 +279,7 @@ class Executor:
             attr = getattr(receiver, name)
         except Exception:  # any failing attribute is "no such field" to the template
             self.error(f"can't evaluate field {name} in type {type_name(receiver)}")
-        if inspect.ismethod(attr):
+        if isinstance(attr, types.MethodType):
             return self.eval_call(dot, as_gofunc(attr), node, name, args, final)
         if has_args:
             self.error(f"{name} has arguments but cannot be invoked as function")

@@ -9,8 +9,6 @@ the executor turns it into ``error calling NAME: MESSAGE``.
 
 from __future__ import annotations
 
-import inspect
-import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,13 +38,12 @@ class GoFunc:
 _ANNOTATION_KINDS = {str: "string", "str": "string", int: "int", "int": "int", bool: "bool", "bool": "bool"}
 
 
-_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-
-
 def as_gofunc(fn: Callable[..., Any] | GoFunc) -> GoFunc:
     """Wrap a plain Python callable: parameter kinds come from annotations (default ``string``)."""
     if isinstance(fn, GoFunc):
         return fn
+    import inspect  # late: only extra functions from builders need it
+
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
@@ -57,7 +54,7 @@ def as_gofunc(fn: Callable[..., Any] | GoFunc) -> GoFunc:
         kind = _ANNOTATION_KINDS.get(p.annotation, "string" if p.annotation is inspect.Parameter.empty else "any")
         if p.kind is inspect.Parameter.VAR_POSITIONAL:
             variadic = kind
-        elif p.kind in _POSITIONAL and p.default is inspect.Parameter.empty:
+        elif p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty:
             params.append(kind)
     return GoFunc(fn, tuple(params), variadic)
 
@@ -246,6 +243,8 @@ def go_js(*args: Any) -> str:
 
 def go_urlquery(*args: Any) -> str:
     """``urlquery``: Go's url.QueryEscape."""
+    import urllib.parse
+
     return urllib.parse.quote_plus(_eval_args_text(args), safe="-_.~")
 
 
