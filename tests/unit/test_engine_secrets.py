@@ -119,6 +119,11 @@ def test_vault_errors_name_missing_settings_fake_server(monkeypatch: pytest.Monk
     monkeypatch.delenv("VAULT_TOKEN", raising=False)
     with pytest.raises(RenderError, match="Must set VAULT_TOKEN env var"):
         render_once('{{ vault "secret/x" "k" }}', VARS)
+    monkeypatch.setenv("VAULT_TOKEN", TOKEN)
+    monkeypatch.delenv("VAULT_ADDR", raising=False)
+    # Nothing listens on Vault's default https://127.0.0.1:8200 here.
+    with pytest.raises(RenderError, match="VAULT_ADDR is not set"):
+        render_once('{{ vault "secret/x" "k" }}', VARS)
 
 
 def test_aws_secretsmanager_without_boto3_is_a_clear_error() -> None:
