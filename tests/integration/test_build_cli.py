@@ -259,3 +259,18 @@ def test_interrupt_during_debug_pause_does_not_wait_for_enter(tmp_path: Path) ->
     rest = proc.communicate(timeout=20)[0]
     assert proc.returncode == 1
     assert "Cleanly cancelled builds after being interrupted." in rest
+
+
+def test_vars_var_files_and_usage_errors(tmp_path: Path) -> None:
+    template = null_with(
+        [{"type": "shell-local", "inline": ["echo {{user `a`}}-{{user `b`}} > vars.txt"]}],
+        variables={"a": "default", "b": "default"},
+    )
+    path = write(tmp_path / "t.json", template)
+    (tmp_path / "v.json").write_text(json.dumps({"a": "file", "b": "file"}))
+    result = run_cli("build", "-var", "a=cli", "-var-file=v.json", path, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert (tmp_path / "vars.txt").read_text() == "cli-file\n"  # every -var beats every -var-file
+    assert run_cli("build", cwd=tmp_path).returncode == 1
+    bad = run_cli("build", "-parallel-builds=many", path, cwd=tmp_path)
+    assert bad.returncode == 1 and "-parallel-builds" in bad.stderr
