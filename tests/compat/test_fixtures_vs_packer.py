@@ -180,3 +180,24 @@ def test_recording_still_matches_live_packer(case: Case, live_packer: None) -> N
 
 def test_fixture_paths_exist() -> None:
     assert (ROOT.parent / "shared" / "fixtures" / "packer-1.6.6" / "template").is_dir()
+
+
+def test_comparison_catches_disagreements() -> None:
+    """The comparison itself must be able to fail: wrong exit code, missing error, different output."""
+    case = next(c for c in CASES if c.id == "template_parse-builder-no-type__validate")
+    packer = {
+        "rc": 1,
+        "stdout": "Failed to parse template: 1 error occurred:\n\t* builder 1: missing 'type'\n\n",
+        "stderr": "",
+    }
+    assert packer_errors(str(packer["stdout"])) == ["missing 'type'"]
+
+    def ours(rc: int, out: str = "", err: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess([], rc, out, err)
+
+    assert disagreements(case, packer, ours(1, err="Error: t.json:3:5: builders[0]: missing 'type'\n")) == []
+    assert disagreements(case, packer, ours(0))
+    assert disagreements(case, packer, ours(1, err="Error: something else\n"))
+    inspect = next(c for c in CASES if c.id == "template_parse-basic__inspect")
+    assert disagreements(inspect, {"rc": 0, "stdout": "a\nb\n", "stderr": ""}, ours(0, "b\na\n")) == []
+    assert disagreements(inspect, {"rc": 0, "stdout": "a\nb\n", "stderr": ""}, ours(0, "a\nc\n"))
