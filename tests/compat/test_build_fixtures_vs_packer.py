@@ -249,3 +249,51 @@ def test_single_build_output_identical_to_packer(two_dirs: tuple[Path, Path], te
     mine, packer = run_tool("imagesmith", argv, ours), run_tool("packer", argv, theirs)
     assert normalise_output(mine.stdout) == normalise_output(packer.stdout)
     assert mine.returncode == packer.returncode
+
+
+SHELL_LOCAL_TEMPLATE: dict[str, Any] = {
+    "variables": {"quote": "it's"},
+    "builders": [{"type": "null", "name": "sl", "communicator": "none"}],
+    "provisioners": [
+        {"type": "shell-local", "command": "echo command > command.txt"},
+        {"type": "shell-local", "script": "one.sh"},
+        {"type": "shell-local", "scripts": ["one.sh", "two.sh"], "environment_vars": ["WHO=scripts"]},
+        {
+            "type": "shell-local",
+            "inline": ["echo \"$A|$B|$PACKER_BUILD_NAME|$PACKER_BUILDER_TYPE\" > env.txt"],
+            "environment_vars": ["A={{user `quote`}}", "B=x=y"],
+        },
+        {
+            "type": "shell-local",
+            "inline": ["echo {{build `ID`}} > exec.txt"],
+            "execute_command": ["/bin/sh", "-c", "{{.Vars}} /bin/sh {{.Script}} && echo via-exec >> exec.txt"],
+        },
+        {"type": "shell-local", "inline": ["echo formatted > fmt.txt; echo \"$WHO\" >> fmt.txt"],
+         "environment_vars": ["WHO=env-format"], "env_var_format": "export %s='%s'; "},
+        {"type": "shell-local", "inline": ["echo three > codes.txt", "exit 3"], "valid_exit_codes": [0, 3]},
+        {"type": "shell-local", "inline": ["touch windows-only.txt"], "only_on": ["windows"]},
+        {"type": "shell-local", "inline": ["case $0 in *.sh) echo yes;; *) echo no;; esac > ext.txt"],
+         "tempfile_extension": ".sh"},
+        {"type": "shell-local", "inline": ["[[ 1 == 1 ]] && echo bash > shebang.txt"],
+         "inline_shebang": "/bin/bash -e"},
+        {"type": "shell-local", "inline": ["echo retry >> retry.txt", "test $(wc -l < retry.txt) -ge 2"],
+         "max_retries": 2},
+    ],
+}  # fmt: skip
+
+
+def test_shell_local_options_same_as_packer(two_dirs: tuple[Path, Path]) -> None:
+    for where in two_dirs:
+        (where / "t.json").write_text(json.dumps(SHELL_LOCAL_TEMPLATE))
+        (where / "one.sh").write_text('echo "one ${WHO:-none}" >> scripts.txt\n')
+        (where / "two.sh").write_text('echo "two $WHO" >> scripts.txt\n')
+        for name in ("one.sh", "two.sh"):
+            (where / name).chmod(0o755)  # the default execute_command runs the script itself
+    ours, theirs = two_dirs
+    mine = run_tool("imagesmith", ["-color=false", "t.json"], ours)
+    packer = run_tool("packer", ["-color=false", "t.json"], theirs)
+    assert mine.returncode == packer.returncode == 0, (mine.stdout, packer.stdout)
+    created = files_of(ours)
+    assert created == files_of(theirs)
+    assert created["env.txt"] == "it's|x=y|sl|null\n" and created["retry.txt"] == "retry\nretry\n"
+    assert "Skipping shell-local due to runtime OS" in mine.stdout
