@@ -297,3 +297,35 @@ def test_shell_local_options_same_as_packer(two_dirs: tuple[Path, Path]) -> None
     assert created == files_of(theirs)
     assert created["env.txt"] == "it's|x=y|sl|null\n" and created["retry.txt"] == "retry\nretry\n"
     assert "Skipping shell-local due to runtime OS" in mine.stdout
+
+
+def test_many_builds_one_manifest_and_file_sources_same_as_packer(two_dirs: tuple[Path, Path]) -> None:
+    builders: list[dict[str, Any]] = [
+        {"type": "file", "name": f"c{i}", "content": f"content {i}", "target": f"out/c{i}.txt"} for i in range(4)
+    ]
+    builders += [{"type": "file", "name": f"s{i}", "source": "src.bin", "target": f"out/s{i}.bin"} for i in range(3)]
+    template = {
+        "builders": builders,
+        "provisioners": [{"type": "sleep", "duration": "10ms"}, {"type": "breakpoint", "disable": True, "note": "n"}],
+        "post-processors": [
+            {"type": "manifest", "output": "out/manifest.json", "custom_data": {"b": "{{build_name}}"}}
+        ],
+    }
+    for where in two_dirs:
+        (where / "t.json").write_text(json.dumps(template))
+        (where / "src.bin").write_bytes(bytes(range(256)) * 100)
+    ours, theirs = two_dirs
+    # In parallel, Packer 1.6.6 loses manifest entries (its lock file gives up after 3 tries and
+    # writes anyway), so the comparison runs the builds one at a time.
+    mine = run_tool("imagesmith", ["-machine-readable", "-parallel-builds=1", "t.json"], ours)
+    packer = run_tool("packer", ["-machine-readable", "-parallel-builds=1", "t.json"], theirs)
+    assert mine.returncode == packer.returncode == 0, (mine.stdout, packer.stdout)
+    created = files_of(ours)
+    assert created == files_of(theirs)
+    assert len(created["out/manifest.json"]["builds"]) == 7 and created["out/manifest.json"]["uuid_consistent"]
+    parallel = run_tool("imagesmith", ["-force", "t.json"], ours)
+    assert parallel.returncode == 0
+    assert len(files_of(ours)["out/manifest.json"]["builds"]) == 7  # none lost when all run at once
+    assert machine_records(mine.stdout) == machine_records(packer.stdout)
+    assert 'Breakpoint provisioner with note \\"n\\" disabled; continuing...' not in mine.stdout
+    assert 'Breakpoint provisioner with note "n" disabled; continuing...' in mine.stdout
