@@ -20,10 +20,15 @@ def add_arguments(parser: Any) -> None:
     parser.flag("color", action="store_true", default=True, help="Disable color output with -color=false.")
     parser.flag("debug", action="store_true", default=False, help="Debug mode enabled for builds.")
     add_only_except_flags(parser)
-    parser.flag("force", action="store_true", default=False, help="Force a build to continue if artifacts exist.")
-    parser.flag("on-error", default="cleanup", metavar="|".join(ON_ERROR), help="If the build fails do: ...")
+    parser.flag("force", action="store_true", default=False, help="Delete existing artifacts and build anyway.")
+    parser.flag(
+        "on-error",
+        default="cleanup",
+        metavar="|".join(ON_ERROR),
+        help="If the build fails do: clean up (default), abort, ask, or run-cleanup-provisioner.",
+    )
     parser.flag("parallel-builds", default="0", metavar="N", help="Number of builds to run in parallel (0: no limit).")
-    parser.flag("timestamp-ui", action="store_true", default=False, help="Prefix each ui line with a timestamp.")
+    parser.flag("timestamp-ui", action="store_true", default=False, help="Prefix each ui line with an RFC3339 time.")
     add_var_flags(parser)
     parser.add_argument("template", nargs="?", help="the template file ('-' for stdin)")
 
