@@ -90,18 +90,7 @@ class Compress(PostProcessor):
                 f"error creating {algorithm} writer: Invalid compression level. Expected an integer from -1 to 9."
             )
         threads = count_threads()
-        if algorithm:
-            ui.say(f"Using {algorithm} compression with {threads} cores for {target}")
-        if archive == "tar":
-            ui.say(f"Tarring {target} with {algorithm or 'no compression'}")
-        elif archive == "zip":
-            ui.say(f"Zipping {target}")
-        else:
-            if len(files) != 1:
-                raise BuildError(
-                    f"Can only have 1 input file when not using tar/zip. Found {len(files)} files: [{' '.join(files)}]"
-                )
-            ui.say(f"Archiving {files[0]} with {algorithm or 'no compression'}")
+        announce(ui, archive, algorithm, target, files, threads)
         job = CompressJob(files, target, archive, algorithm, level, threads)
         total = sum(_size(path) for path in files)
         with ui.progress(f"Compressing {os.path.basename(target)}", total) as bar:
@@ -121,6 +110,22 @@ class Compress(PostProcessor):
             return render_output(self.config.output or DEFAULT_OUTPUT, data, self.info)
         except ImagesmithError as exc:
             raise BuildError(f"Error interpolating output value: {exc}") from exc
+
+
+def announce(ui: Ui, archive: str, algorithm: str, target: str, files: list[str], threads: int) -> None:
+    """Packer's messages before compressing; raises Packer's error for several files without an archive."""
+    if algorithm:
+        ui.say(f"Using {algorithm} compression with {threads} cores for {target}")
+    if archive == "tar":
+        ui.say(f"Tarring {target} with {algorithm or 'no compression'}")
+    elif archive == "zip":
+        ui.say(f"Zipping {target}")
+    else:
+        if len(files) != 1:
+            raise BuildError(
+                f"Can only have 1 input file when not using tar/zip. Found {len(files)} files: [{' '.join(files)}]"
+            )
+        ui.say(f"Archiving {files[0]} with {algorithm or 'no compression'}")
 
 
 def check_output_template(text: str) -> list[str]:
