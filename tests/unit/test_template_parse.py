@@ -9,15 +9,10 @@ import pytest
 
 from imagesmith.errors import TemplateError
 from imagesmith.template.load import parse_json
+from imagesmith.template.mapstructure import go_float
+from imagesmith.template.min_version import format_version, version_less
 from imagesmith.template.model import Template
-from imagesmith.template.parse import (
-    check_template,
-    format_version,
-    go_float,
-    load_template,
-    parse_template,
-    version_less,
-)
+from imagesmith.template.parse import check_template, load_template, parse_template
 from imagesmith.template.values import Duration
 
 

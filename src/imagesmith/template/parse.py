@@ -11,16 +11,31 @@ checks Packer runs later (``Template.Validate`` and the ``min_packer_version`` t
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from typing import Any
 
-from imagesmith import PACKER_COMPAT_VERSION
 from imagesmith.errors import Location, Problem, TemplateError
 from imagesmith.template.load import load_json
+from imagesmith.template.mapstructure import (
+    DecodeError,
+    go_kind,
+    strict_bool,
+    strict_list,
+    strict_map,
+    strict_str,
+    strict_str_list,
+    unconvertible,
+    weak_duration,
+    weak_map,
+    weak_str,
+    weak_str_list,
+    without,
+)
+from imagesmith.template.min_version import check_min_version
 from imagesmith.template.model import BuilderBlock, PostProcessorBlock, ProvisionerBlock, Template, Variable
 from imagesmith.template.positions import JsonObject, key_loc_of, loc_of
-from imagesmith.template.values import Duration, parse_go_duration
+
+__all__ = ["check_min_version", "check_template", "load_template", "parse_template"]
 
 _ROOT_KEYS = {
     "min_packer_version",
@@ -36,10 +51,6 @@ _ROOT_KEYS = {
 }
 _PROVISIONER_META = ("type", "only", "except", "override", "pause_before", "max_retries", "timeout")
 _PP_META = ("type", "name", "only", "except", "keep_input_artifact")
-
-
-class DecodeError(ValueError):
-    """A value of the wrong shape for a meta key (worded as mapstructure words it)."""
 
 
 def load_template(path: str) -> Template:
@@ -60,7 +71,7 @@ def parse_template(raw: Any, path: str, display: str) -> Template:
     if raw is None:  # Packer accepts a bare `null` as an empty template
         return tpl
     if not isinstance(raw, dict):
-        raise TemplateError(Problem(f"expected a map, got '{_go_kind(raw)}'", loc_of(raw) or Location(display)))
+        raise TemplateError(Problem(f"expected a map, got '{go_kind(raw)}'", loc_of(raw) or Location(display)))
     root = _split_root(raw, problems)
     _parse_root_scalars(tpl, raw, root, problems)
     _parse_variables(tpl, raw, root, problems)
@@ -118,12 +129,12 @@ def _parse_root_scalars(tpl: Template, raw: dict[str, Any], root: _Root, problem
             problems.append(Problem(str(exc), loc_of(raw, key), key))
             return None
 
-    tpl.description = strict("description", _strict_str) or ""
-    tpl.min_version = strict("min_packer_version", _strict_str) or ""
-    tpl.sensitive_variables = strict("sensitive-variables", _strict_str_list) or []
-    tpl.push = strict("push", _strict_map) or {}
+    tpl.description = strict("description", strict_str) or ""
+    tpl.min_version = strict("min_packer_version", strict_str) or ""
+    tpl.sensitive_variables = strict("sensitive-variables", strict_str_list) or []
+    tpl.push = strict("push", strict_map) or {}
     for canonical in ("builders", "provisioners", "post-processors"):
-        if strict(canonical, _strict_list) is None:
+        if strict(canonical, strict_list) is None:
             root.pop(canonical, None)
     tpl.comments = {k: v for k, v in raw.items() if k.startswith("_") and isinstance(v, str)}
 
@@ -134,7 +145,7 @@ def _parse_variables(tpl: Template, raw: dict[str, Any], root: _Root, problems: 
         return
     key = root.key_of("variables")
     if not isinstance(variables, dict):
-        problems.append(Problem(f"expected a map, got '{_go_kind(variables)}'", loc_of(raw, key), key))
+        problems.append(Problem(f"expected a map, got '{go_kind(variables)}'", loc_of(raw, key), key))
         return
     for name, value in variables.items():
         where = loc_of(variables, name)
@@ -143,7 +154,7 @@ def _parse_variables(tpl: Template, raw: dict[str, Any], root: _Root, problems: 
         elif isinstance(value, str):
             tpl.variables[name] = Variable(name, value, False, where)
         else:
-            problems.append(Problem(_unconvertible("", "string", value), where, f"{key}.{name}"))
+            problems.append(Problem(unconvertible("", "string", value), where, f"{key}.{name}"))
 
 
 def _parse_builders(tpl: Template, builders: Any, problems: list[Problem]) -> None:
@@ -152,13 +163,13 @@ def _parse_builders(tpl: Template, builders: Any, problems: list[Problem]) -> No
         path = f"builders[{i}]"
         where = loc_of(builders, i)
         if not isinstance(item, dict):
-            problems.append(Problem(f"expected a map, got '{_go_kind(item)}'", where, path))
+            problems.append(Problem(f"expected a map, got '{go_kind(item)}'", where, path))
             continue
         try:
             key = "type"
-            btype = _weak_str(item.get(key))
+            btype = weak_str(item.get(key))
             key = "name"
-            name = _weak_str(item.get(key))
+            name = weak_str(item.get(key))
         except DecodeError as exc:
             problems.append(Problem(str(exc), loc_of(item, key), f"{path}.{key}"))
             continue
@@ -170,7 +181,7 @@ def _parse_builders(tpl: Template, builders: Any, problems: list[Problem]) -> No
             problems.append(Problem(f"builder with name '{name}' already exists", where, path))
             continue
         seen.add(name)
-        tpl.builders.append(BuilderBlock(i, btype, name, _without(item, ("name", "type")), where))
+        tpl.builders.append(BuilderBlock(i, btype, name, without(item, ("name", "type")), where))
 
 
 def _parse_provisioner(
@@ -185,17 +196,17 @@ def _parse_provisioner(
     if item is None:  # decodes to an empty provisioner in Packer
         item = JsonObject()
     if not isinstance(item, dict):
-        problems.append(Problem(f"expected a map, got '{_go_kind(item)}'", where, path))
+        problems.append(Problem(f"expected a map, got '{go_kind(item)}'", where, path))
         return None
-    block = ProvisionerBlock(index, "", _without(item, _PROVISIONER_META), location=where, path=path)
+    block = ProvisionerBlock(index, "", without(item, _PROVISIONER_META), location=where, path=path)
     fields: list[tuple[str, Callable[[Any, str], Any], str]] = [
-        ("type", _weak_str, "type"),
-        ("only", _weak_str_list, "only"),
-        ("except", _weak_str_list, "except_"),
-        ("override", _weak_map, "override"),
-        ("pause_before", _weak_duration, "pause_before"),
-        ("timeout", _weak_duration, "timeout"),
-        ("max_retries", _weak_str, "max_retries"),
+        ("type", weak_str, "type"),
+        ("only", weak_str_list, "only"),
+        ("except", weak_str_list, "except_"),
+        ("override", weak_map, "override"),
+        ("pause_before", weak_duration, "pause_before"),
+        ("timeout", weak_duration, "timeout"),
+        ("max_retries", weak_str, "max_retries"),
     ]
     failed = False
     for name, conv, attr in fields:
@@ -246,13 +257,13 @@ def _parse_post_processor(
         obj.loc = at
         obj.locs["type"] = at  # type: ignore[assignment]
         raw = obj
-    block = PostProcessorBlock(chain, index, "", "", _without(raw, _PP_META), location=at, path=path)
+    block = PostProcessorBlock(chain, index, "", "", without(raw, _PP_META), location=at, path=path)
     fields: list[tuple[str, Callable[[Any], Any], str]] = [
-        ("type", _strict_str, "type"),
-        ("name", _strict_str, "name"),
-        ("only", _strict_str_list, "only"),
-        ("except", _strict_str_list, "except_"),
-        ("keep_input_artifact", _strict_bool, "keep_input_artifact"),
+        ("type", strict_str, "type"),
+        ("name", strict_str, "name"),
+        ("only", strict_str_list, "only"),
+        ("except", strict_str_list, "except_"),
+        ("keep_input_artifact", strict_bool, "keep_input_artifact"),
     ]
     failed = False
     for name, conv, attr in fields:
@@ -303,201 +314,3 @@ def _check_only_except(
         Problem(f"'except' specified builder '{n}' not found", at, f"{path}.except") for n in except_ if n not in names
     ]
     return out
-
-
-# --- min_packer_version (hashicorp/go-version semantics) -----------------------------------------
-
-_VERSION = re.compile(
-    r"v?([0-9]+(?:\.[0-9]+)*?)"
-    r"(-([0-9]+[0-9A-Za-z\-~]*(?:\.[0-9A-Za-z\-~]+)*)|(-?([A-Za-z\-~]+[0-9A-Za-z\-~]*(?:\.[0-9A-Za-z\-~]+)*)))?"
-    r"(\+([0-9A-Za-z\-~]+(?:\.[0-9A-Za-z\-~]+)*))?"
-)
-
-
-def parse_version(text: str) -> tuple[list[int], str, str]:
-    """``(segments padded to 3, prerelease, metadata)``; raise ValueError as go-version does."""
-    m = _VERSION.fullmatch(text)
-    if not m:
-        raise ValueError(f"Malformed version: {text}")
-    segments = [int(s) for s in m.group(1).split(".")]
-    segments += [0] * (3 - len(segments))
-    return segments, m.group(3) or m.group(5) or "", m.group(7) or ""
-
-
-def format_version(text: str) -> str:
-    segments, pre, meta = parse_version(text)
-    out = ".".join(str(s) for s in segments)
-    return out + (f"-{pre}" if pre else "") + (f"+{meta}" if meta else "")
-
-
-def version_less(a: str, b: str) -> bool:
-    """go-version's ``LessThan`` (prerelease sorts before the release; metadata is ignored)."""
-    sa, pa, _ = parse_version(a)
-    sb, pb, _ = parse_version(b)
-    width = max(len(sa), len(sb))
-    sa, sb = sa + [0] * (width - len(sa)), sb + [0] * (width - len(sb))
-    if sa != sb:
-        return sa < sb
-    if pa == pb:
-        return False
-    if not pa or not pb:
-        return bool(pa)
-    return _prerelease_key(pa) < _prerelease_key(pb)
-
-
-def _prerelease_key(pre: str) -> list[tuple[int, int, str]]:
-    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split(".")]
-
-
-def check_min_version(tpl: Template) -> Problem | None:
-    """``This template requires Packer version X or higher`` when imagesmith's Packer version is older."""
-    if not tpl.min_version:
-        return None
-    where = loc_of(tpl.raw, "min_packer_version") or Location(tpl.display)
-    try:
-        if version_less(PACKER_COMPAT_VERSION, tpl.min_version):
-            return Problem(
-                f"This template requires Packer version {format_version(tpl.min_version)} or higher; "
-                f"using {PACKER_COMPAT_VERSION}",
-                where,
-                "min_packer_version",
-            )
-    except ValueError as exc:
-        return Problem(f"min_version is invalid: {exc}", where, "min_packer_version")
-    return None
-
-
-# --- mapstructure-style decoding of meta keys ----------------------------------------------------
-
-
-def _without(obj: Any, keys: tuple[str, ...]) -> JsonObject:
-    out = JsonObject({k: v for k, v in obj.items() if k not in keys})
-    out.loc = getattr(obj, "loc", None)
-    for attr in ("locs", "key_locs"):
-        src = getattr(obj, attr, {})
-        getattr(out, attr).update({k: v for k, v in src.items() if k not in keys})
-    return out
-
-
-def _go_kind(value: Any) -> str:
-    if value is None:
-        return "null"  # Go says 'invalid' (or panics, for a null builder)
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "float64"
-    if isinstance(value, str):
-        return "string"
-    return "slice" if isinstance(value, list) else "map"
-
-
-def _go_type(value: Any) -> str:
-    kind = _go_kind(value)
-    return {"slice": "[]interface {}", "map": "map[string]interface {}"}.get(kind, kind)
-
-
-def go_value(value: Any) -> str:
-    """Go's ``%v`` of a decoded JSON value."""
-    if value is None:
-        return "<nil>"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return go_float(float(value))
-    if isinstance(value, list):
-        return "[" + " ".join(go_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "map[" + " ".join(f"{k}:{go_value(value[k])}" for k in sorted(value)) + "]"
-    return str(value)
-
-
-def go_float(f: float) -> str:
-    """``strconv.FormatFloat(f, 'g', -1, 64)`` as ``%v`` prints it: shortest digits, exponent past 21 digits."""
-    if f != f or f in (float("inf"), float("-inf")):
-        return {"nan": "NaN", "inf": "+Inf", "-inf": "-Inf"}[repr(f)]
-    if f == int(f) and abs(f) < 1e21:
-        return str(int(f))
-    text = repr(f)
-    if "e" not in text:
-        return text
-    mantissa, exp = text.split("e")
-    return f"{mantissa}e{int(exp):+03d}"
-
-
-def _unconvertible(name: str, want: str, value: Any) -> str:
-    head = f"{name}: " if name else ""
-    return f"{head}expected type '{want}', got unconvertible type '{_go_type(value)}', value: '{go_value(value)}'"
-
-
-def _strict_str(value: Any, name: str = "") -> str:
-    if isinstance(value, str):
-        return value
-    raise DecodeError(_unconvertible(name, "string", value))
-
-
-def _strict_bool(value: Any, name: str = "") -> bool:
-    if isinstance(value, bool):
-        return value
-    raise DecodeError(_unconvertible(name, "bool", value))
-
-
-def _strict_list(value: Any, name: str = "") -> list[Any]:
-    if isinstance(value, list):
-        return value
-    raise DecodeError(f"source data must be an array or slice, got {_go_kind(value)}")
-
-
-def _strict_str_list(value: Any, name: str = "") -> list[str]:
-    return [_strict_str(v, f"[{i}]") for i, v in enumerate(_strict_list(value, name))]
-
-
-def _strict_map(value: Any, name: str = "") -> dict[str, Any]:
-    if isinstance(value, dict):
-        return value
-    raise DecodeError(f"expected a map, got '{_go_kind(value)}'")
-
-
-def _weak_str(value: Any, name: str = "") -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
-    raise DecodeError(_unconvertible(name, "string", value))
-
-
-def _weak_str_list(value: Any, name: str = "") -> list[str]:
-    if isinstance(value, dict) and not value:
-        return []
-    items = value if isinstance(value, list) else [value]
-    return [_weak_str(v, f"[{i}]") for i, v in enumerate(items)]
-
-
-def _weak_map(value: Any, name: str = "") -> dict[str, Any]:
-    if isinstance(value, dict):
-        return value
-    if isinstance(value, list) and all(isinstance(v, dict) for v in value):
-        merged = JsonObject()
-        for v in value:
-            merged.update(v)
-            merged.locs.update(getattr(v, "locs", {}))
-        return merged
-    raise DecodeError(f"expected a map, got '{_go_kind(value)}'")
-
-
-def _weak_duration(value: Any, name: str = "") -> Duration:
-    if isinstance(value, str):
-        try:
-            return parse_go_duration(value)
-        except ValueError as exc:
-            raise DecodeError(str(exc)) from None
-    if isinstance(value, bool):
-        return Duration(1e-9 if value else 0.0)
-    if isinstance(value, int | float):
-        return Duration(int(value) / 1e9)
-    raise DecodeError(_unconvertible(name, "int64", value))
