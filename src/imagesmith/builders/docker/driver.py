@@ -30,6 +30,7 @@ class ContainerSpec:
     tmpfs: Sequence[str] = ()
     privileged: bool = False
     platform: str = ""
+    name: str = ""
 
 
 def render_run_command(run_command: Sequence[str], image: str) -> list[str]:
@@ -37,14 +38,19 @@ def render_run_command(run_command: Sequence[str], image: str) -> list[str]:
     return [_IMAGE_FIELD.sub(lambda _m: image, arg) for arg in run_command]
 
 
-def sets_network(run_command: Sequence[str]) -> bool:
-    """Whether the user's ``run_command`` chooses a network itself (before ``--``)."""
+def sets_option(run_command: Sequence[str], *flags: str) -> bool:
+    """Whether the user's ``run_command`` gives one of ``flags`` itself (before ``--``)."""
     for arg in run_command:
         if arg == "--":
             break
-        if arg in _NETWORK_FLAGS or arg.startswith(tuple(f"{flag}=" for flag in _NETWORK_FLAGS)):
+        if arg in flags or arg.startswith(tuple(f"{flag}=" for flag in flags)):
             return True
     return False
+
+
+def sets_network(run_command: Sequence[str]) -> bool:
+    """Whether the user's ``run_command`` chooses a network itself."""
+    return sets_option(run_command, *_NETWORK_FLAGS)
 
 
 def make_run_args(spec: ContainerSpec) -> list[str]:
@@ -65,6 +71,8 @@ def make_run_args(spec: ContainerSpec) -> list[str]:
     command = render_run_command(spec.run_command, spec.image)
     if not sets_network(command):
         args += ["--network", "none"]
+    if spec.name and not sets_option(command, "--name"):
+        args += ["--name", spec.name]
     if spec.platform:
         args += ["--platform", spec.platform]
     return args + command

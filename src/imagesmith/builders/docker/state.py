@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 
 from imagesmith.builders.docker.config import DockerConfig
@@ -17,6 +18,7 @@ class DockerState:
     ctx: BuildContext
     temp_dir: str = ""
     container_id: str = ""
+    container_name: str = field(default_factory=lambda: f"imagesmith-{secrets.token_hex(6)}")
     communicator: DockerCommunicator | None = None
     image_id: str = ""
     generated: dict[str, str] = field(default_factory=dict)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 
-from imagesmith.builders.docker.driver import ContainerSpec, make_run_args
+from imagesmith.builders.docker.driver import ContainerSpec, make_run_args, sets_option
 from imagesmith.builders.docker.state import DockerState
 from imagesmith.core.steps import Step
 
@@ -22,11 +22,14 @@ def make_container_spec(state: DockerState) -> ContainerSpec:
         tmpfs=config.tmpfs,
         privileged=config.privileged,
         platform=config.platform,
+        name=state.container_name,
     )
 
 
 class RunContainer(Step[DockerState]):
-    """Packer's StepRun. The container gets ``--network none`` unless ``run_command`` picks a network."""
+    """Packer's StepRun. The container gets ``--network none`` unless ``run_command`` picks a network, and
+    a name (``imagesmith-<random>``, unless ``run_command`` names it) so an interrupted ``docker run``
+    can still be cleaned up."""
 
     async def run(self, state: DockerState) -> None:
         ui = state.ctx.ui
@@ -38,11 +41,13 @@ class RunContainer(Step[DockerState]):
         ui.message(f"Container ID: {state.container_id}")
 
     async def cleanup(self, state: DockerState) -> None:
-        if not state.container_id:
-            return
-        state.ctx.ui.say(f"Killing the container: {state.container_id}")
-        await state.driver.kill_container(state.container_id)
-        state.container_id = ""
+        if state.container_id:
+            state.ctx.ui.say(f"Killing the container: {state.container_id}")
+            await state.driver.kill_container(state.container_id)
+            state.container_id = ""
+        elif not sets_option(state.config.effective_run_command, "--name"):
+            # interrupted while `docker run` was creating it: the id never came back, the name did
+            await state.driver.kill_container(state.container_name)
 
 
 def removal_hint(container_id: str) -> str:
