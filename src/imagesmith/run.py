@@ -140,17 +140,25 @@ async def run(
 
 
 async def stop_process(proc: asyncio.subprocess.Process, grace: float = _TERM_GRACE) -> None:
-    """Terminate ``proc`` (SIGTERM, then SIGKILL after ``grace`` seconds) and reap it."""
+    """Terminate ``proc`` and its process group (SIGTERM, then SIGKILL after ``grace`` seconds); reap it.
+
+    Every process here starts in its own session, so the group also holds what it started (a shell
+    script's ``sleep``), which would otherwise outlive it and keep its pipes open.
+    """
     if proc.returncode is not None:
         return
-    with contextlib.suppress(ProcessLookupError):
-        proc.send_signal(signal.SIGTERM)
+    _signal_group(proc, signal.SIGTERM)
     try:
         await asyncio.shield(asyncio.wait_for(proc.wait(), grace))
     except (TimeoutError, asyncio.CancelledError):
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
+        _signal_group(proc, signal.SIGKILL)
         await asyncio.shield(proc.wait())
+    _signal_group(proc, signal.SIGKILL)  # stragglers of the group, if any
+
+
+def _signal_group(proc: asyncio.subprocess.Process, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)
 
 
 async def start(

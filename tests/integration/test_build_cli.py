@@ -145,7 +145,9 @@ def sleeper_template() -> dict[str, object]:
             {"type": "null", "name": "n1", "communicator": "none"},
             {"type": "null", "name": "n2", "communicator": "none"},
         ],
-        "provisioners": [{"type": "shell-local", "inline": ["touch started.{{build_name}}", "sleep 60", "touch late"]}],
+        "provisioners": [
+            {"type": "shell-local", "inline": ["touch started.{{build_name}}", "sleep 3131", "touch late"]}
+        ],
     }
 
 
@@ -165,10 +167,15 @@ def test_signal_cancels_all_builds_and_cleans_up(tmp_path: Path, sig: signal.Sig
     assert "==> n1: Cleaned up: step 'StepProvision'" in out
     assert "Cleanly cancelled builds after being interrupted." in out
     assert not (tmp_path / "late").exists()
-    leftovers = [
-        p for p in Path(os.environ.get("TMPDIR", "/tmp")).glob("packer-shell*") if p.stat().st_uid == os.getuid()
-    ]
-    assert not [p for p in leftovers if p.stat().st_mtime >= start - 70 and "sleep 60" in p.read_text()]
+    assert not running("sleep 3131")  # the script's children were stopped too
+    leftovers = Path(os.environ.get("TMPDIR", "/tmp")).glob("packer-shell*")
+    assert not [p for p in leftovers if p.stat().st_mtime >= start - 70 and "sleep 3131" in p.read_text()]
+
+
+def running(command: str) -> list[str]:
+    """Processes whose command line is ``command``."""
+    ps = subprocess.run(["ps", "-eo", "args="], capture_output=True, text=True, check=True).stdout
+    return [line for line in ps.splitlines() if line.strip() == command]
 
 
 class SlowCleanup:
@@ -178,7 +185,7 @@ class SlowCleanup:
     def template() -> dict[str, object]:
         return null_with(
             [{"type": "shell-local", "inline": ["touch started", "exit 1"]}],
-            **{"error-cleanup-provisioner": {"type": "shell-local", "inline": ["touch cleaning", "sleep 60"]}},
+            **{"error-cleanup-provisioner": {"type": "shell-local", "inline": ["touch cleaning", "sleep 3132"]}},
         )
 
 
@@ -192,6 +199,8 @@ def test_second_interrupt_names_what_was_left_behind(tmp_path: Path) -> None:
     assert proc.returncode == 1, out
     assert "Received interrupt again: abandoning the remaining cleanup." in out
     assert "Left behind (cleanup interrupted): step 'StepProvision'" in out
+    time.sleep(0.5)
+    assert not running("sleep 3132")  # abandoned, but its process was still stopped on exit
 
 
 def test_debug_pauses_between_steps_and_provisioners(tmp_path: Path) -> None:
