@@ -69,7 +69,9 @@ def test_qmp_types_every_kind_of_key(qemu: tuple[Path, int]) -> None:
         qmp = await QmpClient.connect(sock)
         try:
             t0 = time.monotonic()
-            await type_commands(parse_boot_command(TEXT), QmpKeyDriver(qmp), choose_pacing("qmp", 0.0, {}))
+            driver = await QmpKeyDriver.open(qmp)
+            assert driver.watch is not None  # QEMU's vCPU threads are readable here
+            await type_commands(parse_boot_command(TEXT), driver, choose_pacing("qmp", 0.0, {}))
             elapsed = time.monotonic() - t0
             with pytest.raises(QmpError, match="QMP input-send-event failed"):
                 await qmp.execute("input-send-event", {"events": [{"type": "key", "data": {

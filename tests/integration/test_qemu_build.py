@@ -92,6 +92,13 @@ def _qemu_pids(marker: str) -> list[int]:
     return pids
 
 
+def _serial_tail(tmp: Path) -> str:
+    try:
+        return (tmp / "serial.log").read_text(errors="replace")[-2000:]
+    except OSError:
+        return ""
+
+
 def _listening(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
@@ -119,7 +126,10 @@ def test_build_types_200_chars_exactly_and_provisions(guest: Path, tmp_path: Pat
 
     builder = QemuBuilder(cfg, BuildInfo(build_name="qemu", builder_type="qemu"))
     started = time.monotonic()
-    artifact = asyncio.run(builder.run(BuildContext(ui, builder.info, provision, _noop)))
+    try:
+        artifact = asyncio.run(builder.run(BuildContext(ui, builder.info, provision, _noop)))
+    except BuildError as exc:
+        pytest.fail(f"{exc}\n{ui.dump()}\nserial:\n{_serial_tail(tmp_path)}")
     elapsed = time.monotonic() - started
     assert artifact is not None, ui.dump()
     assert artifact.files == [str(tmp_path / "out" / "guest.qcow2")]
@@ -127,7 +137,7 @@ def test_build_types_200_chars_exactly_and_provisions(guest: Path, tmp_path: Pat
     assert seen["status"] == 0 and seen["out"] == ["marked"]
     assert seen["data"]["PackerHTTPIP"] == "10.0.2.2" and seen["data"]["Host"] == "127.0.0.1"
     # exactly what was typed reached the guest, which fetched it from us
-    assert ui.find(r"GET /ks\.cfg\?" + re.escape(query) + " 200"), ui.dump()
+    assert ui.find(r"GET /ks\.cfg\?" + re.escape(query) + " 200"), ui.dump()  # nothing dropped
     typed = ui.find(r"Typed (\d+) key actions in ([\d.]+)s")
     assert typed is not None
     n_keys, seconds = int(typed.group(1)), float(typed.group(2)) - 1.0  # minus the <wait>
@@ -177,7 +187,6 @@ def test_shutdown_timeout_stops_qemu_and_says_so(guest: Path, tmp_path: Path) ->
     builder = QemuBuilder(cfg, BuildInfo(build_name="qemu", builder_type="qemu"))
     with pytest.raises(BuildError) as err:
         asyncio.run(builder.run(BuildContext(ui, builder.info, _noop, _noop)))
-    serial = (tmp_path / "serial.log").read_text(errors="replace")[-3000:]
-    assert "Timeout while waiting for machine to shut down" in str(err.value), ui.dump() + serial
+    assert "Timeout while waiting for machine to shut down" in str(err.value), ui.dump() + _serial_tail(tmp_path)
     assert _qemu_pids(str(tmp_path)) == []
     assert not (tmp_path / "out").exists()

@@ -111,6 +111,9 @@ class _Recorder:
         self.bursts.append(list(events))
         self.times.append(time.monotonic())
 
+    async def settle(self, minimum: float) -> None:
+        await asyncio.sleep(minimum)
+
 
 def test_type_commands_bursts_and_waits() -> None:
     rec = _Recorder()

@@ -5,14 +5,16 @@ Pacing:
 * VNC (Packer-compatible): sleep ``interval`` after every key event; the interval is 100 ms,
   or ``PACKER_KEY_INTERVAL``, or ``boot_key_interval``, later ones winning.
 * QMP: the events of one key action (at most Shift down, key down, key up, Shift up: under 16
-  bytes of scancodes, the size of QEMU's PS/2 queue) are sent in one ``input-send-event`` and
-  followed by a short pause (10 ms) so the guest drains the queue before the next action. An
-  explicit ``boot_key_interval`` / ``PACKER_KEY_INTERVAL`` switches to Packer's per-event pacing.
+  bytes of scancodes, the size of QEMU's PS/2 queue) are sent in one ``input-send-event``, then
+  the typist waits 10 ms and until the guest's vCPUs have run (:mod:`imagesmith.bootcommand.vcpu`)
+  so the queue is empty before the next action. An explicit ``boot_key_interval`` /
+  ``PACKER_KEY_INTERVAL`` switches to Packer's per-event pacing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from typing import Protocol
 from imagesmith.bootcommand.grammar import Command, Wait
 from imagesmith.bootcommand.keys import KeyEvent, key_events
 from imagesmith.bootcommand.qmp import QmpClient
+from imagesmith.bootcommand.vcpu import VcpuWatch
 from imagesmith.bootcommand.vnc import VncClient
 from imagesmith.log import logger
 from imagesmith.template.values import parse_go_duration
@@ -34,6 +37,9 @@ class KeyDriver(Protocol):
 
     async def send(self, events: Sequence[KeyEvent]) -> None:
         """Deliver ``events`` in order, as one burst."""
+
+    async def settle(self, minimum: float) -> None:
+        """Pause after a burst: at least ``minimum`` seconds (longer if the guest hasn't taken it yet)."""
 
 
 @dataclass(frozen=True)
@@ -71,21 +77,39 @@ async def type_commands(commands: Sequence[Command], driver: KeyDriver, pacing: 
         if pacing.event_interval > 0:
             for event in events:
                 await driver.send([event])
-                await asyncio.sleep(pacing.event_interval)
+                await driver.settle(pacing.event_interval)
         else:
             await driver.send(events)
-            await asyncio.sleep(pacing.action_interval)
+            await driver.settle(pacing.action_interval)
 
 
 class QmpKeyDriver:
-    """Key events through QMP ``input-send-event`` (qcodes)."""
+    """Key events through QMP ``input-send-event`` (qcodes), paced by the guest's progress.
 
-    def __init__(self, qmp: QmpClient) -> None:
+    ``watch`` (see :mod:`imagesmith.bootcommand.vcpu`) makes each pause last until the vCPUs have
+    run; create the driver with :meth:`open` to get one when QEMU's threads are readable.
+    """
+
+    def __init__(self, qmp: QmpClient, watch: VcpuWatch | None = None) -> None:
         self.qmp = qmp
+        self.watch = watch
+
+    @classmethod
+    async def open(cls, qmp: QmpClient) -> QmpKeyDriver:
+        return cls(qmp, await VcpuWatch.from_qmp(qmp))
 
     async def send(self, events: Sequence[KeyEvent]) -> None:
         payload = [{"type": "key", "data": {"down": e.down, "key": {"type": "qcode", "data": e.qcode}}} for e in events]
+        if self.watch is not None:
+            with contextlib.suppress(OSError):
+                self.watch.mark()
         await self.qmp.execute("input-send-event", {"events": payload})
+
+    async def settle(self, minimum: float) -> None:
+        if self.watch is None:
+            await asyncio.sleep(minimum)
+        else:
+            await self.watch.settle(minimum)
 
 
 class VncKeyDriver:
@@ -97,3 +121,6 @@ class VncKeyDriver:
     async def send(self, events: Sequence[KeyEvent]) -> None:
         for e in events:
             await self.vnc.key_event(e.keysym, e.down)
+
+    async def settle(self, minimum: float) -> None:
+        await asyncio.sleep(minimum)

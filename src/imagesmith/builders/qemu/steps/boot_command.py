@@ -57,5 +57,5 @@ class TypeBootCommand(Step[QemuState]):
         else:
             assert state.qmp is not None
             ui.say("Typing the boot command over QMP...")
-            await type_commands(commands, QmpKeyDriver(state.qmp), pacing)
+            await type_commands(commands, await QmpKeyDriver.open(state.qmp), pacing)
         ui.message(f"Typed {len(commands)} key actions in {time.monotonic() - started:.2f}s")
