@@ -10,6 +10,7 @@ written as Go's ``json.MarshalIndent`` writes it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import time
@@ -66,8 +67,8 @@ async def lock_file(path: str) -> bool:
         try:
             os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
             return True
-        except FileExistsError:
-            logger.info("Error locking manifest file %s for reading and writing; will sleep and retry", path)
+        except OSError as exc:
+            logger.info("Error locking manifest file %s for reading and writing; will sleep and retry: %s", path, exc)
     return False
 
 
@@ -79,7 +80,7 @@ def update_manifest(path: str, entry: Mapping[str, Any], run_uuid: str, force: b
     except FileNotFoundError:
         text = ""
     except OSError as exc:
-        raise BuildError(f"Unable to open {path} for reading: {exc}") from exc
+        raise BuildError(f"Unable to open {path} for reading: {go_error('open', path, exc)}") from exc
     manifest: dict[str, Any] = {"builds": None, "last_run_uuid": ""}
     if text:
         try:
@@ -95,7 +96,13 @@ def update_manifest(path: str, entry: Mapping[str, Any], run_uuid: str, force: b
             out.write(go_json({"builds": manifest["builds"], "last_run_uuid": manifest["last_run_uuid"]}))
         os.chmod(path, 0o664 & ~_umask())
     except OSError as exc:
-        raise BuildError(f"Unable to write {path}: {exc}") from exc
+        raise BuildError(f"Unable to write {path}: {go_error('open', path, exc)}") from exc
+
+
+def go_error(op: str, path: str, exc: OSError) -> str:
+    """An OSError as Go's ``*PathError`` prints it: ``open x.json: no such file or directory``."""
+    reason = (exc.strerror or str(exc)).lower()
+    return f"{op} {path}: {reason}"
 
 
 def _umask() -> int:
@@ -123,7 +130,8 @@ class ManifestPostProcessor(PostProcessor):
                 await asyncio.to_thread(update_manifest, config.output, entry, run_uuid, self.info.force)
             finally:
                 if locked:
-                    os.unlink(lock)
+                    with contextlib.suppress(OSError):
+                        os.unlink(lock)
         return PostProcessResult(artifact, keep=True, force_override=True)
 
 

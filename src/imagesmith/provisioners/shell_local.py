@@ -192,7 +192,10 @@ async def run_shell_local(config: ShellLocalConfig, ui: Ui, info: BuildInfo, dat
     temp = None
     scripts = config.script_paths()
     if not scripts and lines is not None:
-        temp = await asyncio.to_thread(write_inline_script, config, lines, info, data)
+        try:
+            temp = await asyncio.to_thread(write_inline_script, config, lines, info, data)
+        except OSError as exc:
+            raise BuildError(f"Error preparing shell script: {exc}") from exc
         scripts = [temp]
     try:
         env_vars = flatten_env(config, info, data)
