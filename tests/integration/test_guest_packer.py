@@ -34,7 +34,7 @@ CACHE = Path(os.environ.get("IMAGESMITH_TEST_GUEST_DIR", "/var/cache/imagesmith/
 
 # Packer's UI lines that open each phase, in order; the phase runs until the next one's line.
 PHASES = [
-    ("boot_wait", "Waiting 2s for boot"),
+    ("boot_wait", "for boot..."),
     ("vnc_connect", "Connecting to VM via VNC"),
     ("typing", "Typing the boot command"),
     ("install_and_ssh_wait", "Waiting for SSH to become available"),
