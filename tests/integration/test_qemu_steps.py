@@ -85,7 +85,7 @@ def test_output_dir_force_and_removal_on_failure(tmp_path: Path) -> None:
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "old").write_text("x")
     state = make_state(tmp_path)
-    with pytest.raises(BuildError, match="already exists. It must not exist."):
+    with pytest.raises(BuildError, match=r"already exists\. It must not exist\."):
         asyncio.run(PrepareOutputDir().run(state))
     forced = make_state(tmp_path, force=True)
     step = PrepareOutputDir()
