@@ -329,3 +329,26 @@ def test_many_builds_one_manifest_and_file_sources_same_as_packer(two_dirs: tupl
     assert machine_records(mine.stdout) == machine_records(packer.stdout)
     assert 'Breakpoint provisioner with note \\"n\\" disabled; continuing...' not in mine.stdout
     assert 'Breakpoint provisioner with note "n" disabled; continuing...' in mine.stdout
+
+
+@pytest.mark.parametrize(
+    "post_processors",
+    [
+        [{"type": "manifest", "output": "missing-dir/m.json"}],
+        [
+            [{"type": "shell-local", "inline": ["exit 3"]}, {"type": "manifest"}],
+            {"type": "shell-local", "command": "false"},
+        ],
+    ],
+    ids=["manifest-unwritable", "failing-chains"],
+)
+def test_post_processor_failures_output_identical(two_dirs: tuple[Path, Path], post_processors: list[Any]) -> None:
+    template = {"builders": [{"type": "file", "content": "x", "target": "x.txt"}], "post-processors": post_processors}
+    for where in two_dirs:
+        (where / "t.json").write_text(json.dumps(template))
+    ours, theirs = two_dirs
+    mine = run_tool("imagesmith", ["-machine-readable", "t.json"], ours)
+    packer = run_tool("packer", ["-machine-readable", "t.json"], theirs)
+    assert normalise_output(mine.stdout) == normalise_output(packer.stdout)
+    assert mine.returncode == packer.returncode == 1
+    assert files_of(ours) == files_of(theirs)  # the unkept builder artifact was destroyed by both
