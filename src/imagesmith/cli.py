@@ -90,10 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if verb not in VERBS:
         print(f"imagesmith: unknown command '{verb}'\n\n{_usage()}", file=sys.stderr)
         return 127
-    module = importlib.import_module(f"imagesmith.commands.{verb}")
-    parser = GoFlagParser(prog=f"imagesmith {verb}", description=VERBS[verb])
-    module.add_arguments(parser)
     try:
+        module = importlib.import_module(f"imagesmith.commands.{verb}")
+        parser = GoFlagParser(prog=f"imagesmith {verb}", description=VERBS[verb])
+        module.add_arguments(parser)
         options = parser.parse_args(parser.normalize(rest))
         options.machine_readable = machine
         code: int = module.run(options)
