@@ -300,3 +300,41 @@ def test_cancel_leaves_nothing(qcow2: Path, tmp_path: Path) -> None:
 
     asyncio.run(cancel_midway())
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("size", "megabytes", "gigabytes"),
+    [
+        ("2048", 2048, 2),
+        ("1048576k", 1024, 1),
+        ("1048577K", 1024, 1),  # Packer truncates to whole MiB before rounding up to GB
+        ("3221225472b", 3072, 3),
+        ("1G", 1024, 1),
+        ("1025M", 1025, 2),
+        ("2T", 2 << 20, 2048),
+        ("1.5G", 0, 0),  # strconv.ParseUint fails: Packer counts 0
+    ],
+)
+def test_size_in_megabytes_like_packer(size: str, megabytes: int, gigabytes: int) -> None:
+    from imagesmith.post_processors.vagrant.providers import size_in_megabytes, virtual_size_gb
+
+    assert size_in_megabytes(size) == megabytes
+    assert virtual_size_gb(size) == gigabytes
+
+
+def test_bad_size_unit_and_missing_disk(qcow2: Path, tmp_path: Path) -> None:
+    out = str(tmp_path / "x.box")
+    with pytest.raises(BuildError, match=r"^Unknown size unit x$"):
+        process(make_config(output=out), qemu_artifact(qcow2, diskSize="10x"))
+    with pytest.raises(BuildError, match=r"None of the artifact's files is the disk 'other.qcow2'"):
+        process(make_config(output=out), qemu_artifact(qcow2, diskName="other.qcow2"))
+    no_state = FileArtifact("transcend.qemu", [str(qcow2)])
+    with pytest.raises(BuildError, match="has no diskName state"):
+        process(make_config(output=out), no_state)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_override_type_is_reported(qcow2: Path, tmp_path: Path) -> None:
+    config = make_config(output=str(tmp_path / "x.box"), override={"libvirt": {"compression_level": "fast"}})
+    with pytest.raises(BuildError, match=r"^Error overriding config for libvirt: 'compression_level'"):
+        process(config, qemu_artifact(qcow2))
