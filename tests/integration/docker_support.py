@@ -115,5 +115,5 @@ def image_listing(image: str) -> dict[str, tuple[str, int, int, int, str]]:
                 digest, kind = member.linkname, "link"
             else:
                 digest, kind = "", "dir" if member.isdir() else "other"
-            out[name] = (kind, member.mode, member.uid, member.gid, digest)
+            out[name] = (kind, member.mode & 0o7777, member.uid, member.gid, digest)
     return out
