@@ -151,3 +151,18 @@ def test_step_list_follows_config(raw: dict[str, Any], present: list[str], absen
              "stepTypeBootCommand", "StepProvision", "stepShutdown"]  # fmt: skip
     present_order = [n for n in names if n in order]
     assert present_order == [n for n in order if n in present_order]
+
+
+def test_legacy_keys() -> None:
+    _, problems = decode(iso_checksum_type="md5")
+    assert problems == [
+        "Deprecated configuration key: 'iso_checksum_type'. Please call `packer fix`\nagainst your template to "
+        "update your template to be compatible with the current\nversion of Packer. Visit "
+        "https://www.packer.io/docs/commands/fix/ for more\ndetail."
+    ]
+    cfg, problems = decode(ssh_host_port_min=3000, ssh_host_port_max=3001, ssh_wait_timeout="7m")
+    assert problems == []
+    r = cfg.resolved("b")
+    assert (r.host_port_min, r.host_port_max, r.effective_ssh_timeout) == (3000, 3001, 420.0)
+    r = decode()[0].resolved("b")
+    assert (r.host_port_min, r.host_port_max) == (2222, 4444)

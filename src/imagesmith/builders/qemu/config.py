@@ -100,9 +100,14 @@ class QemuConfig(CommunicatorConfig):
     use_default_display: bool = option(False)
     display: str = option("")
     firmware: str = option("")
-    host_port_min: int = option(2222)
-    host_port_max: int = option(4444)
+    host_port_min: int = option(0)
+    host_port_max: int = option(0)
     skip_nat_mapping: bool = option(False)
+    ssh_host_port_min: int = option(0)  # deprecated spellings (Packer's comm_config.go)
+    ssh_host_port_max: int = option(0)
+    ssh_skip_nat_mapping: bool = option(False)
+    iso_checksum_type: str = option("")  # removed in Packer 1.6: `fix` rewrites them
+    iso_checksum_url: str = option("")
     vnc_bind_address: str = option("")
     vnc_use_password: bool = option(False)
     vnc_port_min: int = option(5900)
@@ -141,6 +146,9 @@ class QemuConfig(CommunicatorConfig):
             iso_checksum="none" if self.iso_skip_cache else self.iso_checksum,
             qmp_enable=self.qmp_enable or bool(self.net_bridge) or self.vnc_use_password,
             boot_command_driver=self.boot_command_driver or "qmp",
+            host_port_min=self.host_port_min or self.ssh_host_port_min or 2222,
+            host_port_max=self.host_port_max or self.ssh_host_port_max or 4444,
+            skip_nat_mapping=self.skip_nat_mapping or self.ssh_skip_nat_mapping,
         )
 
     @property
@@ -175,7 +183,7 @@ class QemuConfig(CommunicatorConfig):
             yield "vnc_port_min must be less than vnc_port_max"
         if self.http_port_min > self.http_port_max:
             yield "http_port_min must be less than http_port_max"
-        if self.host_port_min > self.host_port_max:
+        if self.host_port_min and self.host_port_max and self.host_port_min > self.host_port_max:
             yield "host_port_min must be less than host_port_max"
         if self.boot_command and self.disable_vnc and self.boot_command_driver == "vnc":
             yield "A boot command cannot be used when vnc is disabled."
@@ -186,6 +194,13 @@ class QemuConfig(CommunicatorConfig):
         yield from check_boot_command(self.boot_command)
 
     def _check_iso(self) -> Iterator[str]:
+        for key in ("iso_checksum_type", "iso_checksum_url"):
+            if getattr(self, key):
+                yield (
+                    f"Deprecated configuration key: '{key}'. Please call `packer fix`\nagainst your template to "
+                    "update your template to be compatible with the current\nversion of Packer. Visit "
+                    "https://www.packer.io/docs/commands/fix/ for more\ndetail."
+                )
         if self.iso_url and self.iso_urls:
             yield "Only one of iso_url or iso_urls must be specified"
         elif not self.urls:
