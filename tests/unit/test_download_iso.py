@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -226,3 +227,27 @@ def test_cancel_removes_partial_download(server: Server, cache: Path) -> None:
     asyncio.run(main())
     leftovers = [p.name for p in cache.iterdir() if not p.name.endswith(".lock")]
     assert leftovers == []
+
+
+def test_progress_bar_gets_total_and_every_byte(server: Server) -> None:
+    from contextlib import contextmanager
+
+    bars: list[tuple[str, int | None, list[int]]] = []
+
+    class ProgressUi(RecordingUi):
+        @contextmanager
+        def progress(self, description: str, total: int | None) -> Iterator[Any]:
+            advances: list[int] = []
+            bars.append((description, total, advances))
+
+            class Bar:
+                def advance(self, amount: int) -> None:
+                    advances.append(amount)
+
+            yield Bar()
+
+    server.cut_after = [1_500_000]
+    _fetch([server.url + "/x.iso"], SHA256, ProgressUi())
+    assert [b[1] for b in bars] == [len(PAYLOAD), len(PAYLOAD)]  # the resumed transfer knows the full size
+    assert sum(sum(b[2]) for b in bars) == len(PAYLOAD) + 1_500_000  # the second bar starts at the offset
+    assert bars[0][0] == f"Downloading {server.url}/x.iso"
