@@ -163,6 +163,7 @@ def _fix_surrogates(text: str) -> str:
 
 def parse_json(text: str, file: str) -> Any:
     """Parse ``text`` (named ``file`` in messages) into positioned values; raise TemplateError on any problem."""
+    text = _fix_surrogates(text)  # only possible from a str caller; files are decoded with replacement
     pos = _Positions(file, text)
     ctx = _Context(pos)
     scan = _make_scanner(ctx)
