@@ -157,3 +157,39 @@ def test_no_traceback_for_unreadable_template(tmp_path: Path) -> None:
         result = run_cli(verb, str(tmp_path / "nope.json"))
         assert result.returncode == 1
         assert "no such file or directory" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_console_repl_on_a_terminal(template: Path) -> None:
+    """On a tty: a prompt per line, results and errors as they come, `exit` ends with status 0."""
+    import os
+    import pty
+    import select
+    import sys
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.execv(sys.executable, [sys.executable, "-m", "imagesmith", "console", "-var", "req=r", str(template)])
+    output = b""
+
+    def read_for(seconds: float) -> None:
+        nonlocal output
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if select.select([fd], [], [], 0.1)[0]:
+                try:
+                    output += os.read(fd, 4096)
+                except OSError:
+                    return
+
+    for prompts, line in enumerate((b"{{user `v`}}\n", b"{{ nosuch }}\n", b"exit\n"), start=1):
+        deadline = time.monotonic() + 30
+        while output.count(b"> ") < prompts:  # wait for the prompt before typing
+            read_for(0.2)
+            assert time.monotonic() < deadline, output
+        os.write(fd, line)
+    _, status = os.waitpid(pid, 0)
+    read_for(0.2)
+    text = output.decode()
+    assert os.WEXITSTATUS(status) == 0
+    assert "val\r\n" in text and 'function "nosuch" not defined' in text
