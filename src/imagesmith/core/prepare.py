@@ -18,7 +18,7 @@ from imagesmith.core.prepared import PreparedBuild, PreparedPostProcessor, Prepa
 from imagesmith.errors import Problem, RenderError, TemplateError
 from imagesmith.template.decode import decode_config
 from imagesmith.template.model import BuilderBlock, PostProcessorBlock, ProvisionerBlock, Template
-from imagesmith.template.parse import check_template
+from imagesmith.template.parse import check_template, in_file_order
 from imagesmith.template.parse import load_template as _load_template
 from imagesmith.template.variables import check_required, merge_given, render_variables
 
@@ -76,7 +76,7 @@ def prepare_user_vars(template: Template, opts: PrepareOptions) -> dict[str, str
     given = merge_given(opts.vars, opts.var_files)
     problems = check_template(template) + check_required(template, given)
     if problems:
-        raise TemplateError(problems)
+        raise TemplateError(in_file_order(problems))
     return render_variables(template, given)
 
 
@@ -91,7 +91,7 @@ def prepare_builds(template: Template, opts: PrepareOptions) -> list[PreparedBui
         if build is not None:
             builds.append(build)
     if problems:
-        raise TemplateError(list(dict.fromkeys(problems)))  # a block shared by builds: report it once
+        raise TemplateError(in_file_order(problems))  # a block shared by builds is reported once
     return builds
 
 

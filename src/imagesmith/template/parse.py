@@ -35,7 +35,7 @@ from imagesmith.template.min_version import check_min_version
 from imagesmith.template.model import BuilderBlock, PostProcessorBlock, ProvisionerBlock, Template, Variable
 from imagesmith.template.positions import JsonObject, key_loc_of, loc_of
 
-__all__ = ["check_min_version", "check_template", "load_template", "parse_template"]
+__all__ = ["check_min_version", "check_template", "in_file_order", "load_template", "parse_template"]
 
 _ROOT_KEYS = {
     "min_packer_version",
@@ -86,8 +86,18 @@ def parse_template(raw: Any, path: str, display: str) -> Template:
             root["error-cleanup-provisioner"], 0, "error-cleanup-provisioner", raw, problems, key=root.key_of
         )
     if problems:
-        raise TemplateError(problems)
+        raise TemplateError(in_file_order(problems))
     return tpl
+
+
+def in_file_order(problems: list[Problem]) -> list[Problem]:
+    """Problems sorted by position (stable; unlocated ones first), each once."""
+
+    def key(p: Problem) -> tuple[str, int, int]:
+        loc = p.location
+        return (loc.file, loc.line, loc.column) if loc else ("", 0, 0)
+
+    return sorted(dict.fromkeys(problems), key=key)
 
 
 class _Root(dict[str, Any]):
