@@ -92,12 +92,14 @@ def test_unix_newlines() -> None:
     assert to_unix_newlines(b"") == b""
 
 
-def test_render_fields_and_unknown_field() -> None:
+def test_render_fields_with_the_template_engine() -> None:
     assert render_fields("chmod +x {{.Path}}; {{ .Vars }} {{.Path}}", {"Path": "/p", "Vars": "A=1"}) == (
         "chmod +x /p; A=1 /p"
     )
-    with pytest.raises(BuildError, match="can't evaluate field Nope"):
-        render_fields("{{.Nope}}", {})
+    info = BuildInfo(build_name="web", builder_type="docker", user_variables={"sudo": "sudo -E"})
+    assert render_fields("{{user `sudo`}} sh {{.Path}} # {{build_name}}", {"Path": "/p"}, info) == "sudo -E sh /p # web"
+    with pytest.raises(BuildError, match="Error processing command"):
+        render_fields("{{.Path", {"Path": "/p"})
 
 
 def test_exit_code_message() -> None:

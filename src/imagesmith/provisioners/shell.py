@@ -109,7 +109,7 @@ class ShellProvisioner(Provisioner):
                 env_file = await self._upload_env_file(comm, flatten_env_vars(env, self.env_var_format))
             fields = {"Vars": flatten_env_vars(env, self.env_var_format), "EnvVarFile": env_file}
             fields["Path"] = self.remote_path
-            command = render_fields(self.execute_command, fields)
+            command = render_fields(self.execute_command, fields, self.info)
             for path in scripts:
                 ui.say(f"Provisioning with shell script: {path}")
                 await self._run_script(ui, comm, path, command)

@@ -15,14 +15,13 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Protocol, TypeVar, runtime_checkable
 
-from imagesmith.core.plugin import LineCallback
+from imagesmith.core.plugin import BuildInfo, LineCallback
 from imagesmith.errors import BuildError
 from imagesmith.log import logger
 
 T = TypeVar("T")
 RETRY_DELAY = 2.0  # seconds between tries, as Packer's retry.Config
 _VERB = re.compile(r"%([-+# 0]*\d*(?:\.\d+)?)([a-zA-Z%])")
-_FIELD = re.compile(r"\{\{\s*\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _HTTP_KEYS = (
     ("PackerHTTPAddr", "PACKER_HTTP_ADDR"),
     ("PackerHTTPIP", "PACKER_HTTP_IP"),
@@ -112,16 +111,27 @@ def to_unix_newlines(data: bytes) -> bytes:
     return b"".join((line[:-1] if line.endswith(b"\r") else line) + b"\n" for line in lines)
 
 
-def render_fields(text: str, fields: Mapping[str, str]) -> str:
-    """Render ``{{.Name}}`` placeholders of a run-time template (execute_command and friends)."""
+def render_fields(text: str, fields: Mapping[str, str], info: BuildInfo | None = None) -> str:
+    """Render a field excluded from prepare-time rendering (execute_command, run_command, ...) with
+    Packer's template engine: ``{{.Name}}`` reads ``fields``; user variables and build functions work too.
+    """
+    if "{{" not in text:
+        return text
+    from imagesmith.errors import RenderError
+    from imagesmith.template.context import RenderContext
+    from imagesmith.template.engine import render
 
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in fields:
-            raise BuildError(f"Error processing command: template: can't evaluate field {name}")
-        return fields[name]
-
-    return _FIELD.sub(replace, text)
+    ctx = RenderContext(
+        user_vars=dict(info.user_variables) if info else {},
+        build_name=info.build_name if info else None,
+        build_type=info.builder_type if info else None,
+        template_path=(info.template_path or None) if info else None,
+        data=dict(fields),
+    )
+    try:
+        return render(text, ctx)
+    except RenderError as exc:
+        raise BuildError(f"Error processing command: {exc}") from exc
 
 
 async def retry(timeout: float, attempt: Callable[[], Awaitable[T]]) -> T:

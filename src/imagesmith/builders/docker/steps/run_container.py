@@ -7,14 +7,16 @@ import shlex
 from imagesmith.builders.docker.driver import ContainerSpec, make_run_args, sets_option
 from imagesmith.builders.docker.state import DockerState
 from imagesmith.core.steps import Step
+from imagesmith.provisioners.shell_common import render_fields
 
 
 def make_container_spec(state: DockerState) -> ContainerSpec:
     config = state.config
     volumes = {state.temp_dir: config.effective_container_dir, **config.volumes}
+    image_field = {"Image": config.image}
     return ContainerSpec(
         image=config.image,
-        run_command=config.effective_run_command,
+        run_command=[render_fields(arg, image_field, state.ctx.info) for arg in config.effective_run_command],
         volumes=volumes,
         device=config.device,
         cap_add=config.cap_add,
