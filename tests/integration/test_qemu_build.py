@@ -10,7 +10,6 @@ import re
 import socket
 import string
 import subprocess
-import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -92,6 +91,15 @@ def _qemu_pids(marker: str) -> list[int]:
     return pids
 
 
+def _run_dirs(pids: list[int]) -> set[str]:
+    """The private directories (QMP socket) on the command lines of ``pids``."""
+    found = set()
+    for pid in pids:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        found |= set(re.findall(r"unix:(/[^,\x00]*)/qmp\.sock", cmdline))
+    return found
+
+
 def _serial_tail(tmp: Path) -> str:
     try:
         return (tmp / "serial.log").read_text(errors="replace")[-2000:]
@@ -156,9 +164,9 @@ def test_build_types_200_chars_exactly_and_provisions(guest: Path, tmp_path: Pat
 def test_ctrl_c_while_waiting_for_ssh_leaves_nothing(guest: Path, tmp_path: Path) -> None:
     cfg = make_config(tmp_path, boot_command=["<esc><wait>shell<enter>"])  # rescue shell: SSH never comes
     ui = RecordingUi()
-    tmp_before = set(os.listdir(tempfile.gettempdir()))
     builder = QemuBuilder(cfg, BuildInfo(build_name="qemu", builder_type="qemu"))
     ports: dict[str, int] = {}
+    run_dirs: set[str] = set()
 
     async def main() -> None:
         task = asyncio.ensure_future(builder.run(BuildContext(ui, builder.info, _noop, _noop)))
@@ -166,7 +174,9 @@ def test_ctrl_c_while_waiting_for_ssh_leaves_nothing(guest: Path, tmp_path: Path
             await asyncio.sleep(0.05)
             if ui.find("Waiting for SSH to become available"):
                 break
-        assert _qemu_pids(str(tmp_path)), ui.dump()
+        pids = _qemu_pids(str(tmp_path))
+        assert pids, ui.dump()
+        run_dirs.update(_run_dirs(pids))
         for key, pattern in (("http", r"HTTP server on port (\d+)"), ("vnc", r"VNC port: (\d+)")):
             m = ui.find(pattern)
             assert m is not None
@@ -180,8 +190,7 @@ def test_ctrl_c_while_waiting_for_ssh_leaves_nothing(guest: Path, tmp_path: Path
     assert _qemu_pids(str(tmp_path)) == []
     assert not _listening(ports["http"]) and not _listening(ports["vnc"])
     assert not (tmp_path / "out").exists()
-    leftovers = {n for n in set(os.listdir(tempfile.gettempdir())) - tmp_before if n.startswith("imagesmith-")}
-    assert leftovers == set()
+    assert run_dirs and not any(os.path.exists(d) for d in run_dirs)
 
 
 def test_shutdown_timeout_stops_qemu_and_says_so(guest: Path, tmp_path: Path) -> None:
