@@ -338,3 +338,17 @@ def test_bad_override_type_is_reported(qcow2: Path, tmp_path: Path) -> None:
     config = make_config(output=str(tmp_path / "x.box"), override={"libvirt": {"compression_level": "fast"}})
     with pytest.raises(BuildError, match=r"^Error overriding config for libvirt: 'compression_level'"):
         process(config, qemu_artifact(qcow2))
+
+
+def test_plain_tar_without_kernel_copy(qcow2: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where copy_file_range is refused (other filesystem, old kernel) the data is copied in user space."""
+    import errno
+
+    def refuse(*args: object) -> int:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "copy_file_range", refuse)
+    out = tmp_path / "p.box"
+    process(make_config(output=str(out), compression_level=0), qemu_artifact(qcow2))
+    _, contents = read_box(out)
+    assert contents["box.img"] == qcow2.read_bytes()

@@ -13,6 +13,7 @@ once complete: an error or a Ctrl-C leaves nothing at either name.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import tarfile
@@ -129,8 +130,12 @@ def write_box(
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_name(output)
     try:
-        with open(tmp, "wb") as raw:
-            _write_archive(members, raw, level, threads, progress, announce, cancel)
+        if level == 0:  # a plain tar: member data is copied by the kernel (reflinked where it can be)
+            with open(tmp, "wb", buffering=0) as plain:
+                _write_tar(members, KernelCopyWriter(plain), progress, announce, cancel)
+        else:
+            with open(tmp, "wb") as raw:
+                _write_archive(members, raw, level, threads, progress, announce, cancel)
         os.replace(tmp, output)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -149,7 +154,7 @@ def _write_archive(
     from imagesmith.compression import open_compressor
 
     # pgzip's -1 is flate's default (6); -2 (Huffman only) maps to the fastest ISA-L level
-    writer = open_compressor("pgzip" if level else "", raw, 6 if level == -1 else level, threads)
+    writer = open_compressor("pgzip", raw, 6 if level == -1 else level, threads)
     done = False
     try:
         _write_tar(members, writer, progress, announce, cancel)
@@ -183,9 +188,50 @@ def _write_tar(
             copied = size
         else:
             with open(member.source, "rb", buffering=0) as src:
-                copied = copy_stream(src, out, progress, cancel)
+                if isinstance(out, KernelCopyWriter):
+                    copied = out.copy_from(src, progress, cancel)
+                else:
+                    copied = copy_stream(src, out, progress, cancel)
         if copied != size:
             raise OSError(f"{member.source} changed size while being archived ({size} -> {copied} bytes)")
         if size % tarfile.BLOCKSIZE:
             out.write(bytes(tarfile.BLOCKSIZE - size % tarfile.BLOCKSIZE))
     out.write(bytes(2 * tarfile.BLOCKSIZE))  # end of archive, as Go's tar.Writer.Close writes it
+
+
+class KernelCopyWriter:
+    """An unbuffered file whose ``copy_from`` has the kernel copy a whole source file
+    (``copy_file_range``: no trip through user space, a reflink on filesystems that share blocks)."""
+
+    STEP = 64 << 20  # bytes per system call, so that progress and Ctrl-C stay responsive
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+
+    def write(self, data: bytes, /) -> int:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._raw.fileno(), view) :]
+        return len(data)
+
+    def copy_from(self, src: BinaryIO, progress: Callable[[int], None], cancel: threading.Event) -> int:
+        """Append all of ``src``; return the number of bytes copied."""
+        from imagesmith.compression.archive import CompressionCancelled, copy_stream
+
+        total = 0
+        try:
+            while True:
+                if cancel.is_set():
+                    raise CompressionCancelled()
+                done = os.copy_file_range(src.fileno(), self._raw.fileno(), self.STEP)
+                if not done:
+                    return total
+                total += done
+                progress(done)
+        except OSError as exc:
+            if total or exc.errno not in _NO_KERNEL_COPY:
+                raise
+            return copy_stream(src, self, progress, cancel)
+
+
+_NO_KERNEL_COPY = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF}
