@@ -166,3 +166,26 @@ def test_legacy_keys() -> None:
     assert (r.host_port_min, r.host_port_max, r.effective_ssh_timeout) == (3000, 3001, 420.0)
     r = decode()[0].resolved("b")
     assert (r.host_port_min, r.host_port_max) == (2222, 4444)
+
+
+def test_temporary_key_pair_made_in_background() -> None:
+    import asyncio
+
+    from imagesmith.builders.qemu.driver import Driver
+    from imagesmith.builders.qemu.state import QemuState
+    from imagesmith.builders.qemu.steps.keys import MakeKeyPair, temporary_keys, wants_temporary_key
+
+    assert wants_temporary_key(decode()[0])  # no password, key file or agent
+    assert not wants_temporary_key(decode(ssh_password="p")[0])
+    assert wants_temporary_key(decode(ssh_password="p", temporary_key_pair_type="ed25519")[0])
+    assert not wants_temporary_key(decode(communicator="none")[0])
+    cfg = decode(temporary_key_pair_type="ed25519")[0].resolved("b")
+    state = QemuState(cfg, Driver(), BuildContext(_Ui(), BuildInfo(build_name="b", builder_type="qemu"), _noop, _noop))
+
+    async def main() -> tuple[str, str]:
+        await MakeKeyPair().run(state)
+        return await temporary_keys(state)
+
+    private, public = asyncio.run(main())
+    assert private.startswith("-----BEGIN OPENSSH PRIVATE KEY-----") and public.startswith("ssh-ed25519 ")
+    assert (state.ssh_private_key, state.ssh_public_key) == (private, public)

@@ -11,6 +11,7 @@ from imagesmith.builders.qemu.state import QemuState
 from imagesmith.builders.qemu.steps.boot_command import TypeBootCommand
 from imagesmith.builders.qemu.steps.connect import ConnectSsh, ssh_address
 from imagesmith.builders.qemu.steps.disks import ConvertDisk, CopyDisk, CreateDisk, ResizeDisk
+from imagesmith.builders.qemu.steps.keys import CleanupTempKeys, MakeKeyPair, wants_temporary_key
 from imagesmith.builders.qemu.steps.media import CreateCd, CreateFloppy
 from imagesmith.builders.qemu.steps.network import ConfigureVnc, DiscoverHttpIp, ForwardPort
 from imagesmith.builders.qemu.steps.output_dir import PrepareOutputDir
@@ -69,6 +70,7 @@ def make_steps(cfg: QemuConfig, ctx: BuildContext, output: PrepareOutputDir) -> 
         ),
         when(cfg.iso_skip_cache, SetIso(cfg.urls[0] if cfg.urls else "")),
         output,
+        when(wants_temporary_key(cfg), MakeKeyPair()),
         when(cfg.floppy_files or cfg.floppy_dirs, CreateFloppy()),
         when(cfg.cd_files, CreateCd()),
         CreateDisk(),
@@ -92,6 +94,7 @@ def make_steps(cfg: QemuConfig, ctx: BuildContext, output: PrepareOutputDir) -> 
         TypeBootCommand(),
         when(uses_comm, ConnectSsh()),
         ProvisionStep[QemuState](ctx, lambda s: s.communicator, hook_data),
+        when(cfg.ssh_clear_authorized_keys and uses_comm, CleanupTempKeys()),
         Shutdown(),
         when(not (cfg.skip_compaction and not cfg.disk_compression), ConvertDisk()),
         KeepOutput(output),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from imagesmith.bootcommand.qmp import QmpClient
@@ -28,6 +29,7 @@ class QemuState:
     qmp_socket: str = ""
     qmp: QmpClient | None = None
     communicator: Communicator | None = None
+    key_task: asyncio.Future[tuple[str, str]] | None = None  # temporary key pair being made
     ssh_public_key: str = ""
     ssh_private_key: str = ""
     generated: dict[str, str] = field(default_factory=dict)

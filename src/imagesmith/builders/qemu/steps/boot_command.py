@@ -15,6 +15,7 @@ from imagesmith.bootcommand import (
 )
 from imagesmith.bootcommand.vnc import VncClient
 from imagesmith.builders.qemu.state import QemuState
+from imagesmith.builders.qemu.steps.keys import temporary_keys
 from imagesmith.core.steps import Step, fail
 from imagesmith.errors import RenderError
 from imagesmith.template.values import format_go_duration
@@ -36,7 +37,8 @@ class TypeBootCommand(Step[QemuState]):
         if not cfg.boot_command:
             return
         info = state.ctx.info
-        data = {"HTTPIP": state.http_ip, "HTTPPort": str(state.http_port), "Name": cfg.vm_name}
+        _, public = await temporary_keys(state)
+        data = {"HTTPIP": state.http_ip, "HTTPPort": str(state.http_port), "Name": cfg.vm_name, "SSHPublicKey": public}
         ctx = RenderContext(user_vars=dict(info.user_variables), build_name=info.build_name,
                             build_type=info.builder_type, template_path=info.template_path or None)  # fmt: skip
         try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from imagesmith.builders.qemu.state import QemuState
+from imagesmith.builders.qemu.steps.keys import temporary_keys
 from imagesmith.communicator.ssh import SshCommunicator
-from imagesmith.communicator.ssh_connect import make_key_pair
 from imagesmith.core.steps import Step, fail
 from imagesmith.template.values import format_go_duration
 
@@ -30,13 +30,8 @@ class ConnectSsh(Step[QemuState]):
         if cfg.communicator == "winrm":
             raise fail("the winrm communicator is not supported by imagesmith yet")
         host, port = ssh_address(state)
-        keys: tuple[str, ...] = ()
-        if cfg.ssh_private_key_file == "" and cfg.temporary_key_pair_type:
-            state.ssh_private_key, state.ssh_public_key = make_key_pair(
-                cfg.temporary_key_pair_type, cfg.temporary_key_pair_bits
-            )
-        if state.ssh_private_key:
-            keys = (state.ssh_private_key,)
+        private, _ = await temporary_keys(state)
+        keys = (private,) if private else ()
         settings = cfg.ssh_settings(host, port, keys)
         ui.say(f"Using ssh communicator to connect: {host}")
         ui.say("Waiting for SSH to become available...")
