@@ -166,9 +166,15 @@ def live_packer() -> None:
         pytest.skip("packer not installed: recorded expectations only")
 
 
-@pytest.mark.parametrize("case", CASES[::7], ids=[c.id for c in CASES[::7]])
+#: every 7th case by default; IMAGESMITH_COMPAT_FULL=1 re-checks them all (about 40 s of Packer).
+LIVE = CASES if os.environ.get("IMAGESMITH_COMPAT_FULL") == "1" else CASES[::7]
+
+
+@pytest.mark.parametrize("case", LIVE, ids=[c.id for c in LIVE])
 def test_recording_still_matches_live_packer(case: Case, live_packer: None) -> None:
-    """A sample of the recordings, re-run live: the recorded data must be Packer's real behaviour."""
+    """The recordings, re-run live: the recorded data must be Packer's real behaviour."""
+    if case.file == "command/hcl2_upgrade_basic/input.json" and case.verb == "inspect":
+        pytest.skip("Packer hides aws_region as <sensitive> or not depending on Go map order (see DIFFERENCES.md)")
     expected = load_expected(case)
     assert expected is not None
     live = _run(["packer", *case.argv], case)
