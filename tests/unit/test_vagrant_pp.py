@@ -352,3 +352,18 @@ def test_plain_tar_without_kernel_copy(qcow2: Path, tmp_path: Path, monkeypatch:
     process(make_config(output=str(out), compression_level=0), qemu_artifact(qcow2))
     _, contents = read_box(out)
     assert contents["box.img"] == qcow2.read_bytes()
+
+
+def test_generated_vagrantfile_template_missing_at_run_time(qcow2: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "later.tpl"
+    config = make_config(
+        output=str(tmp_path / "x.box"), vagrantfile_template=str(missing), vagrantfile_template_generated=True
+    )
+    with pytest.raises(BuildError, match=f"^open {missing}: no such file or directory$"):
+        process(config, qemu_artifact(qcow2))
+    missing.write_text("# made by an earlier step for {{ .BuildName }}")
+    process(config, qemu_artifact(qcow2))
+    _, contents = read_box(tmp_path / "x.box")
+    assert contents["Vagrantfile"].endswith(
+        b"# Packer template during image build.\n# made by an earlier step for web\n"
+    )

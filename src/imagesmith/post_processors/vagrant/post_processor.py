@@ -119,7 +119,8 @@ class Vagrant(PostProcessor):
             with open(config.vagrantfile_template, encoding="utf-8", errors="surrogateescape") as src:
                 text = src.read()
         except OSError as exc:
-            raise BuildError(f"open {config.vagrantfile_template}: {exc.strerror or exc}") from exc
+            why = exc.strerror or str(exc)
+            raise BuildError(f"open {config.vagrantfile_template}: {why[:1].lower()}{why[1:]}") from exc
         return self._render(text, data, "vagrantfile_template")
 
     async def _write(self, ui: Ui, members: list[Member], output: str, level: int) -> None:
