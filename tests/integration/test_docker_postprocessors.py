@@ -131,3 +131,31 @@ def test_push_to_local_registry(registry: str) -> None:
     finally:
         for ref in (f"{repo}:one", f"{repo}:two", committed.id):
             subprocess.run(["docker", "rmi", ref], capture_output=True)
+
+
+def test_builder_pulls_with_login_from_local_registry(registry: str) -> None:
+    remote = f"{registry}/imagesmith/base:pull"
+    docker("tag", "imagesmith-test/busybox:latest", remote)
+    docker("push", remote)
+    docker("rmi", remote)
+    ui = RecordingUi()
+    try:
+        artifact = run_build(
+            {
+                "image": remote,
+                "pull": True,
+                "discard": True,
+                "login": True,
+                "login_server": registry,
+                "login_username": "builder",
+                "login_password": "s3cret-pass",
+            },
+            [{"type": "shell", "inline": ["echo pulled-ok"]}],
+            ui=ui,
+        )
+        assert isinstance(artifact, ExportArtifact)
+        text = ui.text()
+        assert f"Pulling Docker image: {remote}" in text and "Logging in..." in text
+        assert "pulled-ok" in text and "s3cret-pass" not in text
+    finally:
+        subprocess.run(["docker", "rmi", remote], capture_output=True)
