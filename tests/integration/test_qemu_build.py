@@ -194,11 +194,14 @@ def test_ctrl_c_while_waiting_for_ssh_leaves_nothing(guest: Path, tmp_path: Path
 
 
 def test_shutdown_timeout_stops_qemu_and_says_so(guest: Path, tmp_path: Path) -> None:
-    cfg = make_config(tmp_path, shutdown_command="true", shutdown_timeout="2s", ssh_timeout="90s")
+    # typed over VNC (Packer's way, here with 20 ms per key event): reaching SSH proves the keys arrived
+    cfg = make_config(tmp_path, shutdown_command="true", shutdown_timeout="2s", ssh_timeout="90s",
+                      boot_command_driver="vnc", boot_key_interval="20ms")  # fmt: skip
     ui = RecordingUi()
     builder = QemuBuilder(cfg, BuildInfo(build_name="qemu", builder_type="qemu"))
     with pytest.raises(BuildError) as err:
         asyncio.run(builder.run(BuildContext(ui, builder.info, _noop, _noop)))
     assert "Timeout while waiting for machine to shut down" in str(err.value), ui.dump() + _serial_tail(tmp_path)
+    assert ui.find("Typing the boot command over VNC")
     assert _qemu_pids(str(tmp_path)) == []
     assert not (tmp_path / "out").exists()
