@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import hashlib
 import http.client
+import socket
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -104,9 +105,19 @@ async def _transfer(url: str, part: Path, offset: int, hasher: Any, algorithm: s
         if total is not None and offset < total:
             raise http.client.IncompleteRead(b"", total - offset)
         return offset, hasher
+    except asyncio.CancelledError:
+        _abort(resp)  # unblock the worker thread's read so Ctrl-C doesn't wait for the server
+        raise
     finally:
         with contextlib.suppress(OSError):
             resp.close()
+
+
+def _abort(resp: Any) -> None:
+    sock = getattr(getattr(getattr(resp, "fp", None), "raw", None), "_sock", None)
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _hash_into(path: Path, hasher: Any) -> None:
