@@ -306,3 +306,28 @@ def test_shell_and_file_provisioners_over_ssh(sshd: Sshd, tmp_path: Path, method
     assert (tmp_path / "mark").read_text() == "mark=from-test\n"
     assert (dest / "tree" / "d" / "f.txt").read_text() == "F\n"
     assert (dest / "contents" / "d" / "f.txt").read_text() == "F\n"
+
+
+def test_local_tunnel(sshd: Sshd) -> None:
+    async def main() -> bytes:
+        async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            writer.write(b"echo:" + await reader.readline())
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(echo, "127.0.0.1", 0)
+        target = server.sockets[0].getsockname()[1]
+        local = _free_port()
+        comm = await _open(sshd.settings(local_tunnels=(f"{local}:127.0.0.1:{target}",)))
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", local)
+            writer.write(b"hi\n")
+            await writer.drain()
+            answer = await reader.read()
+            writer.close()
+            return answer
+        finally:
+            await comm.close()
+            server.close()
+
+    assert asyncio.run(main()) == b"echo:hi\n"

@@ -48,8 +48,22 @@ class SshCommunicator(Communicator):
 
     @classmethod
     async def open(cls, settings: SshSettings, ui: Ui | None = None) -> SshCommunicator:
-        """Wait for the server (see :func:`~imagesmith.communicator.ssh_connect.connect`) and log in."""
-        return cls(await connect(settings, ui), settings)
+        """Wait for the server (see :func:`~imagesmith.communicator.ssh_connect.connect`), log in,
+        and open ``ssh_local_tunnels`` / ``ssh_remote_tunnels``."""
+        import asyncssh
+
+        conn = await connect(settings, ui)
+        try:
+            for spec in settings.local_tunnels:
+                bind, port, host, hostport = _tunnel(spec)
+                await conn.forward_local_port(bind, port, host, hostport)
+            for spec in settings.remote_tunnels:
+                bind, port, host, hostport = _tunnel(spec)
+                await conn.forward_remote_port(bind, port, host, hostport)
+        except (asyncssh.Error, OSError, ValueError) as exc:
+            conn.close()
+            raise BuildError(f"Error setting up SSH tunnel: {exc}") from exc
+        return cls(conn, settings)
 
     async def execute(
         self,
@@ -215,6 +229,16 @@ async def _pump_lines(stream: Any, callback: LineCallback | None) -> None:
     async for raw in stream:
         if raw and callback is not None:
             callback(raw.decode("utf-8", "replace").rstrip("\r\n"))
+
+
+def _tunnel(spec: str) -> tuple[str, int, str, int]:
+    """``[bind:]port:host:hostport`` (bind defaults to 127.0.0.1 for local tunnels' safety)."""
+    parts = spec.split(":")
+    if len(parts) == 3:
+        parts.insert(0, "127.0.0.1")
+    if len(parts) != 4:
+        raise ValueError(f"bad tunnel {spec!r}: expected [bind:]port:host:hostport")
+    return parts[0], int(parts[1]), parts[2], int(parts[3])
 
 
 def _excluded(name: str, patterns: Sequence[str]) -> bool:

@@ -41,6 +41,9 @@ class SshSettings:
     password: str = ""
     private_key_files: tuple[str, ...] = ()
     private_keys: tuple[str, ...] = ()  # PEM/OpenSSH text (temporary key pairs)
+    certificate_file: str = ""  # signs the first private key file
+    local_tunnels: tuple[str, ...] = ()  # [bind:]port:host:hostport, as ssh -L
+    remote_tunnels: tuple[str, ...] = ()  # [bind:]port:host:hostport, as ssh -R
     agent_auth: bool = False
     agent_forwarding: bool = False
     pty: bool = False
@@ -86,6 +89,8 @@ def _client_options(s: SshSettings) -> dict[str, Any]:
     import asyncssh
 
     keys: list[Any] = [asyncssh.read_private_key(os.path.expanduser(p)) for p in s.private_key_files]
+    if keys and s.certificate_file:
+        keys[0] = (keys[0], asyncssh.read_certificate(os.path.expanduser(s.certificate_file)))
     keys += [asyncssh.import_private_key(text) for text in s.private_keys]
     options: dict[str, Any] = {
         "username": s.username,
