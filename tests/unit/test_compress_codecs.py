@@ -295,14 +295,25 @@ def test_gzip_levels_with_mixed_zero_and_data_blocks(level: int) -> None:
 
 
 def test_gzip_level_per_block() -> None:
-    from imagesmith.compression.pgzip import BLOCK, ParallelGzipWriter
+    from imagesmith.compression.pgzip import BLOCK, STORE, ParallelGzipWriter
 
     writer = ParallelGzipWriter(io.BytesIO(), 3, 1)
     try:
         assert writer._choose_level(bytes(BLOCK)) == 1
         assert writer._choose_level(bytes(1000)) == 1
-        assert writer._choose_level(os.urandom(BLOCK)) == 2
+        assert writer._choose_level(os.urandom(BLOCK)) == STORE
         assert writer._choose_level(sample(2 * BLOCK)[:BLOCK]) == 3  # text
         assert writer._choose_level(os.urandom(BLOCK // 2) + sample(BLOCK)[: BLOCK // 2]) == 3  # half text
+        assert writer._choose_level(os.urandom(BLOCK - 300_000) + sample(600_000)[:300_000]) == 3  # last quarter
     finally:
         writer.close()
+
+
+def test_random_data_is_stored_in_the_same_bytes_isal_would_use() -> None:
+    from isal import isal_zlib
+
+    data = os.urandom(5 << 20)
+    packed = compress_bytes("pgzip", data, piece=1 << 20)
+    assert subprocess.run(["gzip", "-dc"], input=packed, capture_output=True, check=True).stdout == data
+    reference = isal_zlib.compress(data, 3, wbits=31)
+    assert len(data) < len(packed) <= len(reference)
