@@ -5,8 +5,8 @@ with ``{{ .HTTPIP }}``, ``{{ .HTTPPort }}``, ``{{ .Name }}`` (and, for qemuargs,
 ``.OutputDir``, ``.SSHHostPort``). Defaults that depend on the build name (``output_directory``,
 ``vm_name``) are resolved by :meth:`QemuConfig.resolved`.
 
-imagesmith additions: ``boot_command_driver`` (``qmp``, the default, or ``vnc`` as Packer types);
-``http_bind_address`` defaults to ``127.0.0.1`` (Packer: ``0.0.0.0``); the SSH forward listens on
+imagesmith additions: ``http_content`` and ``firmware`` (from later Packer releases);
+``boot_command_driver`` (``qmp``, the default, or ``vnc`` as Packer types); ``http_bind_address`` defaults to ``127.0.0.1`` (Packer: ``0.0.0.0``); the SSH forward listens on
 ``127.0.0.1`` only.
 """
 
@@ -105,8 +105,8 @@ class QemuConfig(CommunicatorConfig):
     skip_nat_mapping: bool = option(False)
     ssh_host_port_min: int = option(0)  # deprecated spellings (Packer's comm_config.go)
     ssh_host_port_max: int = option(0)
-    ssh_skip_nat_mapping: bool = option(False)
-    iso_checksum_type: str = option("")  # removed in Packer 1.6: `fix` rewrites them
+    ssh_skip_nat_mapping: bool = option(False)  # removed, like the next two: `fix` rewrites them
+    iso_checksum_type: str = option("")
     iso_checksum_url: str = option("")
     vnc_bind_address: str = option("")
     vnc_use_password: bool = option(False)
@@ -148,7 +148,6 @@ class QemuConfig(CommunicatorConfig):
             boot_command_driver=self.boot_command_driver or "qmp",
             host_port_min=self.host_port_min or self.ssh_host_port_min or 2222,
             host_port_max=self.host_port_max or self.ssh_host_port_max or 4444,
-            skip_nat_mapping=self.skip_nat_mapping or self.ssh_skip_nat_mapping,
         )
 
     @property
@@ -194,7 +193,7 @@ class QemuConfig(CommunicatorConfig):
         yield from check_boot_command(self.boot_command)
 
     def _check_iso(self) -> Iterator[str]:
-        for key in ("iso_checksum_type", "iso_checksum_url"):
+        for key in ("iso_checksum_type", "iso_checksum_url", "ssh_skip_nat_mapping"):
             if getattr(self, key):
                 yield (
                     f"Deprecated configuration key: '{key}'. Please call `packer fix`\nagainst your template to "
