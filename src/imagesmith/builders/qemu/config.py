@@ -6,8 +6,8 @@ with ``{{ .HTTPIP }}``, ``{{ .HTTPPort }}``, ``{{ .Name }}`` (and, for qemuargs,
 ``vm_name``) are resolved by :meth:`QemuConfig.resolved`.
 
 imagesmith additions: ``http_content`` and ``firmware`` (from later Packer releases);
-``boot_command_driver`` (``qmp``, the default, or ``vnc`` as Packer types); ``http_bind_address`` defaults to ``127.0.0.1`` (Packer: ``0.0.0.0``); the SSH forward listens on
-``127.0.0.1`` only.
+``boot_command_driver`` (``qmp``, the default, or ``vnc`` as Packer types). ``http_bind_address``
+defaults to ``127.0.0.1`` (Packer: ``0.0.0.0``); the SSH forward listens on ``127.0.0.1`` only.
 """
 
 from __future__ import annotations
