@@ -113,14 +113,21 @@ class QmpKeyDriver:
 
 
 class VncKeyDriver:
-    """Key events through an RFB session (X11 keysyms)."""
+    """Key events through an RFB session (X11 keysyms); ``watch`` as for :class:`QmpKeyDriver`."""
 
-    def __init__(self, vnc: VncClient) -> None:
+    def __init__(self, vnc: VncClient, watch: VcpuWatch | None = None) -> None:
         self.vnc = vnc
+        self.watch = watch
 
     async def send(self, events: Sequence[KeyEvent]) -> None:
+        if self.watch is not None:
+            with contextlib.suppress(OSError):
+                self.watch.mark()
         for e in events:
             await self.vnc.key_event(e.keysym, e.down)
 
     async def settle(self, minimum: float) -> None:
-        await asyncio.sleep(minimum)
+        if self.watch is None:
+            await asyncio.sleep(minimum)
+        else:
+            await self.watch.settle(minimum)

@@ -13,6 +13,7 @@ from imagesmith.bootcommand import (
     render_boot_command,
     type_commands,
 )
+from imagesmith.bootcommand.vcpu import VcpuWatch
 from imagesmith.bootcommand.vnc import VncClient
 from imagesmith.builders.qemu.state import QemuState
 from imagesmith.builders.qemu.steps.keys import temporary_keys
@@ -53,7 +54,8 @@ class TypeBootCommand(Step[QemuState]):
             vnc = await VncClient.connect(cfg.vnc_bind_address, state.vnc_port)
             try:
                 ui.say("Typing the boot command over VNC...")
-                await type_commands(commands, VncKeyDriver(vnc), pacing)
+                watch = await VcpuWatch.from_qmp(state.qmp) if state.qmp is not None else None
+                await type_commands(commands, VncKeyDriver(vnc, watch), pacing)
             finally:
                 await vnc.close()
         else:
