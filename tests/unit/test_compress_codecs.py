@@ -317,3 +317,10 @@ def test_random_data_is_stored_in_the_same_bytes_isal_would_use() -> None:
     assert subprocess.run(["gzip", "-dc"], input=packed, capture_output=True, check=True).stdout == data
     reference = isal_zlib.compress(data, 3, wbits=31)
     assert len(data) < len(packed) <= len(reference)
+
+
+def test_bgzf_zero_and_random_pieces(small_blocks: None) -> None:
+    data = bytes(200_000) + os.urandom(150_000) + sample(100_000) + bytes(10)
+    packed = compress_bytes("bgzf", data, piece=65_536)
+    assert subprocess.run(["gzip", "-dc"], input=packed, capture_output=True, check=True).stdout == data
+    assert len(packed) < 150_000 + 100_000

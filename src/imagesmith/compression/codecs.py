@@ -155,20 +155,29 @@ def _lz4_block(level: int) -> BlockCompressor:
 
 
 def _bgzf_batch(level: int) -> BlockCompressor:
+    """BGZF blocks for a batch of input: zero pieces at ISA-L level 1 (tighter and faster), pieces
+    whose start and middle do not compress stored as they are, the rest at ``level``."""
     import zlib
 
     from isal import isal_zlib
 
     limit = 0x10000 - 26  # a BGZF block, header and trailer included, is at most 64 KiB
+    zero = bytes(BGZF_DATA)
+
+    def deflate(piece: bytes) -> bytes:
+        if piece == zero[: len(piece)]:
+            return isal_zlib.compress(piece, min(level, 1), wbits=-15)
+        probes = (piece[:4096], piece[len(piece) // 2 : len(piece) // 2 + 4096])
+        if len(piece) > 16384 and all(len(isal_zlib.compress(p, 1, wbits=-15)) >= len(p) * 0.97 for p in probes):
+            return zlib.compress(piece, 0, wbits=-15)
+        data = isal_zlib.compress(piece, level, wbits=-15)
+        return data if len(data) <= limit else zlib.compress(piece, 0, wbits=-15)
 
     def compress(batch: bytes, previous: bytes) -> bytes:
         out = bytearray()
-        view = memoryview(batch)
         for start in range(0, len(batch), BGZF_DATA):
-            piece = view[start : start + BGZF_DATA]
-            data = isal_zlib.compress(piece, level, wbits=-15)
-            if len(data) > limit:  # incompressible: store it
-                data = zlib.compress(piece, 0, wbits=-15)
+            piece = batch[start : start + BGZF_DATA]
+            data = deflate(piece)
             out += struct.pack("<4BI2BH2BHH", 0x1F, 0x8B, 8, 4, 0, 0, 0xFF, 6, 66, 67, 2, len(data) + 25)
             out += data
             out += struct.pack("<II", isal_zlib.crc32(piece), len(piece))
