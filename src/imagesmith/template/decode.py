@@ -303,9 +303,7 @@ def _to_float(value: Any, where: str) -> float:
 
 
 def _to_duration(value: Any, where: str) -> Duration:
-    if isinstance(value, str):
-        if value == "":
-            return Duration(0.0)
+    if isinstance(value, str):  # "" is an error too, as Go's time.ParseDuration("") (e.g. an unset {{user}})
         try:
             return parse_go_duration(value)
         except ValueError as exc:

@@ -94,7 +94,8 @@ def strict_list(value: Any, name: str = "") -> list[Any]:
 
 
 def strict_str_list(value: Any, name: str = "") -> list[str]:
-    return [strict_str(v, f"[{i}]") for i, v in enumerate(strict_list(value, name))]
+    # a null element decodes to "" (mapstructure leaves the zero value)
+    return ["" if v is None else strict_str(v, f"[{i}]") for i, v in enumerate(strict_list(value, name))]
 
 
 def strict_map(value: Any, name: str = "") -> dict[str, Any]:
