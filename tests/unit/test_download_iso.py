@@ -107,9 +107,16 @@ def test_checksum_forms() -> None:
         assert parse_checksum("b" * n).checksum.algorithm == algo  # type: ignore[union-attr]
     assert parse_checksum("none").is_none
     assert parse_checksum("file:http://x/SUMS").sums_source == "http://x/SUMS"
-    for bad in ("md5:123", "sha256:zz", "crc32:abcd", "abc", ""):
-        with pytest.raises(ValueError):
+    for bad, message in (
+        ("md5:123", 'invalid checksum: encoding/hex: odd length hex string in "md5:123"'),
+        ("sha256:zz", "invalid checksum: encoding/hex: invalid byte: U+007A 'z' in \"sha256:zz\""),
+        ("crc32:abcd", 'unsupported checksum type: crc32 in "crc32:abcd"'),
+        ("abcd", 'Unknown type for checksum abcd in "abcd"'),
+        ("", "A checksum must be specified"),
+    ):
+        with pytest.raises(ValueError) as err:
             parse_checksum(bad)
+        assert str(err.value) == message
     sums = f"# c\n{'1' * 64}  other.iso\n{SHA256} *x.iso\nSHA1 (y.iso) = {'2' * 40}\n"
     assert find_in_sums(sums, "x.iso").hexdigest == SHA256
     assert find_in_sums(sums, "y.iso").algorithm == "sha1"

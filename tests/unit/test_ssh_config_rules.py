@@ -60,7 +60,7 @@ def test_rules(tmp_path: Path) -> None:
         f"ssh_private_key_file is invalid: stat {tmp_path}/nokey: no such file or directory",
         "temporary_key_pair_type 'dss' is invalid, valid types: rsa, dsa, ecdsa, ed25519",
         "ssh_file_transfer_method ('ftp') is invalid, valid methods: sftp, scp",
-        "ssh_bastion_host and ssh_proxy_host are mutually exclusive, please only specify one",
+        "please specify either ssh_bastion_host or ssh_proxy_host, not both",
         "ssh_local_tunnels: '8080:localhost' is not in the form [bind:]port:host:hostport",
     ]
     _, problems = _decode({"ssh_username": "u", "ssh_bastion_host": "b"})

@@ -171,7 +171,7 @@ class CommunicatorConfig:
             if not (self.ssh_bastion_password or self.effective_bastion_key_file or self.ssh_bastion_agent_auth):
                 yield "ssh_bastion_password or ssh_bastion_private_key_file must be specified"
             if self.ssh_proxy_host:
-                yield "ssh_bastion_host and ssh_proxy_host are mutually exclusive, please only specify one"
+                yield "please specify either ssh_bastion_host or ssh_proxy_host, not both"
         if self.ssh_handshake_attempts < 0:
             yield "ssh_handshake_attempts must be positive"
         for key in ("ssh_local_tunnels", "ssh_remote_tunnels"):

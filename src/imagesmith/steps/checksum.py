@@ -44,7 +44,7 @@ class ChecksumSpec:
 
 
 def parse_checksum(text: str) -> ChecksumSpec:
-    """Parse ``iso_checksum``; raise ValueError with a message for users on a bad value."""
+    """Parse ``iso_checksum``; raise ValueError with go-getter's message on a bad value."""
     text = text.strip()
     if text.lower() == "none":
         return ChecksumSpec()
@@ -56,12 +56,27 @@ def parse_checksum(text: str) -> ChecksumSpec:
             raise ValueError("iso_checksum file: needs a path or URL")
         return ChecksumSpec(sums_source=value)
     if not sep:
-        kind, value = "", text
-    return ChecksumSpec(checksum=make_checksum(kind.lower(), value))
+        guessed = _BY_LENGTH.get(len(text))
+        if guessed is None:
+            raise ValueError(f'Unknown type for checksum {text} in "{text}"')
+        kind, value = guessed, text
+    if kind.lower() not in ALGORITHMS:
+        raise ValueError(f'unsupported checksum type: {kind} in "{text}"')
+    _check_hex(value, text)
+    return ChecksumSpec(checksum=Checksum(kind.lower(), value.lower()))
+
+
+def _check_hex(value: str, text: str) -> None:
+    """Go's ``hex.DecodeString`` errors, worded as go-getter reports them."""
+    for char in value[: len(value) - len(value) % 2]:
+        if char not in "0123456789abcdefABCDEF":
+            raise ValueError(f"invalid checksum: encoding/hex: invalid byte: U+{ord(char):04X} '{char}' in \"{text}\"")
+    if len(value) % 2:
+        raise ValueError(f'invalid checksum: encoding/hex: odd length hex string in "{text}"')
 
 
 def make_checksum(kind: str, value: str) -> Checksum:
-    """A :class:`Checksum` from a type (empty: guess from the length) and a hex digest."""
+    """A :class:`Checksum` from a type (empty: guess from the length) and a hex digest (SUMS files)."""
     if not _HEX.match(value):
         raise ValueError(f"invalid checksum {value!r}: not a hex string")
     if not kind:
@@ -70,9 +85,7 @@ def make_checksum(kind: str, value: str) -> Checksum:
             raise ValueError(f"invalid checksum {value!r}: can't guess its type from length {len(value)}")
         kind = guessed
     if kind not in ALGORITHMS:
-        raise ValueError(f"unsupported checksum type {kind!r} (use md5, sha1, sha256, sha512, file or none)")
-    if len(value) != ALGORITHMS[kind]:
-        raise ValueError(f"invalid {kind} checksum: expected {ALGORITHMS[kind]} hex digits, got {len(value)}")
+        raise ValueError(f"unsupported checksum type {kind!r}")
     return Checksum(kind, value.lower())
 
 

@@ -204,7 +204,7 @@ class QemuConfig(CommunicatorConfig):
             yield "Only one of iso_url or iso_urls must be specified"
         elif not self.urls:
             yield "One of iso_url or iso_urls must be specified"
-        if not self.iso_skip_cache:
+        if self.urls and not self.iso_skip_cache:
             try:
                 parse_checksum(self.iso_checksum)
             except ValueError as exc:
