@@ -154,19 +154,23 @@ def _phase_times(timeline: Timeline) -> dict[str, float]:
 
 
 def _guest_milestones(serial: Timeline, packer: Timeline) -> dict[str, float]:
-    """Guest events on Packer's clock: typed → installer running → rebooted → SSH server up → powered off."""
+    """Guest events from its serial console, on Packer's clock (seconds since `packer build` started)."""
     offset = serial.start - packer.start
-    wanted = {
-        "installer_initramfs": "initramfs:",
-        "ks_fetched": "running http",
-        "install_done": "ks script done",
-        "installed_system_up": "up: ",
-    }
+    wanted = [
+        ("installer_kernel_up", "] initramfs", 0),
+        ("ks_fetched", "] running http", 0),
+        ("install_done", "] ks script done", 0),
+        ("installed_kernel_up", "] initramfs", -1),
+        ("ssh_server_up", "] up: ssh on", 0),
+    ]
     out: dict[str, float] = {}
-    for name, needle in wanted.items():
+    for name, needle, index in wanted:
         hits = [t for t, line in serial.lines if needle in line]
         if hits:
-            out[name] = round((hits[-1] if name == "installed_system_up" else hits[0]) + offset, 2)
+            out[name] = round(hits[index] + offset, 2)
+    connected = packer.when("Connected to SSH!")
+    if connected is not None and "ssh_server_up" in out:
+        out["packer_ssh_latency"] = round(connected - out["ssh_server_up"], 2)
     return out
 
 
@@ -225,6 +229,15 @@ def test_packer_builds_test_guest_and_result_boots(
     serial_port, server = _serial_listener(serial)
     with server:
         proc, packer = _packer_build(tmp_path, transfer, serial_port)
+    try:
+        _check_build(tmp_path, transfer, proc, packer, serial)
+    finally:
+        shutil.rmtree(tmp_path / "out", ignore_errors=True)  # 40 MB a run; pytest keeps its last three tmp trees
+
+
+def _check_build(
+    tmp_path: Path, transfer: str, proc: subprocess.Popen[str], packer: Timeline, serial: Timeline
+) -> None:
     print(f"\n[{transfer}] packer phases (s):", _phase_times(packer))
     print(f"[{transfer}] guest milestones (s since packer start):", _guest_milestones(serial, packer))
     assert proc.returncode == 0, f"packer build failed:\n{packer.text()}\n--- serial ---\n{serial.text()}"
