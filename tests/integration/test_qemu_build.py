@@ -117,13 +117,22 @@ QUERY = (string.ascii_letters + string.digits + "-_.~+=,:@") * 3
 PREFIX = "install ks=http://{{ .HTTPIP }}:{{ .HTTPPort }}/ks.cfg?"
 
 
-def test_build_types_200_chars_exactly_and_provisions(guest: Path, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def iso_build(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One build from the ISO with a 200-character boot command; later tests boot its disk."""
+    import shutil
+
+    from tests.conftest import require_tool
+
+    require_tool(shutil.which("qemu-system-x86_64") is not None, "needs qemu-system-x86_64")
+    require_tool(ISO.exists(), f"needs the test guest ISO {ISO} (scripts/fixtures/test-guest-iso.sh)")
+    tmp_path = tmp_path_factory.mktemp("iso-build")
     typed_prefix_len = len("install ks=http://10.0.2.2:8000/ks.cfg?")
     query = QUERY[: 200 - typed_prefix_len]
     cfg = make_config(tmp_path, boot_command=["<esc><wait>", PREFIX + query, "<enter>"], http_port_min=8000,
                       http_port_max=8000)  # fmt: skip
     ui = RecordingUi()
-    seen: dict[str, Any] = {}
+    seen: dict[str, Any] = {"ui": ui, "query": query, "tmp": tmp_path}
 
     async def provision(comm: Communicator | None, data: Mapping[str, str]) -> None:
         assert comm is not None
@@ -135,10 +144,16 @@ def test_build_types_200_chars_exactly_and_provisions(guest: Path, tmp_path: Pat
     builder = QemuBuilder(cfg, BuildInfo(build_name="qemu", builder_type="qemu"))
     started = time.monotonic()
     try:
-        artifact = asyncio.run(builder.run(BuildContext(ui, builder.info, provision, _noop)))
+        seen["artifact"] = asyncio.run(builder.run(BuildContext(ui, builder.info, provision, _noop)))
     except BuildError as exc:
         pytest.fail(f"{exc}\n{ui.dump()}\nserial:\n{_serial_tail(tmp_path)}")
-    elapsed = time.monotonic() - started
+    seen["elapsed"] = time.monotonic() - started
+    return seen
+
+
+def test_build_types_200_chars_exactly_and_provisions(iso_build: dict[str, Any]) -> None:
+    ui, query, tmp_path, artifact = iso_build["ui"], iso_build["query"], iso_build["tmp"], iso_build["artifact"]
+    seen = iso_build
     assert artifact is not None, ui.dump()
     assert artifact.files == [str(tmp_path / "out" / "guest.qcow2")]
     assert str(artifact) == f"VM files in directory: {tmp_path / 'out'}"
@@ -158,7 +173,34 @@ def test_build_types_200_chars_exactly_and_provisions(guest: Path, tmp_path: Pat
         assert seconds * 10 < packer_seconds, (seconds, packer_seconds)
     info = subprocess.run(["qemu-img", "check", artifact.files[0]], capture_output=True, text=True)
     assert info.returncode == 0, info.stdout + info.stderr
-    assert elapsed < 120, ui.dump()
+    assert iso_build["elapsed"] < 120, ui.dump()
+
+
+def test_disk_image_with_backing_file_boots_the_result(iso_build: dict[str, Any], tmp_path: Path) -> None:
+    """disk_image + use_backing_file: the ISO build's disk boots, keeps its provisioned mark, is not touched."""
+    base = iso_build["artifact"].files[0]
+    before = Path(base).stat().st_mtime_ns
+    cfg = make_config(tmp_path, iso_url=base, iso_checksum="none", disk_image=True, use_backing_file=True,
+                      boot_command=[], boot_wait="0s", disk_size="1G")  # fmt: skip
+    ui = RecordingUi()
+    seen: dict[str, Any] = {}
+
+    async def provision(comm: Communicator | None, data: Mapping[str, str]) -> None:
+        assert comm is not None
+        out: list[str] = []
+        seen["status"] = await comm.execute("cat /root/mark", stdout=out.append)
+        seen["out"] = out
+
+    builder = QemuBuilder(cfg, BuildInfo(build_name="qemu", builder_type="qemu"))
+    try:
+        artifact = asyncio.run(builder.run(BuildContext(ui, builder.info, provision, _noop)))
+    except BuildError as exc:
+        pytest.fail(f"{exc}\n{ui.dump()}\nserial:\n{_serial_tail(tmp_path)}")
+    assert (seen["status"], seen["out"]) == (0, ["marked"])
+    assert artifact is not None and ui.find("Starting VM, booting disk image")
+    info = subprocess.run(["qemu-img", "info", "--output=json", artifact.files[0]], capture_output=True, text=True)
+    assert f'"backing-filename": "{base}"' in info.stdout and '"virtual-size": 1073741824' in info.stdout
+    assert Path(base).stat().st_mtime_ns == before
 
 
 def test_ctrl_c_while_waiting_for_ssh_leaves_nothing(guest: Path, tmp_path: Path) -> None:
