@@ -30,6 +30,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 GUEST = ROOT / "tests" / "guest"
 SCRIPT = ROOT / "scripts" / "fixtures" / "test-guest-iso.sh"
+BUILD_TIMEOUT = 420
 CACHE = Path(os.environ.get("IMAGESMITH_TEST_GUEST_DIR", "/var/cache/imagesmith/test-guest"))
 
 # Packer's UI lines that open each phase, in order; the phase runs until the next one's line.
@@ -99,18 +100,14 @@ def _serial_listener(timeline: Timeline) -> tuple[int, socket.socket]:
 
 
 def _stop_group(proc: subprocess.Popen[str]) -> None:
-    """Stop a process started with start_new_session and everything in its group (Packer's qemu)."""
-    if proc.poll() is not None:
-        return
-    for sig, wait in ((signal.SIGINT, 20), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(proc.pid, sig)
-            proc.wait(wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-        except ProcessLookupError:
-            return
+    """Stop a process started with start_new_session and everything left in its group (Packer's qemu)."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(proc.pid, signal.SIGINT)  # Packer's inner process cancels cleanly and stops qemu
+            proc.wait(20)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(10)
 
 
 def _packer_build(tmp: Path, transfer: str, serial_port: int) -> tuple[subprocess.Popen[str], Timeline]:
@@ -134,10 +131,17 @@ def _packer_build(tmp: Path, transfer: str, serial_port: int) -> tuple[subproces
     proc = subprocess.Popen(
         argv, cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
     )
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        timeline.add(line)
-    proc.wait(60)
+    stdout = proc.stdout
+    assert stdout is not None
+    reader = threading.Thread(target=lambda: [timeline.add(line) for line in stdout], daemon=True)
+    reader.start()
+    try:
+        proc.wait(BUILD_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"packer build took more than {BUILD_TIMEOUT} s:\n{timeline.text()}")
+    finally:
+        _stop_group(proc)  # also on a failure or pytest's timeout: no packer or qemu left behind
+        reader.join(10)
     return proc, timeline
 
 
