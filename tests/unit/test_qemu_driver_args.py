@@ -95,6 +95,13 @@ def test_default_qemu_command_line() -> None:
     ]  # fmt: skip
 
 
+def test_vnc_password_and_no_vnc() -> None:
+    cfg = decode(vnc_use_password=True)[0].resolved("b")
+    argv = _argv(cfg)
+    assert argv[argv.index("-vnc") + 1] == "127.0.0.1:1,password=on"
+    assert "-vnc" not in _argv(cfg, vnc_port=0)
+
+
 def test_qemuargs_override_switch_by_switch() -> None:
     cfg = decode(headless=True, firmware="/usr/share/OVMF/OVMF_CODE.fd")[0].resolved("b")
     argv = _argv(cfg, [["-netdev", "user,id=user.0,", "hostfwd=tcp::2222-:22"], ["-m", "2G"], ["--no-acpi", ""],
