@@ -75,7 +75,8 @@ def make_default_args(cfg: QemuConfig, inputs: RunInputs) -> dict[str, list[str]
     else:
         d["-netdev"] = ["user,id=user.0"]
     if inputs.vnc_port:
-        d["-vnc"] = [f"{cfg.vnc_bind_address}:{inputs.vnc_port - 5900}" + (",password=on" if cfg.vnc_use_password else "")]
+        password = ",password=on" if cfg.vnc_use_password else ""
+        d["-vnc"] = [f"{cfg.vnc_bind_address}:{inputs.vnc_port - 5900}{password}"]
     if inputs.qmp_socket:
         d["-qmp"] = [f"unix:{inputs.qmp_socket},server,nowait"]
     d["-m"] = [f"{cfg.memory}M"]
