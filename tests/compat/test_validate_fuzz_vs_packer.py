@@ -3,7 +3,9 @@
 Both must agree on success or failure (Packer crashing, as it does on ``"builders": [null]``, is
 not held against imagesmith). Random template-shaped documents go through ``-syntax-only``;
 well-formed templates with random plugin configs (null, shell-local, file, shell, sleep,
-compress, checksum, manifest) go through the full validate. Needs Packer 1.6.6.
+compress, checksum, manifest) go through the full validate; random chains of variables (with
+``-var``, self-references, ``{{ .X }}``, failing functions) through ``console`` (the ``variables``
+dump must be the same) and ``validate``. Needs Packer 1.6.6.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.unit.test_template_fuzz import templates, well_formed
 
@@ -67,3 +70,36 @@ def test_syntax_only_agrees_with_packer(tmp_path: Path, need_packer: None, doc: 
 @given(well_formed)
 def test_full_validate_agrees_with_packer(tmp_path: Path, need_packer: None, doc: dict[str, Any]) -> None:
     _assert_agree(doc, tmp_path)
+
+
+VALUES = [
+    "x", "", "{{user `a`}}", "{{user `b`}}-{{user `c`}}", "{{user `zz`}}", "{{ .Foo }}", "{{user `d`}}{{ .HTTPIP }}",
+    "{{upper `q`}}", "{{ nosuch }}", "{{user `a`}}{{user `a`}}", "{{ user `b` }}", "{{user \"c\"}}", "{{build_name}}",
+    "{{lower (user `a`)}}",
+]  # fmt: skip
+variable_sets = st.tuples(
+    st.dictionaries(st.sampled_from("abcd"), st.none() | st.sampled_from(VALUES), min_size=1),
+    st.dictionaries(st.sampled_from("abcd"), st.sampled_from(["cli", "{{user `a`}}!", "{{user `b`}}"]), max_size=2),
+)
+
+
+def _console_and_validate(prog: list[str], args: list[str], where: Path) -> tuple[list[str], int]:
+    env = {**os.environ, "CHECKPOINT_DISABLE": "1"}
+    run = {"cwd": where, "env": env, "capture_output": True, "text": True, "check": False}
+    console = subprocess.run([*prog, "console", *args, "t.json"], input="variables\n", **run)  # type: ignore[call-overload]
+    validate = subprocess.run([*prog, "validate", *args, "t.json"], **run)  # type: ignore[call-overload]
+    return sorted(line for line in console.stdout.splitlines() if line.strip()), validate.returncode
+
+
+@SETTINGS
+@given(variable_sets)
+def test_variables_agree_with_packer(
+    tmp_path: Path, need_packer: None, case: tuple[dict[str, str | None], dict[str, str]]
+) -> None:
+    variables, cli = case
+    doc = {"variables": variables, "builders": [{"type": "null", "communicator": "none"}]}
+    (tmp_path / "t.json").write_text(json.dumps(doc))
+    args = [arg for key, value in cli.items() for arg in ("-var", f"{key}={value}")]
+    theirs = _console_and_validate(["packer"], args, tmp_path)
+    ours = _console_and_validate([sys.executable, "-m", "imagesmith"], args, tmp_path)
+    assert ours == theirs, f"{json.dumps(variables)} {cli}"

@@ -103,3 +103,16 @@ def test_render_protected_leaves_dot_actions() -> None:
 
     ctx = RenderContext(user_vars={"a": "1"}, enable_env=True, in_variables=True)
     assert render_protected("{{user `a`}} {{ .Name }} {{.Other}}", ctx) == "1 {{ .Name }} {{.Other}}"
+
+
+def test_self_reference_grows_once_per_pass_and_twice_when_declared_and_given() -> None:
+    declared = _tpl('{"a": "x"}')
+    assert render_variables(declared, {"a": "{{user `a`}}!"})["a"] == "{{user `a`}}" + "!" * 201
+    assert render_variables(_tpl('{"b": "x"}'), {"a": "{{user `a`}}!"})["a"] == "{{user `a`}}" + "!" * 101
+
+
+def test_partial_values_are_kept_when_rendering_fails() -> None:
+    into: dict[str, str] = {}
+    with pytest.raises(TemplateError):
+        render_variables(_tpl('{"a": "{{user `a`}}{{user `a`}}", "b": "x"}'), {}, into=into)
+    assert into == {"": "", "b": "x"}

@@ -64,11 +64,10 @@ def _make_evaluator(
     try:
         if problems:
             raise TemplateError(problems)
-        user_vars = render_variables(template, given)
-    except ImagesmithError as exc:  # Packer's console carries on with the values it has
+        user_vars = {}
+        render_variables(template, given, into=user_vars)
+    except ImagesmithError as exc:  # Packer's console carries on with what it has rendered so far
         print(f"Warning: {scrub(str(exc))}", file=sys.stderr)
-        if not problems and (template.variables or given):
-            user_vars[""] = ""  # as Packer's partly done variable rendering leaves it
     return user_vars, make_renderer(template, user_vars)
 
 

@@ -109,17 +109,19 @@ def check_required(tpl: Template, given: Mapping[str, str]) -> list[Problem]:
     ]
 
 
-def render_variables(tpl: Template, given: Mapping[str, str]) -> dict[str, str]:
+def render_variables(tpl: Template, given: Mapping[str, str], into: dict[str, str] | None = None) -> dict[str, str]:
     """Render defaults and given values to their final strings, as ``Core.renderVarsRecursively``.
 
-    Raises TemplateError for an undefined reference or a failing function. Registers the
-    values of ``sensitive-variables`` with the secret filter.
+    Raises TemplateError for an undefined reference or a failing function; ``into`` (filled in
+    place and returned) then holds what was rendered so far, as Packer's ``console`` shows it.
+    Registers the values of ``sensitive-variables`` with the secret filter.
     """
     from imagesmith.template.context import RenderContext
 
     raw: dict[str, str] = {name: var.default for name, var in tpl.variables.items()}
     raw.update(given)
-    values: dict[str, str] = dict(given)
+    values: dict[str, str] = {} if into is None else into
+    values.update(given)
     if raw:
         values[""] = ""  # Packer quirk: its sorted list starts with empty entries, so "" becomes a variable
     ctx = RenderContext(
@@ -130,7 +132,10 @@ def render_variables(tpl: Template, given: Mapping[str, str]) -> dict[str, str]:
         packer_version=PACKER_COMPAT_VERSION,
     )
     where = {name: (var.location, f"variables.{name}") for name, var in tpl.variables.items()}
-    _render_passes(sorted(raw.items()), values, ctx, where)
+    # A name both declared and given is rendered twice per pass, as Packer lists it twice: observable
+    # when a value refers to itself (`-var 'a={{user `a`}}!'` grows by two characters a pass).
+    keys = sorted([*tpl.variables, *given])
+    _render_passes([(k, raw[k]) for k in keys], values, ctx, where)
     for name in tpl.sensitive_variables:
         if name in tpl.variables and values.get(name):
             secrets.add(values[name])
@@ -182,7 +187,7 @@ def _render_passes(
 
 def render_protected(text: str, ctx: Any) -> str:
     """Render ``text`` leaving ``{{ .X }}`` actions untouched (Packer's ``RenderRegex``)."""
-    from imagesmith.template.engine import render
+    from imagesmith.template.engine import render_once
 
     if "{{" not in text:
         return text
@@ -193,7 +198,7 @@ def render_protected(text: str, ctx: Any) -> str:
         return f"\x00IMAGESMITH{len(kept) - 1}\x00"
 
     hidden = _PROTECTED.sub(hide, text)
-    out = render(hidden, ctx)
+    out = render_once(hidden, ctx)  # one pass, as Packer's RenderRegex; the passes loop does the rest
     for i, original in enumerate(kept):
         out = out.replace(f"\x00IMAGESMITH{i}\x00", original)
     return out
