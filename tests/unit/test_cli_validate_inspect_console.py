@@ -193,3 +193,14 @@ def test_console_repl_on_a_terminal(template: Path) -> None:
     text = output.decode()
     assert os.WEXITSTATUS(status) == 0
     assert "val\r\n" in text and 'function "nosuch" not defined' in text
+
+
+def test_validate_machine_readable(template: Path, tmp_path: Path) -> None:
+    ok = run_cli("validate", "-machine-readable", "-var", "req=1", str(template))
+    assert ok.returncode == 0 and ok.stdout.split(",", 1)[1] == ",ui,say,The configuration is valid.\n"
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"builders": [{"type": "null", "bogus": 1}]}')
+    result = run_cli("validate", "-machine-readable", str(bad))
+    assert result.returncode == 1
+    assert result.stdout.split(",", 1)[1].startswith(",ui,error,Error: ")
+    assert 'unknown configuration key: "bogus"' in result.stdout

@@ -13,6 +13,7 @@ Packer 1.6.6 behaviour, improved where noted (see docs/differences.md and tests/
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from imagesmith.commands._vars import add_only_except_flags, add_var_flags, collect_vars, split_names
@@ -40,6 +41,23 @@ def template_arg(options: argparse.Namespace, verb: str, optional: bool = False)
 
 
 def run(options: argparse.Namespace) -> int:
+    if not options.machine_readable:
+        print(check(options))
+        return 0
+    from imagesmith.errors import ImagesmithError
+    from imagesmith.ui import MachineReadableUi
+
+    ui = MachineReadableUi(sys.stdout)
+    try:
+        ui.say(check(options))
+    except ImagesmithError as exc:  # -machine-readable: errors are ui,error lines on stdout, as in Packer
+        ui.error(f"Error: {exc}")
+        return 1
+    return 0
+
+
+def check(options: argparse.Namespace) -> str:
+    """Run the check the options ask for; return the success message or raise ImagesmithError."""
     from imagesmith.core.prepare import PrepareOptions, load_template, prepare_builds
 
     path = template_arg(options, "validate")
@@ -47,14 +65,12 @@ def run(options: argparse.Namespace) -> int:
     variables, var_files = collect_vars(options)
     template = load_template(path)
     if options.syntax_only:
-        print("Syntax-only check passed. Everything looks okay.")
-        return 0
+        return "Syntax-only check passed. Everything looks okay."
     opts = PrepareOptions(
         vars=variables,
         var_files=var_files,
         only=split_names(options.only),
-        except_=split_names(options.__dict__["except"]),
+        except_=split_names(getattr(options, "except")),
     )
     prepare_builds(template, opts)
-    print("The configuration is valid.")
-    return 0
+    return "The configuration is valid."
