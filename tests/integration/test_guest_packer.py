@@ -244,6 +244,7 @@ def _check_build(
 ) -> None:
     print(f"\n[{transfer}] packer phases (s):", _phase_times(packer))
     print(f"[{transfer}] guest milestones (s since packer start):", _guest_milestones(serial, packer))
+    print(f"[{transfer}] guest console (s since the serial port connected):\n{serial.text()}")
     assert proc.returncode == 0, f"packer build failed:\n{packer.text()}\n--- serial ---\n{serial.text()}"
 
     disk = tmp_path / "out" / "test-guest.qcow2"
