@@ -43,8 +43,13 @@ def test_positions_of_keys_values_and_elements() -> None:
         ("", "t.json:1:1", "unexpected end of JSON input"),
         ('"\\q"', "t.json:1:2", "invalid character 'q' in string escape code"),
         ("[NaN]", "t.json:1:2", "invalid character 'N' looking for beginning of value"),
-        ("[-Infinity]", "t.json:1:2", "invalid character '-' looking for beginning of value"),
+        ("[-Infinity]", "t.json:1:3", "invalid character 'I' in numeric literal"),
         ('"a\nb"', "t.json:1:3", "invalid character '\\n' in string literal"),
+        ('{"a":nn}', "t.json:1:7", "invalid character 'n' in literal null (expecting 'u')"),
+        ("[tru]", "t.json:1:5", "invalid character ']' in literal true (expecting 'e')"),
+        ("-{", "t.json:1:2", "invalid character '{' in numeric literal"),
+        ("[1.x]", "t.json:1:4", "invalid character 'x' after decimal point in numeric literal"),
+        ("[1e+]", "t.json:1:5", "invalid character ']' in exponent of numeric literal"),
     ],
 )
 def test_syntax_errors_are_worded_as_go_with_location(text: str, where: str, message: str) -> None:

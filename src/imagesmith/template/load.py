@@ -221,12 +221,40 @@ _GO_CONTEXT = {
 }
 
 
+_LITERALS = {"n": "null", "t": "true", "f": "false"}
+
+
 def _syntax_problem(exc: json.JSONDecodeError, pos: _Positions) -> Problem:
     text, at = exc.doc, exc.pos
-    message = _go_message(exc.msg, text, at, getattr(exc, "container", ""))
+    message, at = _literal_or_number(exc.msg, text, at)
+    if not message:
+        message = _go_message(exc.msg, text, at, getattr(exc, "container", ""))
     if message.startswith("unexpected end"):
         at = len(text)
     return Problem(f"Error parsing JSON: {message}\n{_excerpt(pos, at)}", pos.loc(at))
+
+
+def _literal_or_number(msg: str, text: str, at: int) -> tuple[str, int]:
+    """Go's wording for a broken ``null``/``true``/``false`` or number, and where Go points (or "")."""
+    char = text[at : at + 1]
+    if msg == "Expecting value" and char in _LITERALS:
+        literal = _LITERALS[char]
+        k = next(i for i, c in enumerate(literal) if text[at + i : at + i + 1] != c)
+        if at + k >= len(text):
+            return "unexpected end of JSON input", len(text)
+        bad = _go_quote_char(text[at + k])
+        return f"invalid character {bad} in literal {literal} (expecting {_go_quote_char(literal[k])})", at + k
+    if msg == "Expecting value" and char == "-":
+        if at + 1 >= len(text):
+            return "unexpected end of JSON input", len(text)
+        return f"invalid character {_go_quote_char(text[at + 1])} in numeric literal", at + 1
+    if char in (".", "e", "E") and at > 0 and text[at - 1].isdigit() and msg != "Expecting value":
+        where = "after decimal point in" if char == "." else "in exponent of"
+        nxt = at + 1 + (char != "." and text[at + 1 : at + 2] in ("+", "-"))
+        if nxt >= len(text):
+            return "unexpected end of JSON input", len(text)
+        return f"invalid character {_go_quote_char(text[nxt])} {where} numeric literal", nxt
+    return "", at
 
 
 def _go_message(msg: str, text: str, at: int, container: str) -> str:
