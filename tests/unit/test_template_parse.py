@@ -173,3 +173,8 @@ def test_load_template_from_stdin_uses_cwd_as_template_dir(monkeypatch: pytest.M
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b'{"builders": [{"type": "null"}]}')))
     tpl = load_template("-")
     assert (tpl.display, tpl.path) == ("<stdin>", str(tmp_path / "-"))
+
+
+def test_numeric_builder_names_are_formatted_as_go_formats_float64() -> None:
+    tpl = _parse('{"builders": [{"type": "t", "name": 4.611185981154918e16}, {"type": "t", "name": 1e-7}]}')
+    assert [b.name for b in tpl.builders] == ["46111859811549180", "0.0000001"]

@@ -6,6 +6,7 @@ weakly (``WeaklyTypedInput``); these helpers do both and format values as Go's `
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from imagesmith.template.positions import JsonObject
@@ -111,10 +112,9 @@ def weak_str(value: Any, name: str = "") -> str:
         return value
     if isinstance(value, bool):
         return "1" if value else "0"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
+    if isinstance(value, int | float):  # JSON numbers are float64 in Go: FormatFloat(f, 'f', -1, 64)
+        text = format(Decimal(repr(float(value))), "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
     raise DecodeError(unconvertible(name, "string", value))
 
 
