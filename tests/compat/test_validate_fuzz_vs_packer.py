@@ -103,3 +103,24 @@ def test_variables_agree_with_packer(
     theirs = _console_and_validate(["packer"], args, tmp_path)
     ours = _console_and_validate([sys.executable, "-m", "imagesmith"], args, tmp_path)
     assert ours == theirs, f"{json.dumps(variables)} {cli}"
+
+
+@SETTINGS
+@given(templates)
+def test_inspect_agrees_with_packer(tmp_path: Path, need_packer: None, doc: dict[str, Any]) -> None:
+    """Same exit code and, on success, the same lines (sorted: Packer lists required variables in random
+    order). Without sensitive-variables, where Packer's own output is random (see DIFFERENCES.md)."""
+    doc.pop("sensitive-variables", None)
+    (tmp_path / "t.json").write_text(json.dumps(doc))
+    env = {**os.environ, "CHECKPOINT_DISABLE": "1"}
+    outcomes = []
+    for prog in (["packer"], [sys.executable, "-m", "imagesmith"]):
+        result = subprocess.run(
+            [*prog, "inspect", "t.json"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+        )
+        lines = sorted(line.rstrip() for line in result.stdout.splitlines() if line.strip())
+        outcomes.append((result.returncode, lines if result.returncode == 0 else [], result.stdout + result.stderr))
+    (packer_rc, packer_lines, packer_out), (our_rc, our_lines, our_out) = outcomes
+    if "PACKER CRASH" in packer_out:
+        return
+    assert (our_rc, our_lines) == (packer_rc, packer_lines), f"{json.dumps(doc)}\n{packer_out}\n{our_out}"
