@@ -348,6 +348,8 @@ def main() -> int:
     parser.add_argument("--no-packer", action="store_true")
     parser.add_argument("--no-verify", action="store_true")
     parser.add_argument("--write", action="store_true", help="update the ## compress section of bench/RESULTS.md")
+    parser.add_argument("--save", help="write the measured rows to this JSON file")
+    parser.add_argument("--merge", help="add rows from a --save file for (input, format) pairs not measured now")
     args = parser.parse_args()
     size = parse_size(args.size)
     work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="bench-compress-"))
@@ -366,6 +368,14 @@ def main() -> int:
     finally:
         if not args.workdir:
             shutil.rmtree(work, ignore_errors=True)
+    if args.save:
+        Path(args.save).write_text(json.dumps([vars(r) for r in rows], indent=1))
+    if args.merge:
+        measured = {(r.data, r.fmt) for r in rows}
+        rows += [Row(**r) for r in json.loads(Path(args.merge).read_text()) if (r["data"], r["fmt"]) not in measured]
+        order = {name: i for i, name in enumerate(FORMATS)}
+        inputs = {name: i for i, name in enumerate(("zeros", "random", "text", "fs"))}
+        rows.sort(key=lambda r: (inputs.get(r.data, len(inputs)), order[r.fmt]))
     section = report(rows, size, args)
     print(section)
     if args.write:

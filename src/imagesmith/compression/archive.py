@@ -31,12 +31,13 @@ class Sink(Protocol):
 
 
 def copy_stream(src: BinaryIO, out: Sink, progress: ProgressFn, cancel: threading.Event) -> int:
-    """Copy ``src`` to ``out`` in big chunks; return the number of bytes copied."""
+    """Copy ``src`` to ``out`` in big chunks (``out.block_size`` if it has one); return the bytes copied."""
+    size = getattr(out, "block_size", CHUNK)
     total = 0
     while True:
         if cancel.is_set():
             raise CompressionCancelled()
-        chunk = src.read(CHUNK)
+        chunk = src.read(size)
         if not chunk:
             return total
         out.write(chunk)

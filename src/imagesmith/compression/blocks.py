@@ -55,10 +55,18 @@ class BlockWriter:
         self._blocks = 0
         self._closed = False
 
+    @property
+    def block_size(self) -> int:
+        """The size of the pieces compressed independently: the best size for each ``write``."""
+        return self._block_size
+
     def write(self, data: bytes | bytearray | memoryview) -> int:
         """Buffer ``data``; hand every full block to the pool. Returns ``len(data)``."""
         if self._closed:
             raise ValueError("write to a closed BlockWriter")
+        if not self._buffer and type(data) is bytes and len(data) == self._block_size:
+            self._submit(data)  # a reader that reads whole blocks saves two copies
+            return len(data)
         view = memoryview(data).cast("B")
         size = len(view)
         start = 0

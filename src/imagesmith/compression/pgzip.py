@@ -48,6 +48,10 @@ class ParallelGzipWriter:
         )
 
     @property
+    def block_size(self) -> int:
+        return BLOCK
+
+    @property
     def on_written(self) -> Callable[[int], None] | None:
         return self._blocks.on_written
 
