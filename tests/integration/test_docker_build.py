@@ -240,15 +240,18 @@ class TriggerUi(RecordingUi):
             self.seen.set()
 
 
-async def cancel_after(trigger: str, raw: dict[str, object], provisioners: list[dict[str, object]]) -> None:
+async def cancel_after(
+    trigger: str, raw: dict[str, object], provisioners: list[dict[str, object]], delay: float = 0.3
+) -> TriggerUi:
     ui = TriggerUi(trigger)
     task = asyncio.ensure_future(build(raw, provisioners, ui=ui))
     await asyncio.wait_for(ui.seen.wait(), 300)
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(delay)
     assert not task.done()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+    return ui
 
 
 def test_cancel_leaves_no_container_temp_dir_or_export(tmp_path: Path, no_leftovers: None) -> None:
@@ -265,3 +268,12 @@ def test_cancel_leaves_no_container_temp_dir_or_export(tmp_path: Path, no_leftov
         del os.environ["PACKER_TMP_DIR"]
     assert list(temp_root.iterdir()) == []
     assert not out.exists()
+
+
+def test_cancel_during_commit_leaves_no_image(no_leftovers: None) -> None:
+    big = {"type": "shell", "inline": ["dd if=/dev/urandom of=/big bs=1M count=300 2>/dev/null"]}
+    ui = asyncio.run(cancel_after("Committing the container", {"commit": True}, [big], delay=0.05))
+    container = next(m.split(": ", 1)[1] for _, m in ui.lines if m.startswith("Container ID: "))
+    dangling = docker("images", "-q", "--no-trunc", "--filter", "dangling=true").decode().split()
+    made = [i for i in dangling if docker("inspect", "--format", "{{.Container}}", i).decode().strip() == container]
+    assert made == []

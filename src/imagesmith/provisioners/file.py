@@ -80,7 +80,7 @@ async def upload(ui: Ui, comm: Communicator, src: str, dst: str) -> None:
         if "Error restoring file" in str(exc):
             hint = "; this can occur when your file destination is a folder without a trailing slash."
         ui.error(f"Upload failed: {exc}{hint}")
-        raise BuildError(f"Upload failed: {exc}") from exc
+        raise exc if isinstance(exc, BuildError) else BuildError(str(exc)) from exc
 
 
 def download_target(src: str, dst: str) -> tuple[str, str]:
@@ -105,7 +105,7 @@ async def download(ui: Ui, comm: Communicator, src: str, dst: str) -> None:
         await comm.download(src, Path(target))
     except (BuildError, OSError) as exc:
         ui.error(f"Download failed: {exc}")
-        raise BuildError(f"Download failed: {exc}") from exc
+        raise exc if isinstance(exc, BuildError) else BuildError(str(exc)) from exc
 
 
 PLUGIN = FileProvisioner

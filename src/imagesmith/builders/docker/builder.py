@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Sequence
+from pathlib import Path
 
 from imagesmith.builders.docker.artifact import ExportArtifact, ImportArtifact
 from imagesmith.builders.docker.config import DockerConfig
@@ -16,6 +19,7 @@ from imagesmith.builders.docker.steps.run_container import RunContainer, removal
 from imagesmith.builders.docker.steps.temp_dir import MakeTempDir
 from imagesmith.core.plugin import Artifact, BuildContext, Builder
 from imagesmith.core.steps import Step, run_steps, when
+from imagesmith.errors import ImagesmithError
 
 
 def make_steps(config: DockerConfig) -> list[Step[DockerState] | None]:
@@ -32,6 +36,17 @@ def make_steps(config: DockerConfig) -> list[Step[DockerState] | None]:
     ]
 
 
+async def discard_artifact(state: DockerState) -> None:
+    """A build that fails or is interrupted after its commit or export leaves no artifact behind."""
+    if state.image_id:
+        with contextlib.suppress(ImagesmithError):
+            await state.driver.delete_image(state.image_id)
+        state.image_id = ""
+    if state.export_written:
+        await asyncio.to_thread(Path(state.config.export_path).unlink, True)
+        state.export_written = False
+
+
 class DockerBuilder(Builder):
     type_name = "docker"
     config_class = DockerConfig
@@ -45,6 +60,7 @@ class DockerBuilder(Builder):
         try:
             await run_steps(steps, state, ctx.ui, on_error=ctx.info.on_error, pause=ctx.pause)
         except BaseException:
+            await asyncio.shield(discard_artifact(state))
             if state.container_id and ctx.info.on_error in ("abort", "run-cleanup-provisioner", "ask"):
                 ctx.ui.error(
                     f"The container {state.container_id} was left for inspection; "

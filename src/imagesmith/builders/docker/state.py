@@ -21,4 +21,5 @@ class DockerState:
     container_name: str = field(default_factory=lambda: f"imagesmith-{secrets.token_hex(6)}")
     communicator: DockerCommunicator | None = None
     image_id: str = ""
+    export_written: bool = False  # export_path was (being) written by this build
     generated: dict[str, str] = field(default_factory=dict)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 from imagesmith.builders.docker.state import DockerState
 from imagesmith.core.steps import Step
+from imagesmith.errors import ImagesmithError
 
 
 class CommitContainer(Step[DockerState]):
@@ -15,9 +17,19 @@ class CommitContainer(Step[DockerState]):
     async def run(self, state: DockerState) -> None:
         config, ui = state.config, state.ctx.ui
         ui.say("Committing the container")
-        state.image_id = await state.driver.commit(
-            state.container_id, author=config.author, changes=config.changes, message=config.message
+        commit = asyncio.ensure_future(
+            state.driver.commit(
+                state.container_id, author=config.author, changes=config.changes, message=config.message
+            )
         )
+        try:
+            state.image_id = await asyncio.shield(commit)
+        except asyncio.CancelledError:
+            # Stopping the docker CLI would not stop the daemon's commit: let it finish, then remove
+            # the image, so an interrupted build leaves no partial artifact.
+            with contextlib.suppress(ImagesmithError):
+                await state.driver.delete_image(await commit)
+            raise
         state.generated["ImageSha256"] = state.image_id
         ui.message(f"Image ID: {state.image_id}")
 
@@ -31,6 +43,7 @@ class ExportContainer(Step[DockerState]):
     async def run(self, state: DockerState) -> None:
         path = Path(state.config.export_path)
         state.ctx.ui.say("Exporting the container")
+        state.export_written = True
         with open(path, "wb") as out:
 
             def write(chunk: bytes) -> None:
