@@ -71,19 +71,26 @@ def load_template(path: str) -> Template:
     return _load_template(path)
 
 
-def prepare_user_vars(template: Template, opts: PrepareOptions) -> dict[str, str]:
-    """Check the template (Packer's ``Core.Validate``) and render its variables."""
+def prepare_user_vars(template: Template, opts: PrepareOptions, problems: list[Problem]) -> dict[str, str]:
+    """Check the template (Packer's ``Core.Validate``) and render its variables.
+
+    Template-level problems (only/except/override names, min_packer_version) are appended to
+    ``problems`` and checking goes on, so plugin blocks are checked too and every error is
+    reported at once (Packer stops here). Missing required variables stop at once: nothing
+    can be rendered without them.
+    """
     given = merge_given(opts.vars, opts.var_files)
-    problems = check_template(template) + check_required(template, given)
-    if problems:
-        raise TemplateError(in_file_order(problems))
+    problems += check_template(template)
+    missing = check_required(template, given)
+    if missing:
+        raise TemplateError(in_file_order(problems + missing))
     return render_variables(template, given)
 
 
 def prepare_builds(template: Template, opts: PrepareOptions) -> list[PreparedBuild]:
     """Decode and check every selected build; raise TemplateError with all problems of all builds."""
-    user_vars = prepare_user_vars(template, opts)
     problems: list[Problem] = []
+    user_vars = prepare_user_vars(template, opts, problems)
     named = render_build_names(template, user_vars, problems)
     builds: list[PreparedBuild] = []
     for name in select_builds(list(named), opts.only, opts.except_):

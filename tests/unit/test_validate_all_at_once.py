@@ -1,0 +1,36 @@
+"""validate reports template-level and plugin-level problems together (Packer stops at the first stage)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import run_cli
+
+
+def test_template_and_plugin_problems_are_reported_together(tmp_path: Path) -> None:
+    template = {
+        "builders": [
+            {"type": "null", "communicator": "none", "bogus_key": 1},
+            {"type": "no-such-builder"},
+        ],
+        "provisioners": [{"type": "shell-local", "inline": ["true"], "only": ["nope"]}],
+    }
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(template, indent=2))
+    result = run_cli("validate", str(path))
+    assert result.returncode == 1
+    assert "3 errors occurred" in result.stderr
+    assert 'unknown configuration key: "bogus_key"' in result.stderr
+    assert 'unknown builder type "no-such-builder"' in result.stderr
+    assert "'only' specified builder 'nope' not found" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_required_variable_still_stops_early(tmp_path: Path) -> None:
+    template = {"variables": {"req": None}, "builders": [{"type": "null", "communicator": "none", "bogus": 1}]}
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(template))
+    result = run_cli("validate", str(path))
+    assert result.returncode == 1
+    assert "required variable not set: req" in result.stderr
