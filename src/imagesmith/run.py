@@ -139,6 +139,12 @@ async def run(
     return Completed(argv, returncode, b"".join(out_chunks), stderr)
 
 
+async def _discard(stream: asyncio.StreamReader) -> None:
+    with contextlib.suppress(Exception):  # another reader may own the stream; then it drains it
+        while await stream.read(_READ_SIZE):
+            pass
+
+
 async def stop_process(proc: asyncio.subprocess.Process, grace: float = _TERM_GRACE) -> None:
     """Terminate ``proc`` and its process group (SIGTERM, then SIGKILL after ``grace`` seconds); reap it.
 
@@ -147,12 +153,18 @@ async def stop_process(proc: asyncio.subprocess.Process, grace: float = _TERM_GR
     """
     if proc.returncode is not None:
         return
+    # wait() returns only once the pipes are at EOF: keep reading what nobody reads any more, or a
+    # child blocked on a full stdout pipe (a cancelled `docker export`) would never let it return.
+    drains = [asyncio.ensure_future(_discard(s)) for s in (proc.stdout, proc.stderr) if s is not None]
     _signal_group(proc, signal.SIGTERM)
     try:
         await asyncio.shield(asyncio.wait_for(proc.wait(), grace))
     except (TimeoutError, asyncio.CancelledError):
         _signal_group(proc, signal.SIGKILL)
         await asyncio.shield(proc.wait())
+    finally:
+        for drain in drains:
+            drain.cancel()
     _signal_group(proc, signal.SIGKILL)  # stragglers of the group, if any
 
 
