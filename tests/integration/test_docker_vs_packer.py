@@ -53,7 +53,13 @@ def make_template(root: Path) -> Path:
             }
         ],
         "provisioners": [
-            {"type": "shell", "inline": ["echo app:x:1500:1500::/home/app:/bin/sh >> /etc/passwd", "mkdir -p /opt/target /var/lib/data"]},
+            {
+                "type": "shell",
+                "inline": [
+                    "echo app:x:1500:1500::/home/app:/bin/sh >> /etc/passwd",
+                    "mkdir -p /opt/target /var/lib/data",
+                ],
+            },
             {"type": "shell", "script": str(script), "environment_vars": ['GREETING=it\'s a "test"']},
             {"type": "file", "source": str(files), "destination": "/opt/target"},
             {"type": "file", "source": f"{files}/", "destination": "/var/lib/data"},
