@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from imagesmith.template.decode import option
+from imagesmith.template.values import Duration
 
 DEFAULT_RUN_COMMAND = ("-d", "-i", "-t", "--entrypoint=/bin/sh", "--", "{{.Image}}")
 WINDOWS_RUN_COMMAND = ("-d", "-i", "-t", "--entrypoint=powershell", "--", "{{.Image}}")
@@ -52,7 +53,7 @@ class DockerConfig:
     aws_profile: str = option("")
     platform: str = option("")
     communicator: str = option("")
-    pause_before_connecting: str = option("")
+    pause_before_connecting: Duration = option(Duration(0))
     pty: bool = option(False)
 
     def check(self) -> Iterator[str]:

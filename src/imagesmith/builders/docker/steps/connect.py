@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from imagesmith.builders.docker.state import DockerState
 from imagesmith.communicator.docker import DockerCommunicator
 from imagesmith.core.steps import Step
@@ -13,6 +15,9 @@ class ConnectDocker(Step[DockerState]):
     async def run(self, state: DockerState) -> None:
         config = state.config
         state.ctx.ui.say(f"Using {config.communicator_type} communicator to connect: ")
+        if config.pause_before_connecting > 0:
+            state.ctx.ui.say(f"Pausing {config.pause_before_connecting} before connecting...")
+            await asyncio.sleep(float(config.pause_before_connecting))
         user = await state.driver.container_user(state.container_id)
         state.communicator = DockerCommunicator(
             state.container_id,
