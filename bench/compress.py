@@ -322,11 +322,37 @@ def _groups(rows: list[Row]) -> dict[tuple[str, str], list[Row]]:
     return groups
 
 
+NOTES = """Notes:
+
+- The inputs: `zeros`; `random` (urandom: compressed or encrypted content); `text` (this machine's
+  Python sources and docs, repeated: very redundant); `fs`, an ext4 image three-quarters full of
+  /usr files (binaries, libraries, text, compressed docs, free space), the closest to a real disk
+  image and to "real filesystem data".
+- gzip: imagesmith maps the default level 6 to ISA-L level 3 (its best), uses level 1 for
+  all-zero 1 MiB blocks and stores blocks whose probes do not compress. On `fs` the goal is met.
+  On `text` the speed is there but ISA-L level 3 is about 8% larger than Go's level 6 on such
+  redundant text (zlib-ng level 3, tried while choosing, was 2% larger but under 2x Packer's
+  speed on text and slower than Packer on the fs image). On `random` both tools only copy
+  into stored blocks, at the speed of writing 1 GiB (Packer's pgzip even faster). On `zeros` imagesmith's output is
+  half the size of Packer's, at twice the speed.
+- Packer 1.6.6 has no zstd (it would write a tar.gz under a .zst name). Packer's xz is one core
+  (ulikunitz/xz); imagesmith compresses 24 MiB blocks as separate xz streams on all cores, at
+  preset 1 for the default level (smaller output than Packer's library default). xz rows come
+  from an earlier run the same day, under heavier load (--merge).
+- lz4: imagesmith uses lz4's fast mode for levels up to 6 (Packer's output is a few percent
+  smaller) and leaves out the optional content checksum; on `random` it is slower than Packer's
+  lz4, which skips incompressible data faster than python-lz4 does. bgzf: no `bgzip` here to compare with.
+- The machine is shared with other work (see the load averages): each number is the best of the
+  runs, taken in turns so that every tool sees the same conditions.
+"""
+
+
 def write_results(section: str) -> None:
     path = ROOT / "bench" / "RESULTS.md"
     text = path.read_text() if path.exists() else "# Benchmark results\n"
     head = "## compress"
-    body = f"{head}\n\nMeasured by `python bench/compress.py --write` on {time.strftime('%Y-%m-%d')}.\n\n{section}\n"
+    when = time.strftime("%Y-%m-%d")
+    body = f"{head}\n\nMeasured by `python bench/compress.py --write` on {when}.\n\n{section}\n\n{NOTES}"
     if head in text:
         start = text.index(head)
         nxt = text.find("\n## ", start + len(head))
