@@ -337,11 +337,12 @@ NOTES = """Notes:
   half the size of Packer's, at twice the speed.
 - Packer 1.6.6 has no zstd (it would write a tar.gz under a .zst name). Packer's xz is one core
   (ulikunitz/xz); imagesmith compresses 24 MiB blocks as separate xz streams on all cores, at
-  preset 1 for the default level (smaller output than Packer's library default). xz rows come
-  from an earlier run the same day, under heavier load (--merge).
+  preset 1 for the default level (smaller output than Packer's library default).
+- Three runs the same day, combined with --save/--merge: xz rows from the first (under heavier
+  load), lz4 rows from the third (after the switch to 2 MiB lz4 frames), the rest from the second;
+  the load averages above are the last run's.
 - lz4: imagesmith uses lz4's fast mode for levels up to 6 (Packer's output is a few percent
-  smaller) and leaves out the optional content checksum; on `random` it is slower than Packer's
-  lz4, which skips incompressible data faster than python-lz4 does. bgzf: no `bgzip` here to compare with.
+  smaller) and leaves out the optional content checksum. bgzf: no `bgzip` here to compare with.
 - The machine is shared with other work (see the load averages): each number is the best of the
   runs, taken in turns so that every tool sees the same conditions.
 """
