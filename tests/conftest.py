@@ -11,7 +11,23 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = (ROOT.parent / "shared" / "fixtures" / "packer-1.6.6").resolve()
+
+
+def _find_packer_fixtures() -> Path:
+    """Packer 1.6.6's own fixtures: $IMAGESMITH_PACKER_FIXTURES, else the shared copy beside the
+    checkout (../shared/fixtures), else the copy vendored in tests/fixtures (same files, MPL-2.0)."""
+    candidates = [os.environ.get("IMAGESMITH_PACKER_FIXTURES", "")]
+    candidates += [
+        str(ROOT.parent / "shared" / "fixtures" / "packer-1.6.6"),
+        str(ROOT / "tests" / "fixtures" / "packer-1.6.6"),
+    ]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "template").is_dir():
+            return Path(candidate).resolve()
+    raise RuntimeError("Packer 1.6.6 fixtures not found (tests/fixtures/packer-1.6.6 is missing)")
+
+
+FIXTURES = _find_packer_fixtures()
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

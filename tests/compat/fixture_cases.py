@@ -12,8 +12,9 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from tests.conftest import FIXTURES
+
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = (ROOT.parent / "shared" / "fixtures" / "packer-1.6.6").resolve()
 EXPECTED = Path(__file__).resolve().parent / "expected"
 GROUPS = ("template", "core", "command")
 
