@@ -223,16 +223,28 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.mark.timeout(600)
+PACKER_SHUTDOWN_FLAKE = "Failed to send shutdown command: EOF"
+
+
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("transfer", ["scp", "sftp"])
 def test_packer_builds_test_guest_and_result_boots(
     need_packer: None, need_qemu: None, guest_iso: Path, tmp_path: Path, transfer: str
 ) -> None:
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "id_ed25519")], check=True)
-    serial = Timeline()
-    serial_port, server = _serial_listener(serial)
-    with server:
-        proc, packer = _packer_build(tmp_path, transfer, serial_port)
+    for attempt in (1, 2):
+        serial = Timeline()
+        serial_port, server = _serial_listener(serial)
+        with server:
+            proc, packer = _packer_build(tmp_path, transfer, serial_port)
+        if proc.returncode == 0 or PACKER_SHUTDOWN_FLAKE not in packer.text() or attempt == 2:
+            break
+        # Packer 1.6.6's own SSH client sometimes gets EOF opening the session for the shutdown
+        # command right after its last transfer (seen ~1 run in 3 under sftp, never in the guest):
+        # that is the oracle failing, not the guest, so it gets one more try, said in the output.
+        print(f"[{transfer}] packer hit {PACKER_SHUTDOWN_FLAKE!r}; retrying once:\n{packer.text()}")
+        shutil.rmtree(tmp_path / "http", ignore_errors=True)
+        shutil.rmtree(tmp_path / "out", ignore_errors=True)
     try:
         _check_build(tmp_path, transfer, proc, packer, serial)
     finally:
