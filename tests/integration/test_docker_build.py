@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -220,10 +222,13 @@ def test_on_error_abort_keeps_the_container_and_says_how_to_remove_it() -> None:
         assert len(left) == 1
         (container,) = left
         assert f"remove it with: docker rm -f {container}" in ui.text("error")
+        assert "&& rm -rf " in ui.text("error")  # the mounted temp dir is named too
         assert 'aborted: skipping cleanup of step "RunContainer"' in ui.text("error")
     finally:
         for container in left:
             docker("rm", "-f", container)
+        for left_dir in re.findall(r"&& rm -rf (\S+)", ui.text("error")):
+            shutil.rmtree(left_dir, ignore_errors=True)
 
 
 class TriggerUi(RecordingUi):

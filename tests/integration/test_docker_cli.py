@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -60,9 +62,12 @@ def test_on_error_abort_keeps_the_container_and_says_how_to_remove_it(tmp_path: 
         assert done.returncode == 1
         assert len(left) == 1
         assert f"docker rm -f {next(iter(left))}" in done.stdout
+        assert "&& rm -rf " in done.stdout  # the mounted temp dir is named too
     finally:
         for container in left:
             docker("rm", "-f", container)
+        for left_dir in re.findall(r"&& rm -rf (\S+)", done.stdout):
+            shutil.rmtree(left_dir, ignore_errors=True)
 
 
 def test_ctrl_c_leaves_no_container_or_temp_dir(tmp_path: Path) -> None:

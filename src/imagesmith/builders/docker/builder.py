@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -64,10 +65,15 @@ class DockerBuilder(Builder):
             if state.container_id and ctx.info.on_error in ("abort", "run-cleanup-provisioner", "ask"):
                 ctx.ui.error(
                     f"The container {state.container_id} was left for inspection; "
-                    f"remove it with: {removal_hint(state.container_id)}"
+                    f"remove it with: {removal_hint(state.container_id, _left_dir(state.temp_dir))}"
                 )
             raise
         generated = {"generated_data": {"ImageSha256": state.image_id} if config.commit else {}}
         if config.commit:
             return ImportArtifact(state.image_id, state=generated)
         return ExportArtifact(config.export_path, state=generated)
+
+
+def _left_dir(path: str | None) -> str | None:
+    """The build's temp dir if an aborted cleanup left it on disk."""
+    return path if path and os.path.isdir(path) else None

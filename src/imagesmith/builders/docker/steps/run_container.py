@@ -52,6 +52,10 @@ class RunContainer(Step[DockerState]):
             await state.driver.kill_container(state.container_name)
 
 
-def removal_hint(container_id: str) -> str:
-    """What a user runs to remove a container left behind by -on-error=abort."""
-    return f"docker rm -f {shlex.quote(container_id)}"
+def removal_hint(container_id: str, temp_dir: str | None = None) -> str:
+    """What a user runs to remove a container left behind by -on-error=abort, and the host temp
+    dir mounted into it (abort skips that cleanup too)."""
+    hint = f"docker rm -f {shlex.quote(container_id)}"
+    if temp_dir:
+        hint += f" && rm -rf {shlex.quote(temp_dir)}"
+    return hint
