@@ -10,7 +10,6 @@ UI (stdout as messages, stderr as errors), secret values masked.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 import tempfile
@@ -193,7 +192,9 @@ async def run_shell_local(config: ShellLocalConfig, ui: Ui, info: BuildInfo, dat
     scripts = config.script_paths()
     if not scripts and lines is not None:
         try:
-            temp = await asyncio.to_thread(write_inline_script, config, lines, info, data)
+            # Written on the loop (a few bytes): with a worker thread, a Ctrl-C during the await
+            # left the file behind, since the thread finished after ``temp`` could be recorded.
+            temp = write_inline_script(config, lines, info, data)
         except OSError as exc:
             raise BuildError(f"Error preparing shell script: {exc}") from exc
         scripts = [temp]
