@@ -5,33 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from imagesmith.builders.docker.artifact import BUILDER_ID_IMPORT, ImportArtifact
+from imagesmith.builders.docker.config import DockerLoginConfig
 from imagesmith.builders.docker.driver import Driver
 from imagesmith.core.plugin import Artifact, PostProcessor, PostProcessResult
 from imagesmith.errors import BuildError, ImagesmithError
 from imagesmith.post_processors.docker_tag import BUILDER_ID_TAG
 from imagesmith.secrets import secrets
-from imagesmith.template.decode import option
 from imagesmith.ui import Ui
 
 
 @dataclass(frozen=True)
-class DockerPushConfig:
-    login: bool = option(False)
-    login_username: str = option("")
-    login_password: str = option("")
-    login_server: str = option("")
-    ecr_login: bool = option(False)
-    aws_access_key: str = option("")
-    aws_secret_key: str = option("")
-    aws_token: str = option("")
-    aws_profile: str = option("")
-
+class DockerPushConfig(DockerLoginConfig):
     def check(self) -> list[str]:
-        if self.ecr_login and not self.login_server:
-            return ["ECR login requires login server to be provided."]
-        if self.ecr_login:
-            return ["ecr_login is not supported by imagesmith (no AWS access here); log in with docker login first"]
-        return []
+        return list(self.login_problems())
 
 
 class DockerPush(PostProcessor):

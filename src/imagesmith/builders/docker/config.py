@@ -20,7 +20,28 @@ COMMUNICATORS = ("docker", "dockerWindowsContainer", "none")
 
 
 @dataclass(frozen=True)
-class DockerConfig:
+class DockerLoginConfig:
+    """Registry login options, shared by the docker builder and docker-push (Packer's LoginConfig)."""
+
+    login: bool = option(False)
+    login_username: str = option("")
+    login_password: str = option("")
+    login_server: str = option("")
+    ecr_login: bool = option(False)
+    aws_access_key: str = option("")
+    aws_secret_key: str = option("")
+    aws_token: str = option("")
+    aws_profile: str = option("")
+
+    def login_problems(self) -> Iterator[str]:
+        if self.ecr_login and not self.login_server:
+            yield "ECR login requires login server to be provided."
+        if self.ecr_login:
+            yield "ecr_login is not supported by imagesmith (no AWS access here); log in with docker login first"
+
+
+@dataclass(frozen=True)
+class DockerConfig(DockerLoginConfig):
     """One ``"type": "docker"`` builder block."""
 
     image: str = option("", doc="base image; pulled first unless pull is false")
@@ -42,15 +63,6 @@ class DockerConfig:
     exec_user: str = option("")
     fix_upload_owner: bool = option(True)
     windows_container: bool = option(False)
-    login: bool = option(False)
-    login_username: str = option("")
-    login_password: str = option("")
-    login_server: str = option("")
-    ecr_login: bool = option(False)
-    aws_access_key: str = option("")
-    aws_secret_key: str = option("")
-    aws_token: str = option("")
-    aws_profile: str = option("")
     platform: str = option("")
     communicator: str = option("")
     pause_before_connecting: Duration = option(Duration(0))
@@ -69,12 +81,9 @@ class DockerConfig:
             yield "No instructions given for handling the artifact; expected commit, discard, or export_path"
         if self.export_path and os.path.isdir(self.export_path):
             yield "export_path must be a file, not a directory"
-        if self.ecr_login and not self.login_server:
-            yield "ECR login requires login server to be provided."
         if self.windows_container:
             yield "windows_container is not supported by imagesmith (it needs a Windows Docker host)"
-        if self.ecr_login:
-            yield "ecr_login is not supported by imagesmith (no AWS access here); log in with docker login first"
+        yield from self.login_problems()
 
     @property
     def effective_run_command(self) -> list[str]:
