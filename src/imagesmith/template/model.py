@@ -57,10 +57,7 @@ class ProvisionerBlock:
     path: str = ""
 
     def skip(self, build_name: str) -> bool:
-        """Packer's ``OnlyExcept.Skip``: matched against the build's raw name."""
-        if self.only:
-            return build_name not in self.only
-        return build_name in self.except_
+        return skips(self.only, self.except_, build_name)
 
 
 @dataclass
@@ -79,9 +76,7 @@ class PostProcessorBlock:
     path: str = ""
 
     def skip(self, build_name: str) -> bool:
-        if self.only:
-            return build_name not in self.only
-        return build_name in self.except_
+        return skips(self.only, self.except_, build_name)
 
 
 @dataclass
@@ -105,3 +100,10 @@ class Template:
     def builder_names(self) -> dict[str, BuilderBlock]:
         """Raw builder names → blocks, in template order."""
         return {b.name: b for b in self.builders}
+
+
+def skips(only: list[str], except_: list[str], build_name: str) -> bool:
+    """Packer's ``OnlyExcept.Skip``, matched against the build's raw name."""
+    if only:
+        return build_name not in only
+    return build_name in except_
