@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from imagesmith.errors import Problem, RenderError
+from imagesmith.template.mapstructure import go_type
 from imagesmith.template.positions import key_loc_of, loc_of
 from imagesmith.template.values import Duration, parse_go_duration
 
@@ -156,22 +157,8 @@ def _render_deep(value: Any, render: Renderer) -> Any:
     return value
 
 
-def _go_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "float64"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "[]interface {}"
-    if isinstance(value, dict):
-        return "map[string]interface {}"
-    return type(value).__name__
-
-
 def _bad(where: str, want: str, value: Any) -> ConfigValueError:
-    return ConfigValueError(f"expected type '{want}', got unconvertible type '{_go_type(value)}' ({value!r})")
+    return ConfigValueError(f"expected type '{want}', got unconvertible type '{go_type(value)}' ({value!r})")
 
 
 def convert(value: Any, hint: Any, where: str = "") -> Any:
