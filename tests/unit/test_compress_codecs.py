@@ -324,3 +324,22 @@ def test_bgzf_zero_and_random_pieces(small_blocks: None) -> None:
     packed = compress_bytes("bgzf", data, piece=65_536)
     assert subprocess.run(["gzip", "-dc"], input=packed, capture_output=True, check=True).stdout == data
     assert len(packed) < 150_000 + 100_000
+
+
+@pytest.mark.parametrize(("level", "archive"), [(1, ""), (6, ""), (6, "tar")])
+def test_gzip_zero_blocks_fit_after_any_block_in_a_real_file(level: int, archive: str, tmp_path: Path) -> None:
+    """Whole zero blocks take the precomputed path, also right after random (stored, written with
+    writev) and text blocks, and at the start and the end of the file; in a tar, where the header
+    leaves part of a block buffered, they go the ordinary way."""
+    from imagesmith.compression.pgzip import BLOCK
+
+    pieces = [bytes(BLOCK), os.urandom(BLOCK), bytes(BLOCK), sample(2 * BLOCK)[:BLOCK], bytes(BLOCK)]
+    pieces += [b"odd" * 1000, bytes(BLOCK), bytes(BLOCK)]
+    data = b"".join(pieces)
+    src, target = tmp_path / "disk.raw", tmp_path / "disk.raw.gz"
+    src.write_bytes(data)
+    run_job(CompressJob([str(src)], str(target), archive, "pgzip", level), lambda n: None, threading.Event())
+    unpack = ["tar", "-xzOf"] if archive else ["gzip", "-dc"]
+    out = subprocess.run([*unpack, str(target)], capture_output=True, check=True).stdout
+    assert out == data
+    assert len(target.read_bytes()) < BLOCK + 2 * (BLOCK // 3)  # random stored, the rest compressed

@@ -9,12 +9,15 @@ concatenated xz streams, concatenated lz4 frames and BGZF blocks all qualify.
 from __future__ import annotations
 
 import collections
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import BinaryIO
 
+#: A block's compressed form: bytes, or pieces written with one ``writev`` (no joining copy)
+Compressed = bytes | Sequence[bytes | memoryview]
 #: ``compress(block, previous)``: ``previous`` is the tail of the block before (see ``chain``), else b""
-BlockCompressor = Callable[[bytes, bytes], bytes]
+BlockCompressor = Callable[[bytes, bytes], Compressed]
 
 
 class BlockWriter:
@@ -50,7 +53,7 @@ class BlockWriter:
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="compress")
         # Two blocks in flight per thread keep every core busy without holding much memory.
         self._max_pending = 2 * threads
-        self._pending: collections.deque[tuple[Future[bytes], int]] = collections.deque()
+        self._pending: collections.deque[tuple[Future[Compressed], int]] = collections.deque()
         self.on_written: Callable[[int], None] | None = None
         self._blocks = 0
         self._closed = False
@@ -84,10 +87,25 @@ class BlockWriter:
             self._buffer += view[start:]
         return size
 
-    def _submit(self, block: bytes) -> None:
+    def write_compressed(self, block: bytes, compressed: Compressed) -> bool:
+        """Queue a whole block whose compressed form the caller already has (written in its turn).
+
+        Returns False, queuing nothing, when part of a block is buffered (then use ``write``)."""
+        if self._closed:
+            raise ValueError("write to a closed BlockWriter")
+        if self._buffer or len(block) != self._block_size:
+            return False
+        self._submit(block, compressed)
+        return True
+
+    def _submit(self, block: bytes, compressed: Compressed | None = None) -> None:
         while len(self._pending) >= self._max_pending:
             self._write_oldest()
-        future = self._pool.submit(self._compress, block, self._tail)
+        if compressed is None:
+            future = self._pool.submit(self._compress, block, self._tail)
+        else:
+            future = Future()
+            future.set_result(compressed)
         if self._chain:
             self._tail = block[-self._chain :]
         self._pending.append((future, len(block)))
@@ -95,7 +113,7 @@ class BlockWriter:
 
     def _write_oldest(self) -> None:
         future, size = self._pending.popleft()
-        self._raw.write(future.result())
+        write_all(self._raw, future.result())
         if self.on_written is not None:
             self.on_written(size)
 
@@ -123,3 +141,27 @@ class BlockWriter:
             future.cancel()
         self._pending.clear()
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def write_all(raw: BinaryIO, data: Compressed) -> None:
+    """Write ``data``; pieces go to the file descriptor with ``writev`` when ``raw`` has one."""
+    if isinstance(data, bytes):
+        raw.write(data)
+        return
+    try:
+        fd = raw.fileno()
+    except (AttributeError, OSError):
+        raw.write(b"".join(data))
+        return
+    raw.flush()
+    pieces = [memoryview(piece) for piece in data]
+    while pieces:
+        written = os.writev(fd, pieces[:_IOV_MAX])
+        while pieces and written >= len(pieces[0]):
+            written -= len(pieces.pop(0))
+        if written:
+            pieces[0] = pieces[0][written:]
+    raw.seek(0, os.SEEK_END)  # let a buffered ``raw`` learn where the descriptor now is
+
+
+_IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024
