@@ -152,3 +152,24 @@ def test_render_with_build_data_and_user_vars() -> None:
     data = {"HTTPIP": "10.0.2.2", "HTTPPort": "8123", "Name": "vm1"}
     text = render_boot_command(lines, data, RenderContext(user_vars={"v": "w"}))
     assert text == "linux ks=http://10.0.2.2:8123/ks.cfg hostname=vm1 x=w<enter>"
+
+
+def test_pacing_keeps_to_its_schedule() -> None:
+    """Pauses absorb the timer's overshoot, so 200 events take 200 intervals, not 200 overshoots
+    more; after a stall no pause drops below half an interval (no burst to catch up)."""
+    from imagesmith.bootcommand.typist import _Schedule
+
+    clock = [100.0]
+    schedule = _Schedule(0.005, clock=lambda: clock[0])
+    pauses = []
+    for k in range(200):
+        clock[0] += 0.0001  # sending takes a little
+        pauses.append(schedule.pause())
+        clock[0] += pauses[-1] + 0.0007  # the timer wakes late
+        if k == 50:
+            clock[0] += 0.1  # a stalled guest
+    assert min(pauses) >= 0.0025 - 1e-9
+    elapsed = clock[0] - 100.0
+    assert 0.1 + 199 * 0.005 <= elapsed < 0.1 + 200 * 0.005 + 0.005  # a fixed 5 ms pause after each: + 0.16 s
+    schedule.restart()
+    assert schedule.pause() == pytest.approx(0.005)

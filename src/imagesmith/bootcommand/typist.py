@@ -9,6 +9,12 @@ Pacing:
   the typist waits 10 ms and until the guest's vCPUs have run (:mod:`imagesmith.bootcommand.vcpu`)
   so the queue is empty before the next action. An explicit ``boot_key_interval`` /
   ``PACKER_KEY_INTERVAL`` switches to Packer's per-event pacing.
+
+The pauses follow a schedule (event *k* is due ``k`` intervals after the first) rather than
+sleeping a fixed time after each event, so the timer's overshoot (a fraction of a millisecond
+per pause) does not add up over hundreds of events: a long boot command takes its intervals'
+worth of time, not more. A pause never drops below half an interval, so a late event (a slow
+guest, a busy host) is not followed by a burst to catch up; a ``<wait>`` restarts the schedule.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -68,19 +74,36 @@ def choose_pacing(driver: str, boot_key_interval: float = 0.0, environ: Mapping[
 
 async def type_commands(commands: Sequence[Command], driver: KeyDriver, pacing: Pacing) -> None:
     """Type ``commands``. Cancellation (Ctrl-C) stops between events, also inside ``<wait>``."""
+    schedule = _Schedule(pacing.event_interval or pacing.action_interval)
     for cmd in commands:
         if isinstance(cmd, Wait):
             logger.debug("boot command: waiting %.3fs", cmd.seconds)
             await asyncio.sleep(max(cmd.seconds, 0.0))
+            schedule.restart()
             continue
         events = key_events(cmd)
-        if pacing.event_interval > 0:
-            for event in events:
-                await driver.send([event])
-                await driver.settle(pacing.event_interval)
-        else:
-            await driver.send(events)
-            await driver.settle(pacing.action_interval)
+        bursts = [[event] for event in events] if pacing.event_interval > 0 else [events]
+        for burst in bursts:
+            await driver.send(burst)
+            await driver.settle(schedule.pause())
+
+
+class _Schedule:
+    """Pauses that keep events ``interval`` apart on average (see the module's notes)."""
+
+    def __init__(self, interval: float, clock: Callable[[], float] | None = None) -> None:
+        self.interval = interval
+        self.clock = clock or asyncio.get_running_loop().time
+        self.restart()
+
+    def restart(self) -> None:
+        self.due = self.clock()
+
+    def pause(self) -> float:
+        """Seconds to wait after an event just sent."""
+        now = self.clock()
+        self.due = max(self.due + self.interval, now + self.interval / 2)
+        return self.due - now
 
 
 class QmpKeyDriver:
