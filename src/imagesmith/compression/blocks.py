@@ -1,7 +1,8 @@
 """Ordered parallel block compression: the engine behind multi-threaded xz, lz4 and bgzf.
 
 The input is cut into fixed-size blocks; each block is compressed on its own in a thread pool
-(the codecs release the GIL while they work) and the results are written in input order. This
+(the codecs release the GIL while they work) and the results are written in input order by one
+writer thread, so reading the input, compressing and writing the output all overlap. This
 only suits formats whose decoders accept independently compressed pieces one after another:
 concatenated xz streams, concatenated lz4 frames and BGZF blocks all qualify.
 """
@@ -51,9 +52,10 @@ class BlockWriter:
         self._compress_empty = compress_empty
         self._buffer = bytearray()
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="compress")
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="compress-write")  # FIFO: in order
         # Two blocks in flight per thread keep every core busy without holding much memory.
-        self._max_pending = 2 * threads
-        self._pending: collections.deque[tuple[Future[Compressed], int]] = collections.deque()
+        self._max_pending = 2 * threads + 1
+        self._pending: collections.deque[Future[None]] = collections.deque()
         self.on_written: Callable[[int], None] | None = None
         self._blocks = 0
         self._closed = False
@@ -99,20 +101,25 @@ class BlockWriter:
         return True
 
     def _submit(self, block: bytes, compressed: Compressed | None = None) -> None:
-        while len(self._pending) >= self._max_pending:
-            self._write_oldest()
-        if compressed is None:
-            future = self._pool.submit(self._compress, block, self._tail)
-        else:
-            future = Future()
-            future.set_result(compressed)
+        while self._pending and (len(self._pending) >= self._max_pending or self._pending[0].done()):
+            self._pending.popleft().result()
         if self._chain:
-            self._tail = block[-self._chain :]
-        self._pending.append((future, len(block)))
+            self._tail, previous = block[-self._chain :], self._tail
+        else:
+            previous = b""
         self._blocks += 1
+        future: Future[Compressed]
+        if compressed is None:
+            future = self._pool.submit(self._compress, block, previous)
+        elif not self._pending:  # ready, and nothing ahead of it: no need for the writer thread
+            self._write(block_future(compressed), len(block))
+            return
+        else:
+            future = block_future(compressed)
+        self._pending.append(self._writer.submit(self._write, future, len(block)))
 
-    def _write_oldest(self) -> None:
-        future, size = self._pending.popleft()
+    def _write(self, future: Future[Compressed], size: int) -> None:
+        """On the writer thread: write one block's output once it is ready (a failed block stops it)."""
         write_all(self._raw, future.result())
         if self.on_written is not None:
             self.on_written(size)
@@ -129,7 +136,7 @@ class BlockWriter:
                 self._submit(bytes(self._buffer))
                 self._buffer.clear()
             while self._pending:
-                self._write_oldest()
+                self._pending.popleft().result()
             self._raw.write(self._trailer)
         finally:
             self.abort()
@@ -137,10 +144,17 @@ class BlockWriter:
     def abort(self) -> None:
         """Drop queued blocks and stop the threads (after an error or a cancellation)."""
         self._closed = True
-        for future, _ in self._pending:
+        for future in self._pending:
             future.cancel()
         self._pending.clear()
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._writer.shutdown(wait=True, cancel_futures=True)
+
+
+def block_future(compressed: Compressed) -> Future[Compressed]:
+    future: Future[Compressed] = Future()
+    future.set_result(compressed)
+    return future
 
 
 def write_all(raw: BinaryIO, data: Compressed) -> None:
