@@ -349,19 +349,24 @@ NOTES = """Notes:
   Python sources and docs, repeated: very redundant); `fs`, an ext4 image three-quarters full of
   /usr files (binaries, libraries, text, compressed docs, free space), the closest to a real disk
   image and to "real filesystem data".
-- gzip: imagesmith maps the default level 6 to ISA-L level 3 (its best), uses level 1 for
-  all-zero 1 MiB blocks and stores blocks whose probes do not compress. On `fs` the goal is met.
-  On `text` the speed is there but ISA-L level 3 is about 8% larger than Go's level 6 on such
-  redundant text (zlib-ng level 3, tried while choosing, was 2% larger but under 2x Packer's
-  speed on text and slower than Packer on the fs image). On `random` both tools only copy
-  into stored blocks, at the speed of writing 1 GiB (Packer's pgzip even faster). On `zeros` imagesmith's output is
-  half the size of Packer's, at twice the speed.
+- gzip: imagesmith maps the default level 6 to ISA-L level 3 (its best) and chooses per 1 MiB block: an
+  all-zero block costs no compression (its deflated form, ISA-L level 1, is made once and its CRC
+  combined arithmetically), and a block whose four probes do not compress is written as stored deflate
+  blocks straight from the input buffer (`writev`). One writer thread writes blocks in order while the
+  reading thread goes on. Goal met on `zeros` and `fs`.
+- `random`: both tools can only copy into stored blocks, and Packer already writes 1 GiB at the speed of
+  a plain copy (`cat > file`, the `copy` rows, measured in the same run): 2.5x Packer's speed would mean
+  writing the output 2.5 times faster than the machine copies the file. imagesmith is at Packer's speed.
+- `text`: the speed is there (2.5x and more) but ISA-L level 3 is about 8% larger than Go's level 6 on such
+  redundant text. No deflate encoder here reaches both on 2 cores: per core on this text, libdeflate
+  level 2 is 3% larger than Packer's output at 234 MiB/s, level 1 6.5% larger at 323 MiB/s; zlib-ng
+  level 3 2.6% larger at 192 MiB/s; ISA-L level 3 7.8% larger at about 400 MiB/s; 2.5x Packer's
+  speed needs about 370 MiB/s per core (measured 2026-11-24, 1 MiB blocks).
 - Packer 1.6.6 has no zstd (it would write a tar.gz under a .zst name). Packer's xz is one core
   (ulikunitz/xz); imagesmith compresses 24 MiB blocks as separate xz streams on all cores, at
   preset 1 for the default level (smaller output than Packer's library default).
-- Three runs the same day, combined with --save/--merge: xz rows from the first (under heavier
-  load), lz4 rows from the third (after the switch to 2 MiB lz4 frames), the rest from the second;
-  the load averages above are the last run's.
+- Several runs, combined with --save/--merge: gzip rows (and the copy rows) from the latest run, the
+  other formats from earlier runs the same day; the load averages above are the last run's.
 - lz4: imagesmith uses lz4's fast mode for levels up to 6 (Packer's output is a few percent
   smaller) and leaves out the optional content checksum. bgzf: no `bgzip` here to compare with.
 - The machine is shared with other work (see the load averages): each number is the best of the

@@ -9,7 +9,7 @@ APT_PACKAGES=(
   packer docker.io qemu-system-x86 qemu-utils openssh-server openssh-client
   busybox-static xorriso debootstrap pigz zstd xz-utils lz4
   docker-registry cpio extlinux syslinux-common dosfstools mtools e2fsprogs
-  linux-image-cloud-amd64 dropbear-bin isolinux openssh-sftp-server
+  linux-image-cloud-amd64 dropbear-bin isolinux openssh-sftp-server ovmf systemd-boot-efi
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
