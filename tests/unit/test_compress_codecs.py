@@ -343,3 +343,20 @@ def test_gzip_zero_blocks_fit_after_any_block_in_a_real_file(level: int, archive
     out = subprocess.run([*unpack, str(target)], capture_output=True, check=True).stdout
     assert out == data
     assert len(target.read_bytes()) < BLOCK + 2 * (BLOCK // 3)  # random stored, the rest compressed
+
+
+def test_gzip_stored_blocks_through_a_pipe() -> None:
+    """writev also works when the output is a pipe (no seeking), e.g. a compressor feeding another process."""
+    data = os.urandom(3 << 20) + bytes(1 << 20)
+    with subprocess.Popen(["gzip", "-dc"], stdin=subprocess.PIPE, stdout=subprocess.PIPE) as proc:
+        assert proc.stdin is not None and proc.stdout is not None
+        reader = threading.Thread(target=lambda: out.append(proc.stdout.read()))  # type: ignore[union-attr]
+        out: list[bytes] = []
+        reader.start()
+        writer = open_compressor("pgzip", proc.stdin, 6, 2)
+        for start in range(0, len(data), 1 << 20):
+            writer.write(data[start : start + (1 << 20)])
+        writer.close()
+        proc.stdin.close()
+        reader.join()
+    assert proc.returncode == 0 and out == [data]

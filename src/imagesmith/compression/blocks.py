@@ -175,7 +175,8 @@ def write_all(raw: BinaryIO, data: Compressed) -> None:
             written -= len(pieces.pop(0))
         if written:
             pieces[0] = pieces[0][written:]
-    raw.seek(0, os.SEEK_END)  # let a buffered ``raw`` learn where the descriptor now is
+    if raw.seekable():
+        raw.seek(0, os.SEEK_END)  # let a buffered ``raw`` learn where the descriptor now is
 
 
 _IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024
