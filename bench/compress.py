@@ -365,8 +365,8 @@ NOTES = """Notes:
 - Packer 1.6.6 has no zstd (it would write a tar.gz under a .zst name). Packer's xz is one core
   (ulikunitz/xz); imagesmith compresses 24 MiB blocks as separate xz streams on all cores, at
   preset 1 for the default level (smaller output than Packer's library default).
-- Several runs, combined with --save/--merge: gzip rows (and the copy rows) from the latest run, the
-  other formats from earlier runs the same day; the load averages above are the last run's.
+- Every row from one run (host otherwise idle); `--save`/`--merge` can combine runs when only some
+  formats are measured again.
 - lz4: imagesmith uses lz4's fast mode for levels up to 6 (Packer's output is a few percent
   smaller) and leaves out the optional content checksum. bgzf: no `bgzip` here to compare with.
 - The machine is shared with other work (see the load averages): each number is the best of the

@@ -19,7 +19,12 @@ pytestmark = pytest.mark.integration
 TEMPLATE = Path(__file__).resolve().parents[1] / "guest" / "packer-qemu.json"
 
 
-@pytest.mark.parametrize("phase", ["for boot...", "Waiting for SSH to become available"])
+# Each phase long enough for the signal to land in it: boot_wait (3 s), typing (2 s, one <wait>), waiting for
+# SSH (seconds), provisioning (the first of five provisioners; shutdown and export follow).
+PHASES = ["for boot...", "Typing the boot command", "Waiting for SSH to become available", "Provisioning with shell"]
+
+
+@pytest.mark.parametrize("phase", PHASES)
 def test_sigint_cleans_everything(need_qemu: None, tmp_path: Path, phase: str) -> None:
     from tests.conftest import require_tool
 
