@@ -24,10 +24,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import itertools
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from imagesmith.errors import BuildError, ImagesmithError
+from imagesmith.log import logger
 from imagesmith.ui import Ui
 
 S = TypeVar("S")
@@ -125,7 +127,9 @@ async def run_steps(
             while True:
                 ran.append((step, _track(step)))
                 try:
+                    started = time.monotonic()
                     await step.run(state)
+                    logger.debug("step %s: ran in %.3fs", step.name, time.monotonic() - started)
                     break
                 except ImagesmithError as exc:
                     if on_error == "ask":
@@ -161,10 +165,12 @@ async def run_steps(
 
 async def _cleanup_one(step: Step[S], token: int | None, state: S, ui: Ui) -> ReplacingError | None:
     # Shield: a second Ctrl-C must not abandon a cleanup half-way.
+    started = time.monotonic()
     task = asyncio.ensure_future(step.cleanup(state))
     try:
         try:
             await asyncio.shield(task)
+            logger.debug("step %s: cleaned up in %.3fs", step.name, time.monotonic() - started)
         except asyncio.CancelledError:
             if task.cancelled():
                 raise
