@@ -327,11 +327,22 @@ def test_bgzf_zero_and_random_pieces(small_blocks: None) -> None:
 
 
 @pytest.mark.parametrize(("level", "archive"), [(1, ""), (6, ""), (6, "tar")])
-def test_gzip_zero_blocks_fit_after_any_block_in_a_real_file(level: int, archive: str, tmp_path: Path) -> None:
-    """Whole zero blocks take the precomputed path, also right after random (stored, written with
-    writev) and text blocks, and at the start and the end of the file; in a tar, where the header
-    leaves part of a block buffered, they go the ordinary way."""
-    from imagesmith.compression.pgzip import BLOCK
+def test_gzip_zero_blocks_fit_after_any_block_in_a_real_file(
+    level: int, archive: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whole zero blocks take the precomputed path (they never reach the compression threads), also
+    right after random (stored, written with writev) and text blocks, at the start and the end of the
+    file, and in a tar, whose header shifts every block off the file's own 1 MiB boundaries."""
+    from imagesmith.compression.pgzip import BLOCK, ParallelGzipWriter
+
+    compressed: list[bool] = []  # per block sent to the threads: was it a whole zero block?
+    original = ParallelGzipWriter._compress
+
+    def spy(self: ParallelGzipWriter, block: bytes, previous: bytes) -> object:
+        compressed.append(len(block) == BLOCK and not any(block))
+        return original(self, block, previous)
+
+    monkeypatch.setattr(ParallelGzipWriter, "_compress", spy)
 
     pieces = [bytes(BLOCK), os.urandom(BLOCK), bytes(BLOCK), sample(2 * BLOCK)[:BLOCK], bytes(BLOCK)]
     pieces += [b"odd" * 1000, bytes(BLOCK), bytes(BLOCK)]
@@ -343,6 +354,7 @@ def test_gzip_zero_blocks_fit_after_any_block_in_a_real_file(level: int, archive
     out = subprocess.run([*unpack, str(target)], capture_output=True, check=True).stdout
     assert out == data
     assert len(target.read_bytes()) < BLOCK + 2 * (BLOCK // 3)  # random stored, the rest compressed
+    assert compressed and not any(compressed)
 
 
 def test_gzip_stored_blocks_through_a_pipe() -> None:

@@ -17,8 +17,13 @@ from typing import BinaryIO
 
 #: A block's compressed form: bytes, or pieces written with one ``writev`` (no joining copy)
 Compressed = bytes | Sequence[bytes | memoryview]
+#: A block handed to a compressor: bytes, or a bytearray the writer no longer touches
+Block = bytes | bytearray
 #: ``compress(block, previous)``: ``previous`` is the tail of the block before (see ``chain``), else b""
-BlockCompressor = Callable[[bytes, bytes], Compressed]
+BlockCompressor = Callable[[Block, bytes], Compressed]
+#: ``shortcut(block)``: called for every block in order on the writing thread; its compressed form if
+#: the caller has it at once (no trip through the pool), else None
+BlockShortcut = Callable[[Block], Compressed | None]
 
 
 class BlockWriter:
@@ -30,6 +35,7 @@ class BlockWriter:
     ``on_written``, when set, is called with each block's uncompressed size once its output is
     written (progress that does not run ahead of the compression threads). With ``chain`` > 0,
     ``compress`` gets the last ``chain`` bytes of the block before as its second argument.
+    ``shortcut`` (see :data:`BlockShortcut`) sees every block first, in order.
     """
 
     def __init__(
@@ -42,9 +48,11 @@ class BlockWriter:
         trailer: bytes = b"",
         compress_empty: bool = True,
         chain: int = 0,
+        shortcut: BlockShortcut | None = None,
     ) -> None:
         self._raw = raw
         self._compress = compress
+        self._shortcut = shortcut
         self._chain = chain
         self._tail = b""
         self._block_size = block_size
@@ -70,7 +78,7 @@ class BlockWriter:
         if self._closed:
             raise ValueError("write to a closed BlockWriter")
         if not self._buffer and type(data) is bytes and len(data) == self._block_size:
-            self._submit(data)  # a reader that reads whole blocks saves two copies
+            self._submit(data)  # a reader that reads whole blocks saves the copies
             return len(data)
         view = memoryview(data).cast("B")
         size = len(view)
@@ -80,8 +88,8 @@ class BlockWriter:
             self._buffer += view[:take]
             start = take
             if len(self._buffer) == self._block_size:
-                self._submit(bytes(self._buffer))
-                self._buffer.clear()
+                block, self._buffer = self._buffer, bytearray()  # handed over whole: no copy
+                self._submit(block)
         while size - start >= self._block_size:
             self._submit(bytes(view[start : start + self._block_size]))
             start += self._block_size
@@ -89,25 +97,15 @@ class BlockWriter:
             self._buffer += view[start:]
         return size
 
-    def write_compressed(self, block: bytes, compressed: Compressed) -> bool:
-        """Queue a whole block whose compressed form the caller already has (written in its turn).
-
-        Returns False, queuing nothing, when part of a block is buffered (then use ``write``)."""
-        if self._closed:
-            raise ValueError("write to a closed BlockWriter")
-        if self._buffer or len(block) != self._block_size:
-            return False
-        self._submit(block, compressed)
-        return True
-
-    def _submit(self, block: bytes, compressed: Compressed | None = None) -> None:
+    def _submit(self, block: Block) -> None:
         while self._pending and (len(self._pending) >= self._max_pending or self._pending[0].done()):
             self._pending.popleft().result()
         if self._chain:
-            self._tail, previous = block[-self._chain :], self._tail
+            self._tail, previous = bytes(block[-self._chain :]), self._tail
         else:
             previous = b""
         self._blocks += 1
+        compressed = None if self._shortcut is None else self._shortcut(block)
         future: Future[Compressed]
         if compressed is None:
             future = self._pool.submit(self._compress, block, previous)
@@ -133,8 +131,8 @@ class BlockWriter:
             return
         try:
             if self._buffer or (self._blocks == 0 and self._compress_empty):
-                self._submit(bytes(self._buffer))
-                self._buffer.clear()
+                block, self._buffer = self._buffer, bytearray()
+                self._submit(bytes(block))
             while self._pending:
                 self._pending.popleft().result()
             self._raw.write(self._trailer)

@@ -22,7 +22,7 @@ import os
 import struct
 from typing import BinaryIO, Protocol
 
-from imagesmith.compression.blocks import BlockCompressor, BlockWriter
+from imagesmith.compression.blocks import Block, BlockCompressor, BlockWriter
 from imagesmith.compression.pgzip import ParallelGzipWriter
 
 #: compression algorithms (Packer's names; "" means no compression)
@@ -140,7 +140,7 @@ class _ZstdWriter:
 def _xz_block(preset: int) -> BlockCompressor:
     import lzma
 
-    def compress(block: bytes, previous: bytes) -> bytes:
+    def compress(block: Block, previous: bytes) -> bytes:
         return lzma.compress(block, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC64, preset=preset)
 
     return compress
@@ -149,7 +149,7 @@ def _xz_block(preset: int) -> BlockCompressor:
 def _lz4_block(level: int) -> BlockCompressor:
     import lz4.frame
 
-    def compress(block: bytes, previous: bytes) -> bytes:
+    def compress(block: Block, previous: bytes) -> bytes:
         data: bytes = lz4.frame.compress(block, compression_level=level, block_size=lz4.frame.BLOCKSIZE_MAX1MB)
         return data
 
@@ -166,7 +166,7 @@ def _bgzf_batch(level: int) -> BlockCompressor:
     limit = 0x10000 - 26  # a BGZF block, header and trailer included, is at most 64 KiB
     zero = bytes(BGZF_DATA)
 
-    def deflate(piece: bytes) -> bytes:
+    def deflate(piece: Block) -> bytes:
         if piece == zero[: len(piece)]:
             return isal_zlib.compress(piece, min(level, 1), wbits=-15)
         probes = (piece[:4096], piece[len(piece) // 2 : len(piece) // 2 + 4096])
@@ -175,7 +175,7 @@ def _bgzf_batch(level: int) -> BlockCompressor:
         data = isal_zlib.compress(piece, level, wbits=-15)
         return data if len(data) <= limit else zlib.compress(piece, 0, wbits=-15)
 
-    def compress(batch: bytes, previous: bytes) -> bytes:
+    def compress(batch: Block, previous: bytes) -> bytes:
         out = bytearray()
         for start in range(0, len(batch), BGZF_DATA):
             piece = batch[start : start + BGZF_DATA]

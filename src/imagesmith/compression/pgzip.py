@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable
 from typing import BinaryIO
 
-from imagesmith.compression.blocks import BlockWriter, Compressed
+from imagesmith.compression.blocks import Block, BlockWriter, Compressed
 
 BLOCK = 1 << 20
 WINDOW = 32 << 10
@@ -47,7 +47,13 @@ class ParallelGzipWriter:
         self._zero: tuple[bytes, int] | None = None  # (deflated, crc) of a zero block, made on first use
         raw.write(HEADER)
         self._blocks = BlockWriter(
-            raw, self._compress, block_size=BLOCK, threads=threads, compress_empty=False, chain=WINDOW
+            raw,
+            self._compress,
+            block_size=BLOCK,
+            threads=threads,
+            compress_empty=False,
+            chain=WINDOW,
+            shortcut=self._take_block,
         )
 
     @property
@@ -63,22 +69,20 @@ class ParallelGzipWriter:
         self._blocks.on_written = callback
 
     def write(self, data: bytes, /) -> int:
-        if self._level >= 1 and len(data) == BLOCK and data == _ZERO_BLOCK and self._write_zero_block(data):
-            return BLOCK
-        self._crc = self._zlib.crc32(data, self._crc)
-        self._size += len(data)
         return self._blocks.write(data)
 
-    def _write_zero_block(self, block: bytes) -> bool:
-        if self._zero is None:
-            deflated = self._zlib._ParallelCompress(buffersize=BLOCK, level=1).compress_and_crc(block, b"")[0]
-            self._zero = (deflated, self._zlib.crc32(block))
-        deflated, crc = self._zero
-        if not self._blocks.write_compressed(block, deflated):
-            return False
-        self._crc = self._zlib.crc32_combine(self._crc, crc, BLOCK)
-        self._size += BLOCK
-        return True
+    def _take_block(self, block: Block) -> Compressed | None:
+        """Every block, in order, before compression: the running CRC, and a zero block's deflated form."""
+        self._size += len(block)
+        if self._level >= 1 and len(block) == BLOCK and block == _ZERO_BLOCK:
+            if self._zero is None:
+                compressor = self._zlib._ParallelCompress(buffersize=BLOCK, level=1)
+                self._zero = (compressor.compress_and_crc(_ZERO_BLOCK, b"")[0], self._zlib.crc32(_ZERO_BLOCK))
+            deflated, crc = self._zero
+            self._crc = self._zlib.crc32_combine(self._crc, crc, BLOCK)
+            return deflated
+        self._crc = self._zlib.crc32(block, self._crc)
+        return None
 
     def close(self) -> None:
         """Finish the deflate stream and write the gzip trailer."""
@@ -89,7 +93,7 @@ class ParallelGzipWriter:
     def abort(self) -> None:
         self._blocks.abort()
 
-    def _choose_level(self, block: bytes) -> int:
+    def _choose_level(self, block: Block) -> int:
         if self._level <= 1:
             return self._level
         if block == (_ZERO_BLOCK if len(block) == BLOCK else bytes(len(block))):
@@ -100,10 +104,10 @@ class ParallelGzipWriter:
                 return STORE
         return self._level
 
-    def _incompressible(self, sample: bytes) -> bool:
+    def _incompressible(self, sample: Block) -> bool:
         return len(self._zlib.compress(sample, 1, wbits=-15)) >= len(sample) * 0.97
 
-    def _compress(self, block: bytes, previous: bytes) -> Compressed:
+    def _compress(self, block: Block, previous: bytes) -> Compressed:
         level = self._choose_level(block)
         if level == STORE:
             return store(block)
@@ -116,7 +120,7 @@ class ParallelGzipWriter:
         return data
 
 
-def store(block: bytes) -> list[bytes | memoryview]:
+def store(block: Block) -> list[bytes | memoryview]:
     """``block`` as non-final stored deflate blocks (each starts byte-aligned, as sync flushes leave
     it): their headers and slices of ``block``, to be written in order."""
     out: list[bytes | memoryview] = []
