@@ -77,8 +77,11 @@ def test_floppy_and_cd_hold_the_files(tmp_path: Path) -> None:
 
 def test_missing_media_file_is_an_error(tmp_path: Path) -> None:
     state = make_state(tmp_path, cd_files=[str(tmp_path / "nope")])
+    step = CreateCd()
     with pytest.raises(BuildError, match="no such file"):
-        asyncio.run(CreateCd().run(state))
+        asyncio.run(step.run(state))
+    asyncio.run(step.cleanup(state))  # as the step runner does after a failed run: nothing is left
+    assert step.tmp and not Path(step.tmp).exists()
 
 
 def test_output_dir_force_and_removal_on_failure(tmp_path: Path) -> None:
