@@ -4,11 +4,12 @@
 For each input (zeros, random, text-like) and each format (gzip, zstd, xz, lz4, bgzf, tar.gz) this
 times, on the same file in the same run:
 
-* imagesmith: ``imagesmith.compression.run_job`` (what the compress post-processor runs), level 6
-  (Packer's default, which the post-processor uses when compression_level is unset);
-* Packer: ``packer build`` of a template with the ``file`` builder (``source`` = the data file) and
-  the compress post-processor, timed from its "Running post-processor: compress" line to its
-  "Archive ... completed" line as they arrive (the file builder's copy and start-up excluded);
+* imagesmith and Packer: ``build`` of the same template, the ``file`` builder (``source`` = the data
+  file) and the compress post-processor at level 6 (Packer's default), each timed from its
+  "Running post-processor: compress" line to its "Archive ... completed" line as they arrive (the
+  file builder's copy and start-up excluded, but both tools start compressing right after that
+  copy, with its pages still being written back); ``--in-process`` times imagesmith's
+  ``run_job`` alone instead;
 * the command-line tools: gzip, pigz, zstd -T0, xz -T0, lz4, and tar | pigz for tar.gz.
 
 Every output is decompressed by the standard tool and compared with the input (``--no-verify`` skips).
@@ -195,7 +196,8 @@ def file_sha1(path: Path) -> str:
     return _SHA1[path]
 
 
-def run_imagesmith(src: Path, out: Path, fmt: str, level: int) -> float:
+def run_job_in_process(src: Path, out: Path, fmt: str, level: int) -> float:
+    """imagesmith's compression alone (``run_job``), without a build around it (``--in-process``)."""
     archive = "tar" if fmt == "tar.gz" else ""
     algorithm = {"gzip": "pgzip", "tar.gz": "pgzip"}.get(fmt, fmt)
     job = CompressJob([str(src)], str(out), archive, algorithm, level)
@@ -204,24 +206,25 @@ def run_imagesmith(src: Path, out: Path, fmt: str, level: int) -> float:
     return time.perf_counter() - start
 
 
-def packer_template(src: Path, work: Path, output: str | None) -> Path:
-    builder = {"type": "file", "source": str(src), "target": str(work / "packer-copy.img")}
+def build_template(src: Path, work: Path, output: str | None, level: int) -> Path:
+    builder = {"type": "file", "source": str(src), "target": str(work / "build-copy.img")}
     template: dict[str, object] = {"builders": [builder]}
     if output:
-        template["post-processors"] = [{"type": "compress", "output": output}]
-    path = work / "packer.json"
+        template["post-processors"] = [{"type": "compress", "output": output, "compression_level": level}]
+    path = work / "build.json"
     path.write_text(json.dumps(template))
     return path
 
 
-def run_packer(src: Path, work: Path, output: str | None) -> float:
-    """Run the build; return the seconds from "Running post-processor: compress" to "Archive ... completed"
-    as the lines arrive (so the file builder's copy and Packer's start-up are not counted)."""
-    template = packer_template(src, work, output)
+def run_build(tool: list[str], src: Path, work: Path, output: str | None, level: int) -> float:
+    """Run ``tool build`` of a file-builder template with the compress post-processor; return the
+    seconds from "Running post-processor: compress" to "Archive ... completed" as the lines arrive
+    (so the file builder's copy and the tool's start-up are not counted, for either tool)."""
+    template = build_template(src, work, output, level)
     env = {**os.environ, "CHECKPOINT_DISABLE": "1"}
     start = end = None
     with subprocess.Popen(
-        ["packer", "build", "-force", "-color=false", str(template)],
+        [*tool, "build", "-force", "-color=false", str(template)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env=env,
@@ -234,20 +237,29 @@ def run_packer(src: Path, work: Path, output: str | None) -> float:
                 start = time.perf_counter()
             elif "Archive " in line and line.rstrip().endswith(" completed"):
                 end = time.perf_counter()
-    (work / "packer-copy.img").unlink(missing_ok=True)
+    (work / "build-copy.img").unlink(missing_ok=True)
     if proc.returncode != 0 or start is None or end is None:
-        raise RuntimeError(f"packer build failed (exit status {proc.returncode})")
+        raise RuntimeError(f"{tool[-1]} build failed (exit status {proc.returncode})")
     return end - start
+
+
+PACKER = ["packer"]
+IMAGESMITH = [sys.executable, "-m", "imagesmith"]
 
 
 def bench_one(data: str, src: Path, fmt: str, work: Path, args: argparse.Namespace) -> list[Row]:
     """Time every tool on ``src``; with ``--repeat`` the tools take turns and the best time counts."""
     ext, decompress, clis = FORMATS[fmt]
     runs: list[tuple[str, Callable[[Path], float]]] = [
-        ("imagesmith", lambda out: run_imagesmith(src, out, fmt, args.level))
+        (
+            "imagesmith",
+            (lambda out: run_job_in_process(src, out, fmt, args.level))
+            if args.in_process
+            else (lambda out: run_build(IMAGESMITH, src, work, str(out), args.level)),
+        )
     ]
     if fmt in PACKER_FORMATS and not args.no_packer:
-        runs.append(("packer", lambda out: run_packer(src, work, str(out))))
+        runs.append(("packer", lambda out: run_build(PACKER, src, work, str(out), args.level)))
     for label, template in clis:
         if shutil.which(template.split()[0]):
             cmd = template.format(src=src, dir=src.parent, name=src.name, threads=count_threads())
@@ -290,8 +302,14 @@ def report(rows: list[Row], size: int, args: argparse.Namespace) -> str:
     load = " / ".join(f"{x:.1f}" for x in args.loads)
     lines = [
         f"Input {mib:.0f} MiB per data set (xz: the first {parse_size(args.xz_size) / (1 << 20):.0f} MiB), "
-        f"{count_threads()} cores, level {args.level} (Packer's default). Packer's time runs from its "
-        f"'Running post-processor: compress' line to its 'Archive ... completed' line (no copy, no start-up). "
+        f"{count_threads()} cores, level {args.level} (Packer's default). "
+        + (
+            "imagesmith: run_job in process. Packer's time runs"
+            if args.in_process
+            else "Both tools run a file-builder build with the compress post-processor; each time runs"
+        )
+        + " from its 'Running post-processor: compress' line to its 'Archive ... completed' line "
+        f"(no start-up, no copy). "
         f"Load average at start / end: {load}. MB/s = input bytes / wall-clock seconds, "
         f"best of {args.repeat} runs taken in turns (xz: 1 run), "
         f"the input read into the page cache before each run.",
@@ -399,6 +417,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=2, help="runs per tool, best counts (xz: always 1)")
     parser.add_argument("--workdir", help="where inputs and outputs go (default: a temporary directory)")
     parser.add_argument("--no-packer", action="store_true")
+    parser.add_argument(
+        "--in-process", action="store_true", help="time imagesmith's run_job alone, not a build like Packer's"
+    )
     parser.add_argument("--no-verify", action="store_true")
     parser.add_argument("--write", action="store_true", help="update the ## compress section of bench/RESULTS.md")
     parser.add_argument("--save", help="write the measured rows to this JSON file")
