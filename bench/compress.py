@@ -210,7 +210,10 @@ def build_template(src: Path, work: Path, output: str | None, level: int) -> Pat
     builder = {"type": "file", "source": str(src), "target": str(work / "build-copy.img")}
     template: dict[str, object] = {"builders": [builder]}
     if output:
-        template["post-processors"] = [{"type": "compress", "output": output, "compression_level": level}]
+        compress: dict[str, object] = {"type": "compress", "output": output}
+        if level != 6:  # unset is each tool's default (Packer's pgzip default differs from an explicit 6)
+            compress["compression_level"] = level
+        template["post-processors"] = [compress]
     path = work / "build.json"
     path.write_text(json.dumps(template))
     return path
@@ -266,7 +269,10 @@ def bench_one(data: str, src: Path, fmt: str, work: Path, args: argparse.Namespa
             runs.append((label, lambda out, cmd=cmd: timed(f"{cmd} > {out}")))  # type: ignore[misc]
     rows: dict[str, Row] = {}
     for attempt in range(1 if fmt == "xz" else args.repeat):
-        for tool, run in runs:
+        # The order turns each round: a run right after one that wrote and freed 1 GiB is often slower on
+        # this VM (it was, for whichever tool came next), so no tool may always follow the same one.
+        turn = attempt % len(runs)
+        for tool, run in runs[turn:] + runs[:turn]:
             out = work / f"out.{ext}"
             warm(src)
             seconds = run(out)
@@ -387,8 +393,10 @@ NOTES = """Notes:
   formats are measured again.
 - lz4: imagesmith uses lz4's fast mode for levels up to 6 (Packer's output is a few percent
   smaller) and leaves out the optional content checksum. bgzf: no `bgzip` here to compare with.
-- The machine is shared with other work (see the load averages): each number is the best of the
-  runs, taken in turns so that every tool sees the same conditions.
+- Each number is the best of the runs. The tools take turns, and the order rotates every round: on
+  this VM a run that follows one which wrote and then freed 1 GiB is often several times slower
+  (measured: imagesmith and Packer alike took 1.2-1.8 s for `random` right after a pigz run, 0.25 s
+  otherwise), so a fixed order penalises whichever tool comes first.
 """
 
 
