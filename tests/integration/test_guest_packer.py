@@ -126,6 +126,13 @@ def _packer_build(tmp: Path, transfer: str, serial_port: int) -> tuple[subproces
     for name, value in variables.items():
         argv += ["-var", f"{name}={value}"]
     argv.append(str(GUEST / "packer-qemu.json"))
+    return run_build(argv, tmp, "packer")
+
+
+def run_build(argv: list[str], tmp: Path, tool: str) -> tuple[subprocess.Popen[str], Timeline]:
+    """Run a build command in ``tmp`` (CHECKPOINT_DISABLE, a private PACKER_CACHE_DIR), each output line
+    timestamped on arrival; fail after BUILD_TIMEOUT. Its whole process group is stopped afterwards, also on
+    a failure or pytest's timeout, so no packer, imagesmith or qemu is left behind."""
     env = {**os.environ, "CHECKPOINT_DISABLE": "1", "PACKER_CACHE_DIR": str(tmp / "packer_cache")}
     timeline = Timeline()
     proc = subprocess.Popen(
@@ -138,9 +145,9 @@ def _packer_build(tmp: Path, transfer: str, serial_port: int) -> tuple[subproces
     try:
         proc.wait(BUILD_TIMEOUT)
     except subprocess.TimeoutExpired:
-        pytest.fail(f"packer build took more than {BUILD_TIMEOUT} s:\n{timeline.text()}")
+        pytest.fail(f"{tool} build took more than {BUILD_TIMEOUT} s:\n{timeline.text()}")
     finally:
-        _stop_group(proc)  # also on a failure or pytest's timeout: no packer or qemu left behind
+        _stop_group(proc)
         reader.join(10)
     return proc, timeline
 

@@ -9,31 +9,27 @@ Helpers come from test_guest_packer.py (booting, SSH, stopping a process group).
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.integration.test_guest_packer import (
-    CACHE,
+from tests.integration.test_guest_packer import (  # noqa: F401 (guest_iso: a fixture, found by name)
     GUEST,
-    SCRIPT,
     _boot,
     _free_port,
     _sha256,
     _ssh_argv,
-    _stop_group,
     _wait_for_ssh,
+    guest_iso,
+    run_build,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-BUILD_TIMEOUT = 300
 # Every file the provisioners leave on the guest (plus the installer's own mark), read back after a fresh boot.
 MARK_FILES = [
     "/root/mark-inline",
@@ -45,17 +41,6 @@ MARK_FILES = [
     "/etc/imagesmith-guest-installed",
 ]
 LISTING = "find /root -type f | sort"
-
-
-@pytest.fixture(scope="module")
-def test_guest_iso() -> Path:
-    """The ISO from scripts/fixtures/test-guest-iso.sh (a no-op when it is up to date)."""
-    from tests.conftest import require_tool
-
-    ok = shutil.which("xorriso") is not None and bool(list(Path("/boot").glob("vmlinuz-*-cloud-amd64")))
-    require_tool(ok, "needs xorriso and linux-image-cloud-amd64 (scripts/setup.sh installs them)")
-    subprocess.run(["bash", str(SCRIPT)], check=True, timeout=300)
-    return CACHE / "test-guest.iso"
 
 
 def _build(tool: str, tmp: Path, key: Path) -> tuple[Path, float]:
@@ -70,26 +55,12 @@ def _build(tool: str, tmp: Path, key: Path) -> tuple[Path, float]:
                  "serial": f"file:{tmp / 'serial.log'}"}  # fmt: skip
     for name, value in variables.items():
         argv += ["-var", f"{name}={value}"]
-    env = {**os.environ, "CHECKPOINT_DISABLE": "1", "PACKER_CACHE_DIR": str(tmp / "packer_cache")}
-    lines: list[str] = []
     start = time.monotonic()
-    proc = subprocess.Popen([*argv, str(GUEST / "packer-qemu.json")], cwd=tmp, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)  # fmt: skip
-    stdout = proc.stdout
-    assert stdout is not None
-    reader = threading.Thread(target=lambda: lines.extend(stdout), daemon=True)
-    reader.start()
-    try:
-        proc.wait(BUILD_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"{tool} build took more than {BUILD_TIMEOUT} s:\n{''.join(lines)}")
-    finally:
-        _stop_group(proc)  # also on failure or timeout: no packer, imagesmith or qemu left behind
-        reader.join(10)
+    proc, timeline = run_build([*argv, str(GUEST / "packer-qemu.json")], tmp, tool)
     serial = (tmp / "serial.log").read_text(errors="replace") if (tmp / "serial.log").exists() else ""
-    assert proc.returncode == 0, f"{tool} build failed:\n{''.join(lines)}\n--- serial ---\n{serial[-3000:]}"
+    assert proc.returncode == 0, f"{tool} build failed:\n{timeline.text()}\n--- serial ---\n{serial[-3000:]}"
     disk = tmp / "out" / "test-guest.qcow2"
-    assert disk.is_file(), "".join(lines)
+    assert disk.is_file(), timeline.text()
     return disk, time.monotonic() - start
 
 
@@ -112,8 +83,9 @@ def _read_marks(tmp: Path, disk: Path, key: Path) -> dict[str, str]:
 
 
 @pytest.mark.timeout(900)
+@pytest.mark.usefixtures("guest_iso")  # the test guest ISO, built or up to date
 def test_packer_and_imagesmith_artifacts_hold_the_same_files(
-    need_packer: None, need_qemu: None, test_guest_iso: Path, tmp_path: Path
+    need_packer: None, need_qemu: None, tmp_path: Path
 ) -> None:
     key = tmp_path / "id_ed25519"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
