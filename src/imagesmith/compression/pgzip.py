@@ -96,7 +96,7 @@ class ParallelGzipWriter:
     def _choose_level(self, block: Block) -> int:
         if self._level <= 1:
             return self._level
-        if block == (_ZERO_BLOCK if len(block) == BLOCK else bytes(len(block))):
+        if block == bytes(len(block)):  # a short zero block (whole ones never get here: see _take_block)
             return 1
         if len(block) >= 8 * PROBE:
             quarter = len(block) // 4
