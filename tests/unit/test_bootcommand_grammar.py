@@ -144,16 +144,6 @@ def test_cancel_inside_wait_is_prompt() -> None:
     assert asyncio.run(main()) < 0.1
 
 
-def test_render_with_build_data_and_user_vars() -> None:
-    from imagesmith.bootcommand import render_boot_command
-    from imagesmith.template.context import RenderContext
-
-    lines = ["linux ks=http://{{ .HTTPIP }}:{{ .HTTPPort }}/ks.cfg", " hostname={{ .Name }} x={{user `v`}}<enter>"]
-    data = {"HTTPIP": "10.0.2.2", "HTTPPort": "8123", "Name": "vm1"}
-    text = render_boot_command(lines, data, RenderContext(user_vars={"v": "w"}))
-    assert text == "linux ks=http://10.0.2.2:8123/ks.cfg hostname=vm1 x=w<enter>"
-
-
 def test_pacing_keeps_to_its_schedule() -> None:
     """Pauses absorb the timer's overshoot, so 200 events take 200 intervals, not 200 overshoots
     more; after a stall no pause drops below half an interval (no burst to catch up)."""

@@ -22,7 +22,7 @@ from imagesmith.core.plugin import (
     Provisioner,
 )
 from imagesmith.core.prepared import PreparedBuild, PreparedPostProcessor, PreparedProvisioner
-from imagesmith.core.provision import complete_hook_data
+from imagesmith.core.generated import CommData, GeneratedData
 from imagesmith.core.run_builds import RunOptions, run_builds
 from imagesmith.core.steps import CleanupLedger, Step, current_ledger, run_steps
 from imagesmith.errors import BuildError
@@ -147,12 +147,25 @@ def test_multi_error_text() -> None:
 
 
 def test_hook_data_sentinels() -> None:
-    data = complete_hook_data({"PackerHTTPIP": "10.0.2.2", "PackerHTTPPort": "8080"}, "uuid")
+    data = GeneratedData(http_ip="10.0.2.2", http_port=8080).populated("uuid")
     assert data["ID"] == "ERR_ID_NOT_IMPLEMENTED_BY_BUILDER"
     assert data["PackerHTTPAddr"] == "10.0.2.2:8080"
+    assert data["PackerHTTPPort"] == "8080"
     assert data["PackerRunUUID"] == "uuid"
-    assert complete_hook_data({"ID": "x"}, "u")["PackerHTTPPort"] == "ERR_HTTP_PORT_NOT_IMPLEMENTED_BY_BUILDER"
-    assert complete_hook_data({}, "u") == {}  # a builder without generated data (file)
+    assert "Host" not in data  # no communicator config: Packer leaves the keys out
+    assert GeneratedData(id="x").populated("u")["PackerHTTPPort"] == "ERR_HTTP_PORT_NOT_IMPLEMENTED_BY_BUILDER"
+    assert GeneratedData() == {}  # a builder without generated data (file)
+
+
+def test_generated_data_is_the_template_data() -> None:
+    data = GeneratedData(id="c1", comm=CommData(conn_type="docker")).with_extra(ImageSha256="sha")
+    assert data == {
+        "ID": "c1", "Host": "", "Port": "0", "User": "", "Password": "", "ConnType": "docker",
+        "SSHPublicKey": "", "SSHPrivateKey": "", "SSHPrivateKeyFile": "", "SSHAgentAuth": "false",
+        "WinRMPassword": "", "ImageSha256": "sha",
+    }  # fmt: skip
+    assert GeneratedData.from_mapping({"ID": "Null"}) == {"ID": "Null"}
+    assert GeneratedData.from_mapping(None) == {}
 
 
 # --- provisioners with meta-options -------------------------------------------------------
@@ -185,13 +198,13 @@ class HookBuilder(Builder):
     async def run(self, ctx: BuildContext) -> Artifact | None:
         failed = False
         try:
-            await ctx.provision(object(), {"ID": "abc"})  # type: ignore[arg-type]
+            await ctx.provision(object(), GeneratedData(id="abc"))  # type: ignore[arg-type]
         except BuildError:
             failed = True
             raise
         finally:
             if failed:
-                await ctx.cleanup_provision(object(), {"ID": "abc"})  # type: ignore[arg-type]
+                await ctx.cleanup_provision(object(), GeneratedData(id="abc"))  # type: ignore[arg-type]
         return FakeArtifact("hooked", self.rec)
 
 

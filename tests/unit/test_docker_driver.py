@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -18,6 +18,7 @@ from imagesmith.builders.docker.driver import (
     sets_network,
 )
 from imagesmith.communicator.docker import make_chown_args, make_exec_args
+from imagesmith.core.plugin import BuildContext
 from imagesmith.errors import Problem
 from imagesmith.template.decode import decode_config
 
@@ -139,8 +140,9 @@ def test_run_command_is_not_rendered_at_prepare_time() -> None:
 
 
 def test_steps_follow_the_artifact_choice() -> None:
-    names = lambda raw: [type(s).__name__ for s in make_steps(decode(raw)[0]) if s]  # noqa: E731
-    base = ["MakeTempDir", "PullImage", "RunContainer", "ConnectDocker", "Provision"]
+    ctx = cast(BuildContext, None)  # make_steps only hands it to the provision step
+    names = lambda raw: [type(s).__name__ for s in make_steps(decode(raw)[0], ctx) if s]  # noqa: E731
+    base = ["MakeTempDir", "PullImage", "RunContainer", "ConnectDocker", "ProvisionStep"]
     assert names({"image": "i", "commit": True}) == [*base, "CommitContainer"]
     assert names({"image": "i", "export_path": "o.tar"}) == [*base, "ExportContainer"]
     assert names({"image": "i", "discard": True, "pull": False}) == [n for n in base if n != "PullImage"]

@@ -8,14 +8,13 @@ from typing import Any
 import pytest
 
 from imagesmith.core.plugin import BuildInfo
+from imagesmith.core.render import render_runtime
 from imagesmith.errors import BuildError, Problem
 from imagesmith.provisioners.shell import ShellConfig, ShellProvisioner
 from imagesmith.provisioners.shell_common import (
     check_exit_code,
     flatten_env_vars,
-    go_sprintf,
     make_env_vars,
-    render_fields,
     to_unix_newlines,
 )
 from imagesmith.template.decode import decode_config
@@ -65,7 +64,7 @@ def test_execute_command_is_not_rendered_at_prepare_time() -> None:
 
 
 def test_env_vars_sorted_quoted_and_injected() -> None:
-    pairs = make_env_vars(["Z=1", "A=it's", "EQ=a=b"], "build1", "docker", {"PackerHTTPAddr": "ERR_HTTP_ADDR_X"})
+    pairs = make_env_vars(["Z=1", "A=it's", "EQ=a=b"], "build1", "docker", {"PackerHTTPAddr": "ERR_HTTP_ADDR_NOT_IMPLEMENTED_BY_BUILDER"})
     assert pairs == [
         ("A", "it'\"'\"'s"),
         ("EQ", "a=b"),
@@ -78,12 +77,12 @@ def test_env_vars_sorted_quoted_and_injected() -> None:
     assert ("PACKER_HTTP_ADDR", "10.0.2.2:8000") in http and ("PACKER_HTTP_IP", "10.0.2.2") in http
 
 
-def test_go_sprintf_like_go() -> None:
-    assert go_sprintf("export %s='%s'\n", "K", "V") == "export K='V'\n"
-    assert go_sprintf("%s=%q ", "K", 'a"b') == 'K="a\\"b" '
-    assert go_sprintf("%s", "K", "V") == "K%!(EXTRA string=V)"
-    assert go_sprintf("%s %s %s", "K", "V") == "K V %!s(MISSING)"
-    assert go_sprintf("100%% %s", "x") == "100% x"
+def test_env_var_format_like_go() -> None:
+    assert flatten_env_vars([("K", "V")], "export %s='%s'\n") == "export K='V'\n"
+    assert flatten_env_vars([("K", 'a"b')], "%s=%q ") == 'K="a\\"b" '
+    assert flatten_env_vars([("K", "V")], "%s") == "K%!(EXTRA string=V)"
+    assert flatten_env_vars([("K", "V")], "%s %s %s") == "K V %!s(MISSING)"
+    assert flatten_env_vars([("K", "V")], "100%% %s=%s") == "100% K=V"
 
 
 def test_unix_newlines() -> None:
@@ -92,14 +91,13 @@ def test_unix_newlines() -> None:
     assert to_unix_newlines(b"") == b""
 
 
-def test_render_fields_with_the_template_engine() -> None:
-    assert render_fields("chmod +x {{.Path}}; {{ .Vars }} {{.Path}}", {"Path": "/p", "Vars": "A=1"}) == (
-        "chmod +x /p; A=1 /p"
-    )
+def test_execute_command_renders_with_the_build_context() -> None:
     info = BuildInfo(build_name="web", builder_type="docker", user_variables={"sudo": "sudo -E"})
-    assert render_fields("{{user `sudo`}} sh {{.Path}} # {{build_name}}", {"Path": "/p"}, info) == "sudo -E sh /p # web"
+    fields = {"Path": "/p", "Vars": "A=1"}
+    assert render_runtime("chmod +x {{.Path}}; {{ .Vars }} {{.Path}}", info, fields) == "chmod +x /p; A=1 /p"
+    assert render_runtime("{{user `sudo`}} sh {{.Path}} # {{build_name}}", info, fields) == "sudo -E sh /p # web"
     with pytest.raises(BuildError, match="Error processing command"):
-        render_fields("{{.Path", {"Path": "/p"})
+        render_runtime("{{.Path", info, fields, error="Error processing command: ")
 
 
 def test_exit_code_message() -> None:

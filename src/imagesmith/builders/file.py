@@ -10,14 +10,18 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
+from imagesmith.communicator.none import NoneCommunicator
 from imagesmith.core.artifact import FileArtifact
+from imagesmith.core.generated import GeneratedData
 from imagesmith.core.plugin import Artifact, BuildContext, Builder, Communicator, LineCallback
+from imagesmith.core.steps import Step, run_steps
 from imagesmith.errors import BuildError
+from imagesmith.steps.provision import ProvisionStep, no_data
 from imagesmith.template.decode import option
+from imagesmith.ui import Ui
 
 BUILDER_ID = "packer.file"
 
@@ -33,32 +37,6 @@ class FileConfig:
             yield "target required"
         if self.source and self.content:
             yield "Cannot specify source file AND content"
-
-
-class MockCommunicator(Communicator):
-    """Accepts every command and transfer and does nothing (Packer's ``MockCommunicator``)."""
-
-    async def execute(
-        self,
-        command: str,
-        *,
-        stdout: LineCallback | None = None,
-        stderr: LineCallback | None = None,
-        stdin: bytes | None = None,
-    ) -> int:
-        return 0
-
-    async def upload(self, dst: str, src: Path | bytes, mode: int | None = None) -> None:
-        pass
-
-    async def upload_dir(self, dst: str, src: Path | str, exclude: Sequence[str] = ()) -> None:
-        pass
-
-    async def download(self, src: str, dst: Path) -> None:
-        pass
-
-    async def download_dir(self, src: str, dst: Path, exclude: Sequence[str] = ()) -> None:
-        pass
 
 
 def write_target(config: FileConfig, say: LineCallback) -> None:
@@ -78,17 +56,35 @@ def write_target(config: FileConfig, say: LineCallback) -> None:
         out.write(config.content)
 
 
+@dataclass
+class FileState:
+    config: FileConfig
+    ui: Ui
+    #: Packer's MockCommunicator: every command and transfer succeeds and does nothing
+    communicator: Communicator = field(default_factory=lambda: NoneCommunicator(accept_transfers=True))
+    generated: GeneratedData = field(default_factory=GeneratedData)
+
+
+class WriteTarget(Step[FileState]):
+    """Write ``target`` from ``source`` or ``content``."""
+
+    async def run(self, state: FileState) -> None:
+        try:
+            await asyncio.to_thread(write_target, state.config, state.ui.say)
+        except OSError as exc:
+            raise BuildError(str(exc)) from exc
+
+
 class FileBuilder(Builder):
     type_name = "file"
     config_class = FileConfig
 
     async def run(self, ctx: BuildContext) -> Artifact | None:
         config: FileConfig = self.config
-        try:
-            await asyncio.to_thread(write_target, config, ctx.ui.say)
-        except OSError as exc:
-            raise BuildError(str(exc)) from exc
-        await ctx.provision(MockCommunicator(), {})
+        state = FileState(config=config, ui=ctx.ui)
+        # Packer's file builder provisions with nil generated data: no sentinels, no run UUID.
+        steps: list[Step[FileState] | None] = [WriteTarget(), ProvisionStep[FileState](ctx, data=no_data)]
+        await run_steps(steps, state, ctx.ui, on_error=ctx.info.on_error, pause=ctx.pause)
         return FileArtifact(
             BUILDER_ID, [config.target], artifact_id="File", description=f"Stored file: {config.target}"
         )

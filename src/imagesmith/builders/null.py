@@ -7,15 +7,16 @@ provisions that machine. Its artifact exports nothing (builder id ``fnoeding.nul
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from imagesmith.communicator.none import NoneCommunicator
 from imagesmith.communicator.ssh_config import CommunicatorConfig
-from imagesmith.core.plugin import Artifact, BuildContext, Builder, Communicator, LineCallback
-from imagesmith.core.provision import ProvisionStep
+from imagesmith.core.generated import CommData, GeneratedData
+from imagesmith.core.plugin import Artifact, BuildContext, Builder, Communicator
 from imagesmith.core.steps import Step, run_steps, when
-from imagesmith.errors import BuildError
+from imagesmith.steps.connect import ConnectSsh
+from imagesmith.steps.provision import ProvisionStep
 
 BUILDER_ID = "fnoeding.null"
 
@@ -38,32 +39,6 @@ class NullConfig(CommunicatorConfig):
         chosen = [bool(self.ssh_agent_auth), bool(self.ssh_password), bool(self.ssh_private_key_file)]
         if sum(chosen) > 1:
             yield "only one of ssh_agent_auth, ssh_password, and ssh_private_key_file must be specified"
-
-
-class NoneCommunicator(Communicator):
-    """Packer's ``none`` communicator: commands "succeed" without running, transfers fail."""
-
-    async def execute(
-        self,
-        command: str,
-        *,
-        stdout: LineCallback | None = None,
-        stderr: LineCallback | None = None,
-        stdin: bytes | None = None,
-    ) -> int:
-        return 0
-
-    async def upload(self, dst: str, src: Path | bytes, mode: int | None = None) -> None:
-        raise BuildError("Upload is not implemented when communicator = 'none'")
-
-    async def upload_dir(self, dst: str, src: Path | str, exclude: Sequence[str] = ()) -> None:
-        raise BuildError("UploadDir is not implemented when communicator = 'none'")
-
-    async def download(self, src: str, dst: Path) -> None:
-        raise BuildError("Download is not implemented when communicator = 'none'")
-
-    async def download_dir(self, src: str, dst: Path, exclude: Sequence[str] = ()) -> None:
-        raise BuildError("DownloadDir is not implemented when communicator = 'none'")
 
 
 class NullArtifact(Artifact):
@@ -89,35 +64,20 @@ class NullState:
     config: NullConfig
     ctx: BuildContext
     communicator: Communicator | None = None
-    data: dict[str, str] = field(default_factory=lambda: {"ID": "Null"})
+    generated: GeneratedData = field(default_factory=lambda: GeneratedData(id="Null"))
 
 
-class ConnectSsh(Step[NullState]):
-    """Packer's ``StepConnect`` for ssh: wait for the host, log in; close on cleanup."""
-
-    @property
-    def name(self) -> str:
-        return "StepConnect"
-
-    async def run(self, state: NullState) -> None:
-        from imagesmith.communicator.ssh import SshCommunicator
-
-        config = state.config
-        settings = config.ssh_settings(config.ssh_host, config.effective_ssh_port)
-        state.communicator = await SshCommunicator.open(settings, state.ctx.ui)
-        state.data.update(
-            Host=config.ssh_host,
-            Port=str(config.effective_ssh_port),
-            User=config.ssh_username,
-            Password=config.ssh_password,
-            ConnType="ssh",
-            SSHPrivateKeyFile=config.ssh_private_key_file,
-            SSHAgentAuth="true" if config.ssh_agent_auth else "false",
-        )
-
-    async def cleanup(self, state: NullState) -> None:
-        if state.communicator is not None:
-            await state.communicator.close()
+def comm_data(config: NullConfig) -> CommData:
+    """The communicator settings provisioners see as ``Host``, ``Port``, ``User``... ."""
+    return CommData(
+        conn_type="ssh",
+        host=config.ssh_host,
+        port=config.effective_ssh_port,
+        user=config.ssh_username,
+        password=config.ssh_password,
+        ssh_private_key_file=config.ssh_private_key_file,
+        ssh_agent_auth=bool(config.ssh_agent_auth),
+    )
 
 
 class NullBuilder(Builder):
@@ -129,9 +89,14 @@ class NullBuilder(Builder):
         state = NullState(config=config, ctx=ctx)
         if config.communicator == "none":
             state.communicator = NoneCommunicator()
+        else:
+            state.generated = GeneratedData(id="Null", comm=comm_data(config))
         steps: list[Step[NullState] | None] = [
-            when(config.communicator != "none", ConnectSsh()),
-            ProvisionStep(ctx, comm=lambda s: s.communicator, data=lambda s: s.data),
+            when(
+                config.communicator != "none",
+                ConnectSsh[NullState](config, ctx.ui, lambda s: (config.ssh_host, config.effective_ssh_port)),
+            ),
+            ProvisionStep[NullState](ctx),
         ]
         await run_steps(steps, state, ctx.ui, on_error=ctx.info.on_error, pause=ctx.pause)
         return NullArtifact()

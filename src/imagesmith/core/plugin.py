@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from imagesmith.core.generated import GeneratedData
 from imagesmith.ui import Ui
 
 #: Packer's exit status for "the remote command's connection dropped" (``packersdk.CmdDisconnect``).
@@ -78,7 +79,13 @@ class Communicator(ABC):
 
 
 class Artifact(ABC):
-    """The result of a builder or post-processor."""
+    """The result of a builder or post-processor: a value the core passes down the chain.
+
+    ``builder_id`` decides which post-processors accept it (Packer's ids, e.g. ``transcend.qemu``);
+    ``id`` and ``files`` are what Packer's ``Id()`` and ``Files()`` report; ``state(name)`` answers
+    Packer's ``State(name)`` (``generated_data``, ``diskName``, ...). ``destroy`` removes what the
+    artifact refers to; the core calls it when the chain does not keep the artifact.
+    """
 
     builder_id: str = ""
 
@@ -93,6 +100,15 @@ class Artifact(ABC):
     def state(self, name: str) -> Any:
         return None
 
+    @property
+    def generated_data(self) -> GeneratedData:
+        """The build data a post-processor renders with (``state("generated_data")``, typed).
+
+        Empty when the artifact carries none. Artifacts store a :class:`GeneratedData` (or, from
+        older code, a plain mapping) under ``generated_data``.
+        """
+        return GeneratedData.from_mapping(self.state("generated_data"))
+
     def __str__(self) -> str:
         return self.id
 
@@ -101,15 +117,23 @@ class Artifact(ABC):
         """Remove what the artifact refers to (files, images)."""
 
 
-ProvisionHook = Callable[[Communicator | None, Mapping[str, str]], Awaitable[None]]
+#: ``(communicator, data)``: ``data`` is the builder's generated data, or None for a builder that
+#: has none (Packer's file builder passes nil: ``{{ build `ID` }}`` then renders ``<no value>``).
+ProvisionHook = Callable[[Communicator | None, GeneratedData | None], Awaitable[None]]
 
 
 @dataclass
 class BuildContext:
-    """What a builder's ``run`` receives from the core."""
+    """What a builder's ``run`` receives from the core.
+
+    Builders do not call ``provision``/``cleanup_provision`` themselves: they put
+    :class:`imagesmith.steps.provision.ProvisionStep` in their step list, which completes the
+    data (:meth:`GeneratedData.populated`) and runs the hooks.
+    """
 
     ui: Ui
     info: BuildInfo
+    #: runs the build's provisioners in order (the first error stops the build)
     provision: ProvisionHook
     #: runs the error-cleanup-provisioner after a provisioning failure (no-op if none)
     cleanup_provision: ProvisionHook
@@ -129,6 +153,25 @@ class Plugin(ABC):
 
 
 class Builder(Plugin):
+    """Makes the machine and the artifact: Packer's ``Builder.Run``.
+
+    Contract:
+
+    - ``run`` builds a list of steps (``builders/<name>/steps/*.py`` plus the shared ones in
+      :mod:`imagesmith.steps`: download, HTTP server, :class:`~imagesmith.steps.connect.ConnectSsh`,
+      :class:`~imagesmith.steps.provision.ProvisionStep`) and runs it with
+      :func:`imagesmith.core.steps.run_steps`; cleanups run in reverse, also on errors and Ctrl-C.
+    - The steps share one typed state dataclass; it holds ``generated: GeneratedData`` (what the
+      builder knows: ``id``, ``comm``, ``http_ip``/``http_port``, builder-specific ``extra``) and
+      ``communicator`` (None when there is none: use :class:`imagesmith.communicator.none.NoneCommunicator`
+      for ``communicator: none``).
+    - Fields named in ``late_render`` are not rendered when the template is prepared; a step
+      renders them with :func:`imagesmith.core.render.render_runtime` once their data exists.
+    - It returns the artifact (None when there is none) carrying the ``GeneratedData`` under
+      ``state("generated_data")``; it raises :class:`imagesmith.errors.BuildError` on failure
+      and never prints: messages go to ``ctx.ui``.
+    """
+
     #: fields rendered only at run time (Packer's InterpolateFilter.Exclude)
     late_render: ClassVar[frozenset[str]] = frozenset()
 
@@ -138,18 +181,49 @@ class Builder(Plugin):
 
 
 class Provisioner(Plugin):
+    """Changes the machine through its communicator: Packer's ``Provisioner.Provision``.
+
+    The core makes one instance per run of the provisioner, with its config rendered against the
+    build's real generated data (``{{ build `ID` }}`` has its value). Fields the config marks
+    ``render=False`` (``execute_command``, ...) are rendered by the plugin with
+    :func:`imagesmith.core.render.render_runtime` and its own fields (``.Path``, ``.Vars``).
+    Retries, ``pause_before`` and ``timeout`` are the core's; ``provision`` just runs once.
+    """
+
     @abstractmethod
     async def provision(self, ui: Ui, comm: Communicator | None, data: Mapping[str, str]) -> None:
-        """Provision through ``comm``; ``data`` is the build's generated data (ID, Host, ...)."""
+        """Provision through ``comm``; ``data`` is the build's generated data as template data.
+
+        ``data`` is a :class:`GeneratedData` (a ``Mapping[str, str]``: ``ID``, ``Host``,
+        ``PackerHTTPAddr``...; empty for builders without data). ``comm`` is None only if the
+        build has no communicator, which the core reports before calling. Raise
+        :class:`imagesmith.errors.BuildError` on failure.
+        """
 
 
 @dataclass
 class PostProcessResult:
+    """What a post-processor returns: the new artifact and whether to keep the input one.
+
+    ``keep`` is the post-processor's default; the user's ``keep_input_artifact`` overrides it
+    unless ``force_override`` (Packer's ``(artifact, keep, forceOverride, err)``).
+    """
+
     artifact: Artifact | None
     keep: bool  # Packer's default keep
     force_override: bool = False
 
 
 class PostProcessor(Plugin):
+    """Turns an artifact into another: Packer's ``PostProcessor.PostProcess``.
+
+    Contract: fields rendered at run time (``output``: ``render=False`` in the config) go through
+    :func:`imagesmith.core.render.render_runtime` with ``artifact.generated_data`` plus the
+    post-processor's own keys (``BuildName``, ``BuilderType``, ...); ``self.info`` gives the build
+    name, type, template path and user variables. The core, not the plugin, destroys or keeps
+    the input artifact after reading the result.
+    """
+
     @abstractmethod
-    async def post_process(self, ui: Ui, artifact: Artifact) -> PostProcessResult: ...
+    async def post_process(self, ui: Ui, artifact: Artifact) -> PostProcessResult:
+        """Process ``artifact``; raise :class:`imagesmith.errors.BuildError` on failure."""

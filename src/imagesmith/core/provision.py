@@ -9,33 +9,25 @@ The messages are Packer's. Two deliberate differences:
 * after the retries are exhausted the *last* error is reported, with the number of attempts
   (Packer returns the first one, because of a shadowed variable).
 
-The hook also completes the generated data (``ID``, ``PackerRunUUID``, ``PackerHTTP*``) with
-Packer's "not implemented" sentinels, so builders pass only what they know.
+The builders' :class:`imagesmith.steps.provision.ProvisionStep` calls the hook with the build's
+generated data, already completed (``ID``, ``PackerRunUUID``, ``PackerHTTP*``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Mapping
 
+from imagesmith.core.generated import GeneratedData
 from imagesmith.core.plugin import Communicator, Provisioner
 from imagesmith.core.prepared import PreparedBuild, PreparedProvisioner
-from imagesmith.core.steps import ReplacingError, Step
+from imagesmith.core.steps import ReplacingError
 from imagesmith.errors import BuildError, ImagesmithError
+from imagesmith.template.engine.gofmt import quote_string
 from imagesmith.template.values import format_go_duration
 from imagesmith.ui import Ui
 
-if TYPE_CHECKING:
-    from imagesmith.core.plugin import BuildContext
-
-S = TypeVar("S")
-
-ID_NOT_IMPLEMENTED = "ERR_ID_NOT_IMPLEMENTED_BY_BUILDER"
-HTTP_IP_NOT_IMPLEMENTED = "ERR_HTTP_IP_NOT_IMPLEMENTED_BY_BUILDER"
-HTTP_PORT_NOT_IMPLEMENTED = "ERR_HTTP_PORT_NOT_IMPLEMENTED_BY_BUILDER"
-HTTP_ADDR_NOT_IMPLEMENTED = "ERR_HTTP_ADDR_NOT_IMPLEMENTED_BY_BUILDER"
 NO_COMMUNICATOR = (
     "No communicator found for provisioners! This is usually because the\n"
     '`communicator` config was set to "none". If you have any provisioners\n'
@@ -43,26 +35,6 @@ NO_COMMUNICATOR = (
 )
 CLEANUP_MESSAGE = "Provisioning step had errors: Running the cleanup provisioner, if present..."
 TIMEOUT_ERROR = "context canceled"  # what Packer reports for a provisioner stopped by its timeout
-
-
-def complete_hook_data(data: Mapping[str, str], run_uuid: str) -> dict[str, str]:
-    """Packer's ``PopulateProvisionHookData`` defaults, under what the builder supplied.
-
-    Empty ``data`` means the builder has no generated data at all (Packer's file builder passes
-    nil): it stays empty, so ``{{build `ID`}}`` renders ``<no value>`` there, as in Packer.
-    """
-    out = dict(data)
-    if not out:
-        return out
-    out.setdefault("ID", ID_NOT_IMPLEMENTED)
-    out.setdefault("PackerRunUUID", run_uuid)
-    ip, port = out.get("PackerHTTPIP"), out.get("PackerHTTPPort")
-    if ip and port and "PackerHTTPAddr" not in out:
-        out["PackerHTTPAddr"] = f"{ip}:{port}"
-    out.setdefault("PackerHTTPIP", HTTP_IP_NOT_IMPLEMENTED)
-    out.setdefault("PackerHTTPPort", HTTP_PORT_NOT_IMPLEMENTED)
-    out.setdefault("PackerHTTPAddr", HTTP_ADDR_NOT_IMPLEMENTED)
-    return out
 
 
 class ProvisionHook:
@@ -73,11 +45,14 @@ class ProvisionHook:
         self.ui = ui
         self.debug = debug
         self.error: BaseException | None = None
-        self.generated: dict[str, str] = {}
+        self.generated = GeneratedData()
 
-    async def provision(self, comm: Communicator | None, data: Mapping[str, str]) -> None:
-        """Run every provisioner in order; the first error stops the build."""
-        self.generated = complete_hook_data(data, self.build.info.run_uuid)
+    async def provision(self, comm: Communicator | None, data: GeneratedData | None) -> None:
+        """Run every provisioner in order; the first error stops the build.
+
+        ``data`` None (a builder without generated data) gives provisioners an empty mapping.
+        """
+        self.generated = GeneratedData() if data is None else data
         if not self.build.provisioners:
             return
         try:
@@ -89,7 +64,7 @@ class ProvisionHook:
             self.error = exc
             raise
 
-    async def cleanup_provision(self, comm: Communicator | None, data: Mapping[str, str]) -> None:
+    async def cleanup_provision(self, comm: Communicator | None, data: GeneratedData | None) -> None:
         """After a provisioning failure: say so, then run the error-cleanup-provisioner if any.
 
         A failing cleanup provisioner replaces the build's error with Packer's combined message.
@@ -100,7 +75,7 @@ class ProvisionHook:
         prepared = self.build.error_cleanup
         if prepared is None:
             return
-        generated = complete_hook_data(data or self.generated, self.build.info.run_uuid)
+        generated = self.generated if data is None else data
         try:
             if comm is None:
                 raise BuildError(NO_COMMUNICATOR)
@@ -125,7 +100,7 @@ async def run_provisioner(
             raise
         error: ImagesmithError = exc
     for left in range(prepared.max_retries, 0, -1):
-        ui.say(f"Provisioner failed with {_go_quote(str(error))}, retrying with {left} trie(s) left")
+        ui.say(f"Provisioner failed with {quote_string(str(error))}, retrying with {left} trie(s) left")
         try:
             await _attempt(prepared, provisioner, ui, comm, data)
             return
@@ -155,60 +130,3 @@ async def _attempt(
     except TimeoutError:
         ui.error("Cancelling provisioner after a timeout...")
         raise BuildError(TIMEOUT_ERROR) from None
-
-
-def _go_quote(text: str) -> str:
-    """Go's ``%q`` for the common case (escapes backslashes, quotes and control characters)."""
-    out = ['"']
-    for ch in text:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\x{ord(ch):02x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
-class ProvisionStep(Step[S]):
-    """Packer's ``StepProvision``, for any builder's state.
-
-    ``comm`` and ``data`` read the communicator and the builder's generated data (``ID``,
-    ``Host``, ...) from the state at run time. On a provisioning failure the cleanup runs the
-    error-cleanup-provisioner (also with -on-error=run-cleanup-provisioner).
-    """
-
-    is_provision_step = True
-
-    def __init__(
-        self,
-        ctx: BuildContext,
-        comm: Callable[[S], Communicator | None],
-        data: Callable[[S], Mapping[str, str]],
-    ) -> None:
-        self.ctx = ctx
-        self.comm = comm
-        self.data = data
-        self.failed = False
-
-    @property
-    def name(self) -> str:
-        return "StepProvision"
-
-    async def run(self, state: S) -> None:
-        try:
-            await self.ctx.provision(self.comm(state), self.data(state))
-        except ImagesmithError:
-            self.failed = True
-            raise
-
-    async def cleanup(self, state: S) -> None:
-        if self.failed:
-            await self.ctx.cleanup_provision(self.comm(state), self.data(state))

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from imagesmith.compression.archive import CompressionCancelled
 from imagesmith.core.artifact import FileArtifact
 from imagesmith.core.plugin import Artifact, PostProcessor, PostProcessResult
-from imagesmith.errors import BuildError, ImagesmithError
-from imagesmith.post_processors.compress import check_output_template, generated_data, render_output
+from imagesmith.core.render import render_runtime
+from imagesmith.errors import BuildError
+from imagesmith.post_processors.compress import check_output_template
 from imagesmith.template.decode import option
 from imagesmith.ui import Ui
 
@@ -127,12 +128,9 @@ class Checksum(PostProcessor):
         return PostProcessResult(result, keep=True, force_override=True)
 
     def _render_target(self, artifact: Artifact, checksum_type: str) -> str:
-        data = generated_data(artifact)
+        data = {**artifact.generated_data}
         data.update(BuildName=self.info.build_name, BuilderType=self.info.builder_type, ChecksumType=checksum_type)
-        try:
-            return render_output(self.config.output or DEFAULT_OUTPUT, data, self.info)
-        except ImagesmithError as exc:
-            raise BuildError(str(exc)) from exc
+        return render_runtime(self.config.output or DEFAULT_OUTPUT, self.info, data, error="")
 
 
 def write_checksum_files(

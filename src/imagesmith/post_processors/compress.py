@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from imagesmith.core.artifact import FileArtifact
 from imagesmith.core.plugin import Artifact, PostProcessor, PostProcessResult
+from imagesmith.core.render import render_runtime
 from imagesmith.errors import BuildError, ImagesmithError
 from imagesmith.template.decode import option
 from imagesmith.ui import Ui
@@ -103,13 +103,10 @@ class Compress(PostProcessor):
         return PostProcessResult(result, keep=False, force_override=False)
 
     def _render_target(self, artifact: Artifact) -> str:
-        data = generated_data(artifact)
-        data["BuildName"] = self.info.build_name
-        data["BuilderType"] = self.info.builder_type
-        try:
-            return render_output(self.config.output or DEFAULT_OUTPUT, data, self.info)
-        except ImagesmithError as exc:
-            raise BuildError(f"Error interpolating output value: {exc}") from exc
+        data = {**artifact.generated_data, "BuildName": self.info.build_name, "BuilderType": self.info.builder_type}
+        return render_runtime(
+            self.config.output or DEFAULT_OUTPUT, self.info, data, error="Error interpolating output value: "
+        )
 
 
 def announce(ui: Ui, archive: str, algorithm: str, target: str, files: list[str], threads: int) -> None:
@@ -139,28 +136,6 @@ def check_output_template(text: str) -> list[str]:
     except ImagesmithError as exc:
         return [f"Error parsing target template: {exc}"]
     return []
-
-
-def generated_data(artifact: Artifact) -> dict[str, Any]:
-    """A copy of the artifact's ``generated_data`` state (empty when it has none)."""
-    state = artifact.state("generated_data")
-    return dict(state) if isinstance(state, Mapping) else {}
-
-
-def render_output(template: str, data: Mapping[str, Any], info: Any) -> str:
-    """Render an ``output`` template with ``data`` as ``{{.Field}}`` values, as Packer's PPs do."""
-    if "{{" not in template:
-        return template
-    from imagesmith.template.context import RenderContext
-    from imagesmith.template.engine import render
-
-    context = RenderContext(
-        data=dict(data),
-        build_name=info.build_name,
-        build_type=info.builder_type,
-        user_vars=dict(info.user_variables),
-    )
-    return str(render(template, context))
 
 
 def _size(path: str) -> int:

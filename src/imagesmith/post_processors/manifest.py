@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from imagesmith.core.plugin import Artifact, PostProcessor, PostProcessResult
+from imagesmith.core.render import render_runtime
 from imagesmith.errors import BuildError
 from imagesmith.log import logger
-from imagesmith.post_processors.shell_local import generated_data
-from imagesmith.provisioners.shell_local import render_runtime
 from imagesmith.template.decode import option
 from imagesmith.ui import Ui
 
+RENDER_ERROR = "Error processing command: "
 #: a process-wide lock as well: the lock file only guards against other processes
 _LOCAL_LOCK = asyncio.Lock()
 
@@ -117,10 +117,10 @@ class ManifestPostProcessor(PostProcessor):
 
     async def post_process(self, ui: Ui, artifact: Artifact) -> PostProcessResult:
         config: ManifestConfig = self.config
-        data = generated_data(artifact)
         custom = None
         if config.custom_data is not None:
-            custom = {k: render_runtime(v, self.info, data) for k, v in config.custom_data.items()}
+            data = artifact.generated_data
+            custom = {k: render_runtime(v, self.info, data, error=RENDER_ERROR) for k, v in config.custom_data.items()}
         entry = make_entry(config, artifact, self.info, custom)
         run_uuid = os.environ.get("PACKER_RUN_UUID", self.info.run_uuid)
         lock = config.output + ".lock"

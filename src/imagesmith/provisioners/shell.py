@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imagesmith.core.plugin import CMD_DISCONNECT, BuildInfo, Communicator, Provisioner
+from imagesmith.core.render import render_runtime
 from imagesmith.errors import BuildError
 from imagesmith.provisioners.shell_common import (
     ScriptRunner,
@@ -25,7 +26,6 @@ from imagesmith.provisioners.shell_common import (
     check_exit_code,
     flatten_env_vars,
     make_env_vars,
-    render_fields,
     retry,
     stat_problem,
     to_unix_newlines,
@@ -109,7 +109,7 @@ class ShellProvisioner(Provisioner):
                 env_file = await self._upload_env_file(comm, flatten_env_vars(env, self.env_var_format))
             fields = {"Vars": flatten_env_vars(env, self.env_var_format), "EnvVarFile": env_file}
             fields["Path"] = self.remote_path
-            command = render_fields(self.execute_command, fields, self.info)
+            command = render_runtime(self.execute_command, self.info, fields, error="Error processing command: ")
             for path in scripts:
                 ui.say(f"Provisioning with shell script: {path}")
                 await self._run_script(ui, comm, path, command)

@@ -1,7 +1,7 @@
 """Pieces of Packer's shell provisioner shared with other script runners.
 
-Environment-variable flattening with Packer's quoting (``packer-plugin-sdk/shell``), the subset of
-Go's ``fmt.Sprintf`` that ``env_var_format`` uses, CRLF → LF conversion (``UnixReader``), the
+Environment-variable flattening with Packer's quoting (``packer-plugin-sdk/shell``) through the
+engine's Go ``fmt.Sprintf``, CRLF → LF conversion (``UnixReader``), the
 ``retry.Config{StartTimeout}`` loop, and the exit-code check with Packer's wording.
 """
 
@@ -10,23 +10,18 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
-import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Protocol, TypeVar, runtime_checkable
 
-from imagesmith.core.plugin import BuildInfo, LineCallback
+from imagesmith.core.generated import http_env
+from imagesmith.core.plugin import LineCallback
 from imagesmith.errors import BuildError
 from imagesmith.log import logger
+from imagesmith.template.engine.printf import sprintf
 
 T = TypeVar("T")
 RETRY_DELAY = 2.0  # seconds between tries, as Packer's retry.Config
-_VERB = re.compile(r"%([-+# 0]*\d*(?:\.\d+)?)([a-zA-Z%])")
-_HTTP_KEYS = (
-    ("PackerHTTPAddr", "PACKER_HTTP_ADDR"),
-    ("PackerHTTPIP", "PACKER_HTTP_IP"),
-    ("PackerHTTPPort", "PACKER_HTTP_PORT"),
-)
 
 
 @runtime_checkable
@@ -45,34 +40,6 @@ class ScriptRunner(Protocol):
     ) -> int | None: ...
 
 
-def go_sprintf(fmt: str, *args: str) -> str:
-    """Go's ``fmt.Sprintf`` for string arguments: ``%s``/``%v``/``%q``/``%%``, MISSING and EXTRA markers."""
-    out: list[str] = []
-    pos = 0
-    used = 0
-    for match in _VERB.finditer(fmt):
-        out.append(fmt[pos : match.start()])
-        pos = match.end()
-        verb = match.group(2)
-        if verb == "%":
-            out.append("%")
-            continue
-        if used >= len(args):
-            out.append(f"%!{verb}(MISSING)")
-            continue
-        value = args[used]
-        used += 1
-        out.append(_go_quote(value) if verb == "q" else value if verb in "sv" else f"%!{verb}(string={value})")
-    out.append(fmt[pos:])
-    if used < len(args):
-        out.append("%!(EXTRA " + ", ".join(f"string={a}" for a in args[used:]) + ")")
-    return "".join(out)
-
-
-def _go_quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") + '"'
-
-
 def check_env_vars(env_vars: Iterable[str]) -> list[str]:
     """Packer's check of ``environment_vars`` entries (``KEY=value``, non-empty key)."""
     return [
@@ -87,10 +54,7 @@ def make_env_vars(
 ) -> list[tuple[str, str]]:
     """The variables a script gets, sorted by key; user values have ``'`` escaped as ``'"'"'``."""
     merged = {"PACKER_BUILD_NAME": build_name, "PACKER_BUILDER_TYPE": builder_type}
-    for key, name in _HTTP_KEYS:
-        value = data.get(key, "")
-        if value and not value.startswith("ERR_"):
-            merged[name] = value
+    merged |= http_env(data)
     for kv in env_vars:
         key, _, value = kv.partition("=")
         merged[key] = value.replace("'", "'\"'\"'")
@@ -98,7 +62,8 @@ def make_env_vars(
 
 
 def flatten_env_vars(pairs: Sequence[tuple[str, str]], env_var_format: str) -> str:
-    return "".join(go_sprintf(env_var_format, key, value) for key, value in pairs)
+    """``{{.Vars}}``: each pair through ``env_var_format`` with Go's ``fmt.Sprintf``."""
+    return "".join(sprintf(env_var_format, (key, value)) for key, value in pairs)
 
 
 def to_unix_newlines(data: bytes) -> bytes:
@@ -109,29 +74,6 @@ def to_unix_newlines(data: bytes) -> bytes:
     if lines[-1] == b"":
         lines.pop()
     return b"".join((line[:-1] if line.endswith(b"\r") else line) + b"\n" for line in lines)
-
-
-def render_fields(text: str, fields: Mapping[str, str], info: BuildInfo | None = None) -> str:
-    """Render a field excluded from prepare-time rendering (execute_command, run_command, ...) with
-    Packer's template engine: ``{{.Name}}`` reads ``fields``; user variables and build functions work too.
-    """
-    if "{{" not in text:
-        return text
-    from imagesmith.errors import RenderError
-    from imagesmith.template.context import RenderContext
-    from imagesmith.template.engine import render
-
-    ctx = RenderContext(
-        user_vars=dict(info.user_variables) if info else {},
-        build_name=info.build_name if info else None,
-        build_type=info.builder_type if info else None,
-        template_path=(info.template_path or None) if info else None,
-        data=dict(fields),
-    )
-    try:
-        return render(text, ctx)
-    except RenderError as exc:
-        raise BuildError(f"Error processing command: {exc}") from exc
 
 
 async def retry(timeout: float, attempt: Callable[[], Awaitable[T]]) -> T:

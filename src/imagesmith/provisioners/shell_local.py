@@ -16,29 +16,18 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from imagesmith import PACKER_COMPAT_VERSION
+from imagesmith.core.generated import http_env
 from imagesmith.core.plugin import BuildInfo, Communicator, Provisioner
-from imagesmith.errors import BuildError, RenderError, ToolError
+from imagesmith.core.render import render_all, render_runtime
+from imagesmith.errors import BuildError, ToolError
 from imagesmith.run import run
 from imagesmith.template.decode import option
+from imagesmith.template.engine.printf import sprintf
 from imagesmith.ui import Ui
 
-if TYPE_CHECKING:
-    from imagesmith.template.context import RenderContext
-
 GO_OS_NAMES = ("darwin", "freebsd", "linux", "openbsd", "solaris", "windows")
-NOT_IMPLEMENTED = {
-    "PackerHTTPAddr": "ERR_HTTP_ADDR_NOT_IMPLEMENTED_BY_BUILDER",
-    "PackerHTTPIP": "ERR_HTTP_IP_NOT_IMPLEMENTED_BY_BUILDER",
-    "PackerHTTPPort": "ERR_HTTP_PORT_NOT_IMPLEMENTED_BY_BUILDER",
-}
-HTTP_ENV = {
-    "PackerHTTPAddr": "PACKER_HTTP_ADDR",
-    "PackerHTTPIP": "PACKER_HTTP_IP",
-    "PackerHTTPPort": "PACKER_HTTP_PORT",
-}
+RENDER_ERROR = "Error processing command: "
 TOO_MANY = (
     "You may only specify one of the following options: Command, Inline, Script or Scripts. "
     "Please consolidate these options in your config."
@@ -119,58 +108,20 @@ class ShellLocalConfig:
         return self.inline
 
 
-def _runtime_context(info: BuildInfo, data: Mapping[str, str]) -> RenderContext:
-    from imagesmith.template.context import RenderContext
-
-    return RenderContext(
-        user_vars=dict(info.user_variables),
-        build_name=info.build_name,
-        build_type=info.builder_type,
-        template_path=info.template_path,
-        packer_version=PACKER_COMPAT_VERSION,
-        data=dict(data),
-    )
-
-
-def render_runtime(text: str, info: BuildInfo, data: Mapping[str, str]) -> str:
-    """Render ``text`` with the build's generated data (``{{.ID}}``, ``{{.Script}}``, ...)."""
-    if "{{" not in text:
-        return text
-    from imagesmith.template.engine import render
-
-    try:
-        return render(text, _runtime_context(info, data))
-    except RenderError as exc:
-        raise BuildError(f"Error processing command: {exc}") from exc
-
-
 def flatten_env(config: ShellLocalConfig, info: BuildInfo, data: Mapping[str, str]) -> str:
     """``{{.Vars}}``: the sorted ``KEY='value' `` list Packer builds."""
-    env = {"PACKER_BUILD_NAME": info.build_name, "PACKER_BUILDER_TYPE": info.builder_type}
-    for key, name in HTTP_ENV.items():
-        value = data.get(key)
-        if value is not None and value != NOT_IMPLEMENTED[key]:
-            env[name] = value
+    env = {"PACKER_BUILD_NAME": info.build_name, "PACKER_BUILDER_TYPE": info.builder_type} | http_env(data)
     for kv in config.environment_vars:
-        key, _, value = render_runtime(kv, info, data).partition("=")
+        key, _, value = render_runtime(kv, info, data, error=RENDER_ERROR).partition("=")
         env[key] = value.replace("'", "'\"'\"'")
     fmt = config.env_var_format or "%s='%s' "
-    return "".join(_go_sprintf2(fmt, key, env[key]) for key in sorted(env))
-
-
-def _go_sprintf2(fmt: str, key: str, value: str) -> str:
-    parts = fmt.replace("%%", "\0").split("%s")
-    values = [key, value]
-    out = parts[0]
-    for i, part in enumerate(parts[1:]):
-        out += (values[i] if i < len(values) else "%!s(MISSING)") + part
-    return out.replace("\0", "%")
+    return "".join(sprintf(fmt, (key, env[key])) for key in sorted(env))
 
 
 def write_inline_script(config: ShellLocalConfig, lines: list[str], info: BuildInfo, data: Mapping[str, str]) -> str:
     """The temporary ``packer-shell*`` script for inline commands (mode 0700)."""
     shebang = config.inline_shebang or "/bin/sh -e"
-    text = f"#!{shebang}\n" + "".join(render_runtime(line, info, data) + "\n" for line in lines)
+    text = f"#!{shebang}\n" + "".join(render_runtime(line, info, data, error=RENDER_ERROR) + "\n" for line in lines)
     fd, path = tempfile.mkstemp(prefix="packer-shell", dir=os.environ.get("PACKER_TMP_DIR") or None)
     with os.fdopen(fd, "w") as out:
         out.write(text)
@@ -212,7 +163,7 @@ async def _run_one(
 ) -> None:
     absolute = os.path.abspath(script)
     runtime = {**data, "Vars": env_vars, "Script": absolute, "Command": absolute}
-    argv = [render_runtime(part, info, runtime) for part in config.execute_command or _default_execute()]
+    argv = render_all(config.execute_command or _default_execute(), info, runtime, error=RENDER_ERROR)
     ui.say(f"Running local shell script: {script}")
     try:
         done = await run(argv, check=False, on_stdout=ui.message, on_stderr=ui.error, what="shell-local")

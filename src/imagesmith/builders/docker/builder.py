@@ -14,16 +14,17 @@ from imagesmith.builders.docker.driver import Driver
 from imagesmith.builders.docker.state import DockerState
 from imagesmith.builders.docker.steps.commit import CommitContainer, ExportContainer
 from imagesmith.builders.docker.steps.connect import ConnectDocker
-from imagesmith.builders.docker.steps.provision import Provision
 from imagesmith.builders.docker.steps.pull import PullImage
 from imagesmith.builders.docker.steps.run_container import RunContainer, removal_hint
 from imagesmith.builders.docker.steps.temp_dir import MakeTempDir
+from imagesmith.core.generated import GeneratedData
 from imagesmith.core.plugin import Artifact, BuildContext, Builder
 from imagesmith.core.steps import Step, run_steps, when
 from imagesmith.errors import ImagesmithError
+from imagesmith.steps.provision import ProvisionStep
 
 
-def make_steps(config: DockerConfig) -> list[Step[DockerState] | None]:
+def make_steps(config: DockerConfig, ctx: BuildContext) -> list[Step[DockerState] | None]:
     """Packer's step list for the docker builder."""
     uses_comm = config.communicator_type != "none"
     return [
@@ -31,7 +32,7 @@ def make_steps(config: DockerConfig) -> list[Step[DockerState] | None]:
         when(config.pull, PullImage()),
         RunContainer(),
         when(uses_comm, ConnectDocker()),
-        Provision(),
+        ProvisionStep[DockerState](ctx),
         when(config.commit, CommitContainer()),
         when(config.export_path and not config.commit, ExportContainer()),
     ]
@@ -57,7 +58,7 @@ class DockerBuilder(Builder):
         config: DockerConfig = self.config
         driver = Driver(on_output=ctx.ui.message, on_error=ctx.ui.error)
         state = DockerState(config=config, driver=driver, ctx=ctx)
-        steps: Sequence[Step[DockerState] | None] = make_steps(config)
+        steps: Sequence[Step[DockerState] | None] = make_steps(config, ctx)
         try:
             await run_steps(steps, state, ctx.ui, on_error=ctx.info.on_error, pause=ctx.pause)
         except BaseException:
@@ -68,7 +69,9 @@ class DockerBuilder(Builder):
                     f"remove it with: {removal_hint(state.container_id, _left_dir(state.temp_dir))}"
                 )
             raise
-        generated = {"generated_data": {"ImageSha256": state.image_id} if config.commit else {}}
+        # What Packer 1.6.6's docker artifacts report as generated_data (the commit's image only).
+        data = GeneratedData(extra={"ImageSha256": state.image_id}) if config.commit else GeneratedData()
+        generated = {"generated_data": data}
         if config.commit:
             return ImportArtifact(state.image_id, state=generated)
         return ExportArtifact(config.export_path, state=generated)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from imagesmith.builders.docker.config import DockerConfig
 from imagesmith.builders.docker.driver import Driver
 from imagesmith.communicator.docker import DockerCommunicator
+from imagesmith.core.generated import GeneratedData
 from imagesmith.core.plugin import BuildContext
 
 
@@ -22,4 +23,4 @@ class DockerState:
     communicator: DockerCommunicator | None = None
     image_id: str = ""
     export_written: bool = False  # export_path was (being) written by this build
-    generated: dict[str, str] = field(default_factory=dict)
+    generated: GeneratedData = field(default_factory=GeneratedData)

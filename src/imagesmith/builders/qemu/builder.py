@@ -9,7 +9,7 @@ from imagesmith.builders.qemu.config import QemuConfig
 from imagesmith.builders.qemu.driver import Driver, detect_accelerator
 from imagesmith.builders.qemu.state import QemuState
 from imagesmith.builders.qemu.steps.boot_command import TypeBootCommand
-from imagesmith.builders.qemu.steps.connect import ConnectSsh, ssh_address
+from imagesmith.builders.qemu.steps.connect import private_keys, ssh_address
 from imagesmith.builders.qemu.steps.disks import ConvertDisk, CopyDisk, CreateDisk, ResizeDisk
 from imagesmith.builders.qemu.steps.keys import CleanupTempKeys, MakeKeyPair, wants_temporary_key
 from imagesmith.builders.qemu.steps.media import CreateCd, CreateFloppy
@@ -17,11 +17,13 @@ from imagesmith.builders.qemu.steps.network import ConfigureVnc, DiscoverHttpIp,
 from imagesmith.builders.qemu.steps.output_dir import PrepareOutputDir
 from imagesmith.builders.qemu.steps.run_vm import RunVm
 from imagesmith.builders.qemu.steps.shutdown import Shutdown
+from imagesmith.core.generated import CommData, GeneratedData
 from imagesmith.core.plugin import Artifact, BuildContext, Builder
-from imagesmith.core.provision import ProvisionStep
 from imagesmith.core.steps import Step, run_steps, when
+from imagesmith.steps.connect import ConnectSsh
 from imagesmith.steps.download import DownloadIso
 from imagesmith.steps.http_server import ServeHttp
+from imagesmith.steps.provision import ProvisionStep
 
 
 class SetIso(Step[QemuState]):
@@ -44,20 +46,19 @@ class KeepOutput(Step[QemuState]):
         self.output.mark_succeeded()
 
 
-def hook_data(state: QemuState) -> dict[str, str]:
-    """The generated data provisioners see (Packer's ``PopulateProvisionHookData``)."""
+def hook_data(state: QemuState) -> GeneratedData:
+    """The generated data qemu provides (Packer's ``communicator_config``, ``http_ip``/``http_port``)."""
     cfg = state.config
     host, port = ssh_address(state)
-    data = {
-        "Host": host, "Port": str(port), "User": cfg.ssh_username, "Password": cfg.ssh_password,
-        "ConnType": cfg.communicator or "ssh", "SSHPublicKey": state.ssh_public_key,
-        "SSHPrivateKey": state.ssh_private_key, "SSHPrivateKeyFile": cfg.ssh_private_key_file,
-        "SSHAgentAuth": str(cfg.ssh_agent_auth).lower(), "WinRMPassword": cfg.winrm_password,
-    }  # fmt: skip
-    if state.http_port:
-        data |= {"PackerHTTPIP": state.http_ip, "PackerHTTPPort": str(state.http_port)}
-    state.generated = data
-    return data
+    comm = CommData(
+        conn_type=cfg.communicator or "ssh", host=host, port=port, user=cfg.ssh_username, password=cfg.ssh_password,
+        ssh_public_key=state.ssh_public_key, ssh_private_key=state.ssh_private_key,
+        ssh_private_key_file=cfg.ssh_private_key_file, ssh_agent_auth=bool(cfg.ssh_agent_auth),
+        winrm_password=cfg.winrm_password,
+    )  # fmt: skip
+    if not state.http_port:
+        return GeneratedData(comm=comm)
+    return GeneratedData(comm=comm, http_ip=state.http_ip, http_port=state.http_port)
 
 
 def make_steps(cfg: QemuConfig, ctx: BuildContext, output: PrepareOutputDir) -> list[Step[QemuState] | None]:
@@ -92,8 +93,8 @@ def make_steps(cfg: QemuConfig, ctx: BuildContext, output: PrepareOutputDir) -> 
         when(not cfg.disable_vnc, ConfigureVnc()),
         RunVm(),
         TypeBootCommand(),
-        when(uses_comm, ConnectSsh()),
-        ProvisionStep[QemuState](ctx, lambda s: s.communicator, hook_data),
+        when(uses_comm, ConnectSsh[QemuState](cfg, ctx.ui, ssh_address, private_keys)),
+        ProvisionStep[QemuState](ctx, hook_data),
         when(cfg.ssh_clear_authorized_keys and uses_comm, CleanupTempKeys()),
         Shutdown(),
         when(not (cfg.skip_compaction and not cfg.disk_compression), ConvertDisk()),
@@ -114,7 +115,7 @@ class QemuBuilder(Builder):
         steps: Sequence[Step[QemuState] | None] = make_steps(cfg, ctx, output)
         await run_steps(steps, state, ctx.ui, on_error=ctx.info.on_error, pause=ctx.pause)
         artifact_state = {
-            "generated_data": dict(state.generated),
+            "generated_data": state.generated,
             "diskName": cfg.vm_name,
             "diskType": cfg.format,
             "diskSize": cfg.disk_size,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from imagesmith.bootcommand.qmp import QmpClient
 from imagesmith.builders.qemu.config import QemuConfig
 from imagesmith.builders.qemu.driver import Driver
+from imagesmith.core.generated import GeneratedData
 from imagesmith.core.plugin import BuildContext, Communicator
 
 
@@ -32,7 +33,7 @@ class QemuState:
     key_task: asyncio.Future[tuple[str, str]] | None = None  # temporary key pair being made
     ssh_public_key: str = ""
     ssh_private_key: str = ""
-    generated: dict[str, str] = field(default_factory=dict)
+    generated: GeneratedData = field(default_factory=GeneratedData)
 
     @property
     def disk_path(self) -> str:

@@ -24,7 +24,8 @@ from typing import Any
 
 from imagesmith.core.artifact import FileArtifact
 from imagesmith.core.plugin import Artifact, PostProcessor, PostProcessResult
-from imagesmith.errors import BuildError, ImagesmithError
+from imagesmith.core.render import render_runtime
+from imagesmith.errors import BuildError
 from imagesmith.post_processors.vagrant.box import Member, encode_metadata, make_vagrantfile, order_members
 from imagesmith.post_processors.vagrant.config import (
     PROVIDER_OF_BUILDER,
@@ -74,28 +75,15 @@ class Vagrant(PostProcessor):
         return PostProcessResult(result, keep=box.keep_input, force_override=True)
 
     def _box_data(self, artifact: Artifact, provider: str) -> dict[str, Any]:
-        state = artifact.state("generated_data")
-        data: dict[str, Any] = dict(state) if isinstance(state, Mapping) else {}
-        data.update(ArtifactId=artifact.id, BuildName=self.info.build_name, Provider=provider)
-        return data
+        return {
+            **artifact.generated_data,
+            "ArtifactId": artifact.id,
+            "BuildName": self.info.build_name,
+            "Provider": provider,
+        }
 
     def _render(self, text: str, data: Mapping[str, Any] | None, what: str) -> str:
-        if "{{" not in text:
-            return text
-        from imagesmith.template.context import RenderContext
-        from imagesmith.template.engine import render
-
-        context = RenderContext(
-            data=None if data is None else dict(data),
-            build_name=self.info.build_name,
-            build_type=self.info.builder_type,
-            template_path=self.info.template_path or None,
-            user_vars=dict(self.info.user_variables),
-        )
-        try:
-            return str(render(text, context))
-        except ImagesmithError as exc:
-            raise BuildError(f"Error rendering {what}: {exc}") from exc
+        return render_runtime(text, self.info, data, error=f"Error rendering {what}: ")
 
     def _render_plain(self, text: str) -> str:
         return self._render(text, None, "override")

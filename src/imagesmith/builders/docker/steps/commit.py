@@ -30,7 +30,7 @@ class CommitContainer(Step[DockerState]):
             with contextlib.suppress(ImagesmithError):
                 await state.driver.delete_image(await commit)
             raise
-        state.generated["ImageSha256"] = state.image_id
+        state.generated = state.generated.with_extra(ImageSha256=state.image_id)
         ui.message(f"Image ID: {state.image_id}")
 
 

@@ -6,8 +6,9 @@ import shlex
 
 from imagesmith.builders.docker.driver import ContainerSpec, make_run_args, sets_option
 from imagesmith.builders.docker.state import DockerState
+from imagesmith.core.generated import CommData, GeneratedData
+from imagesmith.core.render import render_all
 from imagesmith.core.steps import Step
-from imagesmith.provisioners.shell_common import render_fields
 
 
 def make_container_spec(state: DockerState) -> ContainerSpec:
@@ -16,7 +17,9 @@ def make_container_spec(state: DockerState) -> ContainerSpec:
     image_field = {"Image": config.image}
     return ContainerSpec(
         image=config.image,
-        run_command=[render_fields(arg, image_field, state.ctx.info) for arg in config.effective_run_command],
+        run_command=render_all(
+            config.effective_run_command, state.ctx.info, image_field, error="Error processing command: "
+        ),
         volumes=volumes,
         device=config.device,
         cap_add=config.cap_add,
@@ -39,7 +42,7 @@ class RunContainer(Step[DockerState]):
         spec = make_container_spec(state)
         ui.message(f"Run command: {' '.join(make_run_args(spec))}")
         state.container_id = await state.driver.start_container(spec)
-        state.generated["ID"] = state.container_id
+        state.generated = GeneratedData(id=state.container_id, comm=CommData(conn_type=state.config.communicator_type))
         ui.message(f"Container ID: {state.container_id}")
 
     async def cleanup(self, state: DockerState) -> None:

@@ -10,13 +10,13 @@ from imagesmith.bootcommand import (
     VncKeyDriver,
     choose_pacing,
     parse_boot_command,
-    render_boot_command,
     type_commands,
 )
 from imagesmith.bootcommand.vcpu import VcpuWatch
 from imagesmith.bootcommand.vnc import VncClient
 from imagesmith.builders.qemu.state import QemuState
 from imagesmith.builders.qemu.steps.keys import temporary_keys
+from imagesmith.core.render import render_runtime
 from imagesmith.core.steps import Step, fail
 from imagesmith.errors import RenderError
 from imagesmith.template.values import format_go_duration
@@ -28,8 +28,6 @@ class TypeBootCommand(Step[QemuState]):
         return "stepTypeBootCommand"
 
     async def run(self, state: QemuState) -> None:
-        from imagesmith.template.context import RenderContext
-
         cfg = state.config
         ui = state.ctx.ui
         if cfg.boot_wait > 0:
@@ -37,13 +35,11 @@ class TypeBootCommand(Step[QemuState]):
             await asyncio.sleep(cfg.boot_wait)
         if not cfg.boot_command:
             return
-        info = state.ctx.info
         _, public = await temporary_keys(state)
         data = {"HTTPIP": state.http_ip, "HTTPPort": str(state.http_port), "Name": cfg.vm_name, "SSHPublicKey": public}
-        ctx = RenderContext(user_vars=dict(info.user_variables), build_name=info.build_name,
-                            build_type=info.builder_type, template_path=info.template_path or None)  # fmt: skip
         try:
-            text = render_boot_command(cfg.boot_command, data, ctx)
+            # Packer's FlatBootCommand: the lines joined, then rendered as one text.
+            text = render_runtime("".join(cfg.boot_command), state.ctx.info, data)
         except RenderError as exc:
             raise fail(f"Error preparing boot command: {exc}") from exc
         commands = parse_boot_command(text)

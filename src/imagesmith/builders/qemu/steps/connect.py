@@ -1,14 +1,9 @@
-"""communicator.StepConnect for the qemu builder: SSH through the forwarded port (or none)."""
+"""Where the shared :class:`imagesmith.steps.connect.ConnectSsh` logs in to a qemu guest."""
 
 from __future__ import annotations
 
-import asyncio
-
 from imagesmith.builders.qemu.state import QemuState
 from imagesmith.builders.qemu.steps.keys import temporary_keys
-from imagesmith.communicator.ssh import SshCommunicator
-from imagesmith.core.steps import Step, fail
-from imagesmith.template.values import format_go_duration
 
 
 def ssh_address(state: QemuState) -> tuple[str, int]:
@@ -19,32 +14,7 @@ def ssh_address(state: QemuState) -> tuple[str, int]:
     return host, port
 
 
-class ConnectSsh(Step[QemuState]):
-    @property
-    def name(self) -> str:
-        return "StepConnect"
-
-    async def run(self, state: QemuState) -> None:
-        cfg = state.config
-        ui = state.ctx.ui
-        if cfg.communicator == "winrm":
-            raise fail("the winrm communicator is not supported by imagesmith yet")
-        host, port = ssh_address(state)
-        private, _ = await temporary_keys(state)
-        keys = (private,) if private else ()
-        settings = cfg.ssh_settings(host, port, keys)
-        ui.say(f"Using ssh communicator to connect: {host}")
-        ui.say("Waiting for SSH to become available...")
-        comm = await SshCommunicator.open(settings, ui)
-        if cfg.pause_before_connecting > 0:
-            await comm.close()
-            ui.say(f"Pausing {format_go_duration(cfg.pause_before_connecting)} before connecting...")
-            await asyncio.sleep(cfg.pause_before_connecting)
-            comm = await SshCommunicator.open(settings, ui)
-        ui.say("Connected to SSH!")
-        state.communicator = comm
-
-    async def cleanup(self, state: QemuState) -> None:
-        if state.communicator is not None:
-            await state.communicator.close()
-            state.communicator = None
+async def private_keys(state: QemuState) -> tuple[str, ...]:
+    """The temporary key pair's private key, when the build made one."""
+    private, _ = await temporary_keys(state)
+    return (private,) if private else ()

@@ -17,23 +17,18 @@ from typing import Any
 from imagesmith.bootcommand.qmp import QmpClient, QmpError
 from imagesmith.builders.qemu.driver import RunInputs, apply_qemuargs, make_default_args
 from imagesmith.builders.qemu.state import QemuState
+from imagesmith.core.render import render_all
 from imagesmith.core.steps import Step, fail
 from imagesmith.errors import RenderError
 
 
 def render_qemuargs(state: QemuState) -> list[list[str]]:
     """``qemuargs`` rendered with HTTPIP, HTTPPort, HTTPDir, OutputDir, Name, SSHHostPort."""
-    from imagesmith.template.context import RenderContext
-    from imagesmith.template.engine import render
-
     cfg = state.config
     data = {"HTTPIP": state.http_ip, "HTTPPort": state.http_port, "HTTPDir": cfg.http_directory,
             "OutputDir": cfg.output_directory, "Name": cfg.vm_name, "SSHHostPort": state.ssh_host_port}  # fmt: skip
-    info = state.ctx.info
-    ctx = RenderContext(user_vars=dict(info.user_variables), build_name=info.build_name,
-                        build_type=info.builder_type, template_path=info.template_path or None, data=data)  # fmt: skip
     try:
-        return [[render(part, ctx) for part in row] for row in cfg.qemuargs]
+        return [render_all(row, state.ctx.info, data) for row in cfg.qemuargs]
     except RenderError as exc:
         raise fail(f"Error processing QemuArgs: {exc}") from exc
 
