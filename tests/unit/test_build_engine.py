@@ -11,6 +11,7 @@ import pytest
 
 from imagesmith.core.build import BuildRunner, format_duration, format_errors
 from imagesmith.core.chain import decide_keep, run_chains
+from imagesmith.core.generated import CommData, GeneratedData
 from imagesmith.core.plugin import (
     Artifact,
     BuildContext,
@@ -22,7 +23,6 @@ from imagesmith.core.plugin import (
     Provisioner,
 )
 from imagesmith.core.prepared import PreparedBuild, PreparedPostProcessor, PreparedProvisioner
-from imagesmith.core.generated import CommData, GeneratedData
 from imagesmith.core.run_builds import RunOptions, run_builds
 from imagesmith.core.steps import CleanupLedger, Step, current_ledger, run_steps
 from imagesmith.errors import BuildError

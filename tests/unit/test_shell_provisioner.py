@@ -64,7 +64,8 @@ def test_execute_command_is_not_rendered_at_prepare_time() -> None:
 
 
 def test_env_vars_sorted_quoted_and_injected() -> None:
-    pairs = make_env_vars(["Z=1", "A=it's", "EQ=a=b"], "build1", "docker", {"PackerHTTPAddr": "ERR_HTTP_ADDR_NOT_IMPLEMENTED_BY_BUILDER"})
+    sentinel = {"PackerHTTPAddr": "ERR_HTTP_ADDR_NOT_IMPLEMENTED_BY_BUILDER"}
+    pairs = make_env_vars(["Z=1", "A=it's", "EQ=a=b"], "build1", "docker", sentinel)
     assert pairs == [
         ("A", "it'\"'\"'s"),
         ("EQ", "a=b"),
