@@ -17,7 +17,7 @@ import pytest
 from tests.compat.runtime_render_cases import CASES, Case, load_expected, run_case, same_answer
 from tests.conftest import run_cli, run_packer
 
-LIVE = ("template_dir-runtime", "build_ID-prepared", "user-runtime", "packer_version-prepared")
+LIVE = ("template_dir-runtime", "build_ID-prepared", "user-runtime", "packer_version-prepared", "dot_ID-docker")
 
 
 def _run(case: Case, runner: object) -> dict[str, str]:
@@ -26,10 +26,16 @@ def _run(case: Case, runner: object) -> dict[str, str]:
 
 
 @cache
-def imagesmith_answers() -> dict[str, dict[str, str]]:
-    """Every case run once, four at a time (each run is a separate imagesmith process)."""
+def imagesmith_answers(group: str) -> dict[str, dict[str, str]]:
+    """Every case of ``group`` run once, four at a time (each run is a separate imagesmith process)."""
+    cases = [c for c in CASES if c.group == group]
     with ThreadPoolExecutor(4) as pool:
-        return dict(zip((c.id for c in CASES), pool.map(lambda c: _run(c, run_cli), CASES), strict=True))
+        return dict(zip((c.id for c in cases), pool.map(lambda c: _run(c, run_cli), cases), strict=True))
+
+
+def _need_tools(case: Case, request: pytest.FixtureRequest) -> None:
+    if case.group == "docker":
+        request.getfixturevalue("need_docker")
 
 
 def _compare(case: Case, ours: dict[str, str], packers: dict[str, str]) -> list[str]:
@@ -42,17 +48,19 @@ def _compare(case: Case, ours: dict[str, str], packers: dict[str, str]) -> list[
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_runtime_render_matches_recorded_packer(case: Case) -> None:
+def test_runtime_render_matches_recorded_packer(case: Case, request: pytest.FixtureRequest) -> None:
+    _need_tools(case, request)
     expected = load_expected()
     assert case.id in expected, f"no recording for {case.id}: run tests/compat/record_runtime_render.py"
-    problems = _compare(case, imagesmith_answers()[case.id], expected[case.id])
+    problems = _compare(case, imagesmith_answers(case.group)[case.id], expected[case.id])
     assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("case_id", LIVE)
-def test_runtime_render_matches_live_packer(case_id: str, need_packer: None) -> None:
+def test_runtime_render_matches_live_packer(case_id: str, need_packer: None, request: pytest.FixtureRequest) -> None:
     case = next(c for c in CASES if c.id == case_id)
-    problems = _compare(case, imagesmith_answers()[case.id], _run(case, run_packer))
+    _need_tools(case, request)
+    problems = _compare(case, imagesmith_answers(case.group)[case.id], _run(case, run_packer))
     assert not problems, "\n".join(problems)
 
 

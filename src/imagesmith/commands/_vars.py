@@ -13,6 +13,7 @@ import argparse
 from typing import Any
 
 from imagesmith.errors import UsageError
+from imagesmith.template.engine.gofmt import quote_string
 
 
 def add_var_flags(parser: Any) -> None:
@@ -33,7 +34,7 @@ def parse_var_args(args: list[str]) -> dict[str, str]:
     for arg in args:
         key, eq, value = arg.partition("=")
         if not eq:
-            raise UsageError(f"invalid value {_go_quote(arg)} for flag -var: No '=' value in arg: {arg}")
+            raise UsageError(f"invalid value {quote_string(arg)} for flag -var: No '=' value in arg: {arg}")
         out[key] = value
     return out
 
@@ -51,7 +52,3 @@ def collect_vars(options: argparse.Namespace) -> tuple[dict[str, str], list[str]
     variables = parse_var_args(list(getattr(options, "var", None) or []))
     var_files = list(getattr(options, "var_file", None) or [])
     return variables, var_files
-
-
-def _go_quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

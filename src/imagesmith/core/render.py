@@ -26,10 +26,19 @@ from imagesmith.errors import BuildError, RenderError
 from imagesmith.template.context import RenderContext
 
 
-def runtime_context(info: BuildInfo, data: Mapping[str, Any] | None = None) -> RenderContext:
+def go_struct(go_type: str, **fields: Any) -> object:
+    """Template data that Packer passes as a pointer to a Go struct, e.g. docker's ``run_command``
+    sees ``*docker.startContainerTemplate{Image}``: an unknown ``.Field`` is an error naming that
+    type and ``{{ build `K` }}`` is refused, where map data gives ``<no value>`` and looks ``K`` up.
+    """
+    return type(go_type, (), dict(fields))()
+
+
+def runtime_context(info: BuildInfo, data: Mapping[str, Any] | object | None = None) -> RenderContext:
     """Packer's run-time ``interpolate.Context`` for one plugin of the build ``info``.
 
-    ``data`` is what ``.Field`` and ``{{ build `Field` }}`` read (None: no data at all).
+    ``data`` is what ``.Field`` and ``{{ build `Field` }}`` read: a mapping (Packer's
+    ``map[string]interface{}``, e.g. the generated data), a :func:`go_struct`, or None (no data).
     """
     return RenderContext(
         user_vars=dict(info.user_variables),
@@ -37,12 +46,12 @@ def runtime_context(info: BuildInfo, data: Mapping[str, Any] | None = None) -> R
         build_type=info.builder_type or None,
         template_path=info.template_path or None,
         packer_version=PACKER_COMPAT_VERSION,
-        data=None if data is None else dict(data),
+        data=dict(data) if isinstance(data, Mapping) else data,
     )
 
 
 def render_runtime(
-    text: str, info: BuildInfo, data: Mapping[str, Any] | None = None, *, error: str | None = None
+    text: str, info: BuildInfo, data: Mapping[str, Any] | object | None = None, *, error: str | None = None
 ) -> str:
     """Render ``text`` as Packer renders a field at run time (``interpolate.Render``).
 
@@ -62,7 +71,7 @@ def render_runtime(
 
 
 def render_all(
-    texts: Iterable[str], info: BuildInfo, data: Mapping[str, Any] | None = None, *, error: str | None = None
+    texts: Iterable[str], info: BuildInfo, data: Mapping[str, Any] | object | None = None, *, error: str | None = None
 ) -> list[str]:
     """:func:`render_runtime` for each string of a list field (one context for all of them)."""
     items = list(texts)

@@ -107,7 +107,8 @@ class ShellProvisioner(Provisioner):
             env_file = ""
             if c.use_env_var_file:
                 env_file = await self._upload_env_file(comm, flatten_env_vars(env, self.env_var_format))
-            fields = {"Vars": flatten_env_vars(env, self.env_var_format), "EnvVarFile": env_file}
+            # Packer adds these keys to the generated data, so {{ build `ID` }} works here too.
+            fields = {**data, "Vars": flatten_env_vars(env, self.env_var_format), "EnvVarFile": env_file}
             fields["Path"] = self.remote_path
             command = render_runtime(self.execute_command, self.info, fields, error="Error processing command: ")
             for path in scripts:

@@ -7,18 +7,18 @@ import shlex
 from imagesmith.builders.docker.driver import ContainerSpec, make_run_args, sets_option
 from imagesmith.builders.docker.state import DockerState
 from imagesmith.core.generated import CommData, GeneratedData
-from imagesmith.core.render import render_all
+from imagesmith.core.render import go_struct, render_all
 from imagesmith.core.steps import Step
 
 
 def make_container_spec(state: DockerState) -> ContainerSpec:
     config = state.config
     volumes = {state.temp_dir: config.effective_container_dir, **config.volumes}
-    image_field = {"Image": config.image}
+    image_field = go_struct("*docker.startContainerTemplate", Image=config.image)
     return ContainerSpec(
         image=config.image,
         run_command=render_all(
-            config.effective_run_command, state.ctx.info, image_field, error="Error processing command: "
+            config.effective_run_command, state.ctx.info, image_field, error="Error running container: "
         ),
         volumes=volumes,
         device=config.device,
