@@ -16,7 +16,7 @@ from imagesmith.bootcommand.vcpu import VcpuWatch
 from imagesmith.bootcommand.vnc import VncClient
 from imagesmith.builders.qemu.state import QemuState
 from imagesmith.builders.qemu.steps.keys import temporary_keys
-from imagesmith.core.render import render_runtime
+from imagesmith.core.render import go_struct, render_runtime
 from imagesmith.core.steps import Step, fail
 from imagesmith.errors import RenderError
 from imagesmith.template.values import format_go_duration
@@ -36,7 +36,10 @@ class TypeBootCommand(Step[QemuState]):
         if not cfg.boot_command:
             return
         _, public = await temporary_keys(state)
-        data = {"HTTPIP": state.http_ip, "HTTPPort": str(state.http_port), "Name": cfg.vm_name, "SSHPublicKey": public}
+        data = go_struct(
+            "*qemu.bootCommandTemplateData", HTTPIP=state.http_ip, HTTPPort=state.http_port, Name=cfg.vm_name,
+            SSHPublicKey=public,
+        )  # fmt: skip
         try:
             # Packer's FlatBootCommand: the lines joined, then rendered as one text.
             text = render_runtime("".join(cfg.boot_command), state.ctx.info, data)

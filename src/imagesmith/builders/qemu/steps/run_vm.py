@@ -17,7 +17,7 @@ from typing import Any
 from imagesmith.bootcommand.qmp import QmpClient, QmpError
 from imagesmith.builders.qemu.driver import RunInputs, apply_qemuargs, make_default_args
 from imagesmith.builders.qemu.state import QemuState
-from imagesmith.core.render import render_all
+from imagesmith.core.render import go_struct, render_all
 from imagesmith.core.steps import Step, fail
 from imagesmith.errors import RenderError
 
@@ -25,8 +25,10 @@ from imagesmith.errors import RenderError
 def render_qemuargs(state: QemuState) -> list[list[str]]:
     """``qemuargs`` rendered with HTTPIP, HTTPPort, HTTPDir, OutputDir, Name, SSHHostPort."""
     cfg = state.config
-    data = {"HTTPIP": state.http_ip, "HTTPPort": state.http_port, "HTTPDir": cfg.http_directory,
-            "OutputDir": cfg.output_directory, "Name": cfg.vm_name, "SSHHostPort": state.ssh_host_port}  # fmt: skip
+    data = go_struct(
+        "qemu.qemuArgsTemplateData", HTTPIP=state.http_ip, HTTPPort=state.http_port, HTTPDir=cfg.http_directory,
+        OutputDir=cfg.output_directory, Name=cfg.vm_name, SSHHostPort=state.ssh_host_port,
+    )  # fmt: skip
     try:
         return [render_all(row, state.ctx.info, data) for row in cfg.qemuargs]
     except RenderError as exc:
