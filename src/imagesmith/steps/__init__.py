@@ -1,1 +1,1 @@
-"""steps plugins; see imagesmith.core.registry for how they are found."""
+"""Steps shared by builders: download, HTTP server, checksum, SSH connect (connect.py), provision (provision.py)."""
