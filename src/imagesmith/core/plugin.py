@@ -167,6 +167,8 @@ class Builder(Plugin):
       for ``communicator: none``).
     - Fields named in ``late_render`` are not rendered when the template is prepared; a step
       renders them with :func:`imagesmith.core.render.render_runtime` once their data exists.
+      Where Packer's data there is a Go struct (qemu's ``boot_command``: ``*qemu.bootCommandTemplateData``),
+      pass :func:`imagesmith.core.render.go_struct` so unknown fields and ``build`` fail as in Packer.
     - It returns the artifact (None when there is none) carrying the ``GeneratedData`` under
       ``state("generated_data")``; it raises :class:`imagesmith.errors.BuildError` on failure
       and never prints: messages go to ``ctx.ui``.
@@ -186,7 +188,8 @@ class Provisioner(Plugin):
     The core makes one instance per run of the provisioner, with its config rendered against the
     build's real generated data (``{{ build `ID` }}`` has its value). Fields the config marks
     ``render=False`` (``execute_command``, ...) are rendered by the plugin with
-    :func:`imagesmith.core.render.render_runtime` and its own fields (``.Path``, ``.Vars``).
+    :func:`imagesmith.core.render.render_runtime`, its data being ``data`` plus its own keys
+    (``{**data, "Path": ..., "Vars": ...}``, as Packer adds them to the generated data).
     Retries, ``pause_before`` and ``timeout`` are the core's; ``provision`` just runs once.
     """
 
