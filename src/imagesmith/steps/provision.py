@@ -61,11 +61,19 @@ class ProvisionStep(Step[S]):
 
     async def run(self, state: S) -> None:
         try:
-            await self.ctx.provision(state.communicator, self._populate(state))
+            await self.ctx.provision(_communicator(state), self._populate(state))
         except ImagesmithError:
             self.failed = True
             raise
 
     async def cleanup(self, state: S) -> None:
         if self.failed:
-            await self.ctx.cleanup_provision(state.communicator, self._populate(state))
+            await self.ctx.cleanup_provision(_communicator(state), self._populate(state))
+
+
+def _communicator(state: ProvisionState) -> Communicator:
+    """The state's communicator, or Packer's ``none`` one: its StepConnect stores that for
+    ``communicator: none``, so shell-local and friends run on every builder."""
+    from imagesmith.communicator.none import NoneCommunicator
+
+    return state.communicator or NoneCommunicator()

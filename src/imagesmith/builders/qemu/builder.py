@@ -50,14 +50,15 @@ def hook_data(state: QemuState) -> GeneratedData:
     """The generated data qemu provides (Packer's ``communicator_config``, ``http_ip``/``http_port``)."""
     cfg = state.config
     host, port = ssh_address(state)
-    comm = CommData(
+    comm: CommData | None = CommData(
         conn_type=cfg.communicator or "ssh", host=host, port=port, user=cfg.ssh_username, password=cfg.ssh_password,
         ssh_public_key=state.ssh_public_key, ssh_private_key=state.ssh_private_key,
         ssh_private_key_file=cfg.ssh_private_key_file, ssh_agent_auth=bool(cfg.ssh_agent_auth),
         winrm_password=cfg.winrm_password,
     )  # fmt: skip
-    if not state.http_port:
-        return GeneratedData(comm=comm)
+    if cfg.communicator == "none":
+        comm = None  # Packer's StepConnect stores communicator_config only when it connects
+    # Packer's qemu always stores http_ip, and http_port 0 without an HTTP server: "10.0.2.2:0".
     return GeneratedData(comm=comm, http_ip=state.http_ip, http_port=state.http_port)
 
 
