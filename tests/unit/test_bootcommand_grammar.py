@@ -121,7 +121,7 @@ def test_type_commands_bursts_and_waits() -> None:
     asyncio.run(type_commands(parse_boot_command("aB<wait200ms>c"), rec, Pacing(action_interval=0.001)))
     assert [len(b) for b in rec.bursts] == [2, 4, 2]
     assert rec.times[2] - rec.times[1] >= 0.2
-    assert time.monotonic() - start < 1.0
+    assert time.monotonic() - start < 10.0  # no stray long waits (generous: a loaded machine)
 
 
 def test_type_commands_per_event_pacing() -> None:
