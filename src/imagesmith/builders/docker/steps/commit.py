@@ -8,7 +8,7 @@ from pathlib import Path
 
 from imagesmith.builders.docker.state import DockerState
 from imagesmith.core.steps import Step
-from imagesmith.errors import ImagesmithError
+from imagesmith.errors import ImagesmithError, file_errors
 
 
 class CommitContainer(Step[DockerState]):
@@ -44,7 +44,7 @@ class ExportContainer(Step[DockerState]):
         path = Path(state.config.export_path)
         state.ctx.ui.say("Exporting the container")
         state.export_written = True
-        with open(path, "wb") as out:
+        with file_errors("write export_path", path), open(path, "wb") as out:
 
             def write(chunk: bytes) -> None:
                 out.write(chunk)
