@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -120,6 +121,7 @@ class Run:
         assert not still, f"ports still listening: {still}\n{self.output}"
         entries = sorted(p.name for p in self.tmpdir.iterdir())
         assert not entries, f"left in TMPDIR: {entries}\n{self.output}"
+        self.tmpdir.rmdir()
         for path in absent:
             assert not os.path.lexists(path), f"{path} was left behind\n{self.output}"
 
@@ -153,8 +155,8 @@ def start_build(
     imagesmith has exited (to look at a tmpfs that vanishes with the namespace), and the exit
     status stays imagesmith's.
     """
-    tmpdir = tmp_path / "imagesmith-tmp"
-    tmpdir.mkdir(exist_ok=True)
+    # Short: a QMP socket path under it must fit AF_UNIX's 108 bytes (pytest's tmp_path may not).
+    tmpdir = Path(tempfile.mkdtemp(prefix="is-", dir="/tmp"))
     full_env = {**os.environ, "CHECKPOINT_DISABLE": "1", "TMPDIR": str(tmpdir), "PACKER_NO_COLOR": "1"}
     full_env.pop("PACKER_TMP_DIR", None)
     full_env.update(env or {})
