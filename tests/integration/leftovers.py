@@ -202,7 +202,8 @@ def run_build(
 def tmpfs_setup(mountpoint: Path, *, size: str = "1m", read_only: bool = False) -> str:
     """Shell lines mounting a tmpfs at ``mountpoint`` in the private mount namespace."""
     opts = f"size={size}" + (",ro" if read_only else "")
-    return f"mkdir -p {shlex.quote(str(mountpoint))}\nmount -t tmpfs -o {opts} imagesmith-fault {shlex.quote(str(mountpoint))}"
+    where = shlex.quote(str(mountpoint))
+    return f"mkdir -p {where}\nmount -t tmpfs -o {opts} imagesmith-fault {where}"
 
 
 def wrapper_dir(tmp_path: Path, tools: Mapping[str, str]) -> Path:

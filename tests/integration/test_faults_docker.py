@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.docker_support import BASE_IMAGE
 from tests.integration.docker_proxy import DockerProxy
+from tests.integration.docker_support import BASE_IMAGE
 from tests.integration.leftovers import (
     path_with,
     path_without,
