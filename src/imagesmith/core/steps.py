@@ -158,17 +158,22 @@ async def run_steps(
                 continue
             if pause is not None and not cancelled:
                 await pause(f"Pausing before cleanup of step '{step.name}'. Press enter to continue.")
-            replaced = await _cleanup_one(step, token, state, ui)
+            replaced, interrupted = await _cleanup_one(step, token, state, ui)
+            if interrupted and not cancelled:
+                # Ctrl-C during a cleanup: finish the cleanups, then end the build as cancelled.
+                failure, cancelled = asyncio.CancelledError(), True
             if replaced is not None and failure is not None and not cancelled:
                 failure = replaced
     if failure is not None:
         raise failure
 
 
-async def _cleanup_one(step: Step[S], token: int | None, state: S, ui: Ui) -> ReplacingError | None:
-    # Shield: a second Ctrl-C must not abandon a cleanup half-way.
+async def _cleanup_one(step: Step[S], token: int | None, state: S, ui: Ui) -> tuple[ReplacingError | None, bool]:
+    """Run one cleanup to its end; the error replacing the build's, and whether we were cancelled meanwhile."""
+    # Shield: a Ctrl-C must not abandon a cleanup half-way.
     started = time.monotonic()
     task = asyncio.ensure_future(step.cleanup(state))
+    interrupted = False
     try:
         try:
             await asyncio.shield(task)
@@ -176,14 +181,15 @@ async def _cleanup_one(step: Step[S], token: int | None, state: S, ui: Ui) -> Re
         except asyncio.CancelledError:
             if task.cancelled():
                 raise
+            interrupted = True
             await task
     except ReplacingError as exc:
         _release(token)
-        return exc
+        return exc, interrupted
     except Exception as exc:  # one failed cleanup must not skip the others
         ui.error(f"Error cleaning up step '{step.name}': {describe_failure(exc, f'cleanup of step {step.name}')}")
     _release(token)
-    return None
+    return None, interrupted
 
 
 async def _ask(ui: Ui, step: Step[Any], exc: BaseException) -> str:
