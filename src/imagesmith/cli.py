@@ -29,6 +29,20 @@ def _excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType
 
 sys.excepthook = _excepthook
 
+
+def _install_hooks() -> None:
+    """Unraisable exceptions and threads' uncaught ones go to the debug log, not the terminal."""
+    import threading
+
+    from imagesmith.log import log_unraisable, logger
+
+    sys.unraisablehook = log_unraisable
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        logger.debug("uncaught in thread %s", args.thread, exc_info=args.exc_value)
+
+    threading.excepthook = thread_hook
+
 import argparse  # noqa: E402 - the hook above covers a Ctrl-C during these imports
 import importlib  # noqa: E402
 import os  # noqa: E402
@@ -107,6 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if argv is None:
         become_subreaper()
+        _install_hooks()
     try:
         return _main(list(sys.argv[1:] if argv is None else argv))
     except KeyboardInterrupt:

@@ -85,3 +85,20 @@ def save_traceback(exc: BaseException, context: str) -> str:
         logger.error("internal error in %s; traceback written to %s", context, path)
         return path
     return "nowhere (no writable cache or temp directory)"
+
+
+def log_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
+    """``sys.unraisablehook``: an exception Python could not raise (in ``__del__``, at exit) goes to the log."""
+    exc = unraisable.exc_value
+    where = unraisable.err_msg or "Exception ignored in"
+    logger.debug("%s %r: %s", where, unraisable.object, exc, exc_info=exc)
+
+
+def log_loop_exception(loop: object, context: dict[str, object]) -> None:
+    """An asyncio loop's exception handler: a callback's or forgotten task's error goes to the log.
+
+    What fails a build is reported by the build's boundary; these are leftovers (a background
+    reader that died with its process), which Python would otherwise print with a traceback.
+    """
+    exc = context.get("exception")
+    logger.debug("asyncio: %s", context.get("message"), exc_info=exc if isinstance(exc, BaseException) else None)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from imagesmith.core.build import BuildOutcome, BuildRunner, format_duration
 from imagesmith.core.prepared import PreparedBuild
 from imagesmith.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, describe_failure
+from imagesmith.log import log_loop_exception
 from imagesmith.run import stop_all
 from imagesmith.ui import BUILD_COLORS, ColoredUi, MachineReadableUi, TargetedUi, Ui
 
@@ -73,6 +74,7 @@ async def run_builds(builds: Sequence[PreparedBuild], ui: Ui, opts: RunOptions) 
     runners = make_runners(builds, ui, opts)
     interrupts = Interrupts(ui)
     interrupts.install()
+    asyncio.get_running_loop().set_exception_handler(log_loop_exception)
     try:
         group = asyncio.create_task(_run_group(runners, opts))
         first = asyncio.create_task(interrupts.first.wait())
