@@ -43,6 +43,7 @@ def _install_hooks() -> None:
 
     threading.excepthook = thread_hook
 
+
 import argparse  # noqa: E402 - the hook above covers a Ctrl-C during these imports
 import importlib  # noqa: E402
 import os  # noqa: E402
