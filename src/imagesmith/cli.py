@@ -4,18 +4,60 @@ This is the one boundary where errors become messages and exit codes. Flags foll
 ``flag`` package as Packer uses it: ``-name value``, ``-name=value``, ``--name``, booleans as
 ``-force`` or ``-force=false``, and ``-machine-readable`` accepted anywhere on the line.
 Each verb lives in :mod:`imagesmith.commands` and is imported only when used.
+
+No traceback reaches the terminal: an exception that is not an :class:`ImagesmithError` is a bug,
+reported as ``internal error`` with the path its traceback was written to (``IMAGESMITH_TRACEBACK=1``
+prints it too). Ctrl-C outside a build prints ``Interrupted.``. Run as the ``imagesmith`` command
+(``main()`` without arguments), it waits for every process it started before it returns.
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import os
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from types import TracebackType
 
-from imagesmith.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, ImagesmithError, UsageError
+
+def _excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    """Last resort for what escapes :func:`main` (Ctrl-C while Python imports the rest, a bug)."""
+    if isinstance(exc, KeyboardInterrupt):
+        print("Interrupted.", file=sys.stderr)
+        return
+    from imagesmith.errors import describe_failure
+
+    print(f"Error: {describe_failure(exc.with_traceback(tb), 'imagesmith')}", file=sys.stderr)
+
+
+sys.excepthook = _excepthook
+
+
+def _install_hooks() -> None:
+    """Unraisable exceptions and threads' uncaught ones go to the debug log, not the terminal."""
+    import threading
+
+    from imagesmith.log import log_unraisable, logger
+
+    sys.unraisablehook = log_unraisable
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        logger.debug("uncaught in thread %s", args.thread, exc_info=args.exc_value)
+
+    threading.excepthook = thread_hook
+
+
+import argparse  # noqa: E402 - the hook above covers a Ctrl-C during these imports
+import importlib  # noqa: E402
+import os  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from typing import NoReturn  # noqa: E402
+
+from imagesmith.errors import (  # noqa: E402
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    ImagesmithError,
+    UsageError,
+    describe_failure,
+)
 
 VERBS: dict[str, str] = {
     "build": "build image(s) from template",
@@ -75,8 +117,23 @@ def _usage() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    """Run the command line (``sys.argv`` when ``argv`` is None: the command); return the exit code."""
+    from imagesmith.run import become_subreaper, reap_sessions
+
+    if argv is None:
+        become_subreaper()
+        _install_hooks()
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        if argv is None:
+            reap_sessions()
+
+
+def _main(args: list[str]) -> int:
     args, machine = _split_machine_readable(args)
     from imagesmith.log import configure_log
 
@@ -109,6 +166,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except SystemExit as exc:  # argparse -h
         return int(exc.code or 0)
+    except Exception as exc:  # the command's boundary: a bug becomes a message too
+        print(f"Error: {describe_failure(exc, f'imagesmith {verb}')}", file=sys.stderr)
+        _print_traceback()
+        return EXIT_FAILED
 
 
 def _bare_exit_code(args: list[str]) -> int:  # Packer: bare "packer" exits 127, "-h" 0
@@ -121,6 +182,10 @@ def _report(exc: ImagesmithError) -> None:
     print(f"Error: {scrub(str(exc))}", file=sys.stderr)
     if exc.hint:
         print(f"Hint: {scrub(exc.hint)}", file=sys.stderr)
+    _print_traceback()
+
+
+def _print_traceback() -> None:
     if os.environ.get("IMAGESMITH_TRACEBACK"):
         import traceback
 

@@ -1,12 +1,18 @@
 """The few exception types imagesmith raises, and its exit codes.
 
-Only :mod:`imagesmith.cli` turns these into messages and exit codes; anything else escaping
-to the top is a bug and is shown with a traceback.
+Only :mod:`imagesmith.cli` (and, for each build, :mod:`imagesmith.core.build`) turns these into
+messages and exit codes; anything else escaping to the top is a bug, reported as "internal error"
+with its traceback written to a file (see :func:`imagesmith.log.save_traceback`).
+
+Code that touches files wraps the operation in :func:`file_errors`, so an ``OSError`` becomes a
+:class:`FileError` naming the operation, the config field and the path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+import os
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 EXIT_OK = 0
@@ -105,3 +111,46 @@ class BuildError(ImagesmithError):
 
 class Cancelled(ImagesmithError):
     """The user interrupted (Ctrl-C / SIGTERM)."""
+
+
+class FileError(ImagesmithError):
+    """A file operation failed: ``cannot write export_path /x/y.tar: No such file or directory``."""
+
+
+def describe_os_error(exc: OSError) -> str:
+    """``strerror`` (``No such file or directory``), or the exception's text when it has none."""
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+@contextlib.contextmanager
+def file_errors(operation: str, path: str | os.PathLike[str]) -> Iterator[None]:
+    """Turn an ``OSError`` raised inside the block into a :class:`FileError`.
+
+    ``operation`` says what was being done and to which config field (``"write export_path"``);
+    the message is ``cannot <operation> <path>: <reason>``.
+    """
+    try:
+        yield
+    except OSError as exc:
+        raise FileError(f"cannot {operation} {os.fspath(path)}: {describe_os_error(exc)}") from exc
+
+
+def describe_failure(exc: BaseException, context: str) -> str:
+    """The one-line message for any exception that ends a build or a command.
+
+    An :class:`ImagesmithError` is its message; a stray ``OSError`` names its path and reason
+    (code that knows the operation wraps it in :func:`file_errors` instead); anything else is a
+    bug: ``internal error (KeyError: 'x'); traceback written to <file>``.
+    """
+    from imagesmith.log import logger, save_traceback  # late import: log must stay importable alone
+
+    if isinstance(exc, ImagesmithError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        logger.debug("unwrapped OSError in %s", context, exc_info=exc)
+        paths = [os.fsdecode(p) for p in (exc.filename, exc.filename2) if p is not None]
+        where = f"cannot access {' -> '.join(paths)}: " if paths else "I/O error: "
+        return where + describe_os_error(exc)
+    path = save_traceback(exc, context)
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return f"internal error ({detail}); traceback written to {path}"

@@ -5,6 +5,12 @@ Every external command (docker, qemu, qemu-img, shell-local scripts, ...) goes t
 secrets masked, captures stderr, and on failure raises :class:`~imagesmith.errors.ToolError`
 carrying the command and the tail of stderr. A cancelled run terminates its process (then
 kills it) before the cancellation propagates, so nothing outlives the step that started it.
+
+Each process starts in a session of its own, whose id this module remembers: at the end of a run
+:func:`stop_all` stops what is still running and :func:`reap_sessions` kills and waits for whatever
+is left in those sessions (a script's background job), so imagesmith never exits before every
+process it started has been waited for. As a command, imagesmith is also a child subreaper
+(:func:`become_subreaper`): a killed script's children are re-parented to it, not to init.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import contextlib
 import os
 import shlex
 import signal
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -25,6 +32,11 @@ LineCallback = Callable[[str], None]
 ChunkSink = Callable[[bytes], Awaitable[None] | None]
 _READ_SIZE = 1 << 20
 _TERM_GRACE = 5.0
+_PR_SET_CHILD_SUBREAPER = 36
+
+#: Processes started here and maybe still running; and every session id they were started in.
+_live: set[asyncio.subprocess.Process] = set()
+_sessions: set[int] = set()
 
 
 def quote_argv(argv: Sequence[str]) -> str:
@@ -69,18 +81,14 @@ async def run(
     argv = [str(a) for a in argv]
     logger.debug("+ %s", quote_argv(argv))
     full_env = None if env is None else {**os.environ, **env}
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            *argv,
-            stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=full_env,
-            cwd=cwd,
-            start_new_session=True,  # Ctrl-C reaches us only; we stop the child ourselves
-        )
-    except OSError as exc:
-        raise ToolError(argv, None, str(exc), what) from exc
+    proc = await _spawn(
+        argv,
+        what,
+        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        env=full_env,
+        cwd=cwd,
+    )
 
     out_chunks: list[bytes] = []
     err_lines: list[str] = []
@@ -187,18 +195,91 @@ async def start(
     """
     argv = [str(a) for a in argv]
     logger.debug("+ %s &", quote_argv(argv))
+    return await _spawn(
+        argv,
+        what,
+        stdin=asyncio.subprocess.PIPE if stdin_pipe else asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        env=None if env is None else {**os.environ, **env},
+        cwd=cwd,
+    )
+
+
+async def _spawn(
+    argv: list[str], what: str, *, stdin: int, stdout: int, env: Mapping[str, str] | None, cwd: str | None
+) -> asyncio.subprocess.Process:
     try:
-        return await asyncio.create_subprocess_exec(
+        proc = await asyncio.create_subprocess_exec(
             *argv,
-            stdin=asyncio.subprocess.PIPE if stdin_pipe else asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
+            stdin=stdin,
+            stdout=stdout,
             stderr=asyncio.subprocess.PIPE,
-            env=None if env is None else {**os.environ, **env},
+            env=env,
             cwd=cwd,
-            start_new_session=True,
+            start_new_session=True,  # Ctrl-C reaches us only; we stop the child ourselves
         )
     except OSError as exc:
         raise ToolError(argv, None, str(exc), what) from exc
+    _live.difference_update([p for p in _live if p.returncode is not None])
+    _live.add(proc)
+    _sessions.add(proc.pid)
+    return proc
+
+
+async def stop_all(grace: float = 1.0) -> None:
+    """Stop and reap every process started here that still runs (after an abandoned cleanup)."""
+    running = [p for p in _live if p.returncode is None]
+    _live.clear()
+    if running:
+        logger.debug("stopping %d process(es) left running", len(running))
+        await asyncio.gather(*(stop_process(p, grace) for p in running), return_exceptions=True)
+
+
+def become_subreaper() -> None:
+    """Make orphaned descendants (a killed script's children) this process's children (Linux only)."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _session_members() -> list[tuple[int, int, str]]:
+    """(pid, ppid, state) of every process in one of the sessions started here."""
+    found: list[tuple[int, int, str]] = []
+    for entry in os.listdir("/proc") if _sessions else ():
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
+                fields = f.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[3]) in _sessions:  # fields: state ppid pgrp session ...
+            found.append((int(entry), int(fields[1]), fields[0]))
+    return found
+
+
+def reap_sessions(timeout: float = 5.0) -> None:
+    """Kill whatever is left in the sessions started here and wait for those that are our children.
+
+    Synchronous, for the very end of a command, once the event loop is gone. Processes re-parented
+    elsewhere are killed but can only be waited for by their new parent.
+    """
+    me = os.getpid()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        members = _session_members()
+        if not any(ppid == me or state != "Z" for _pid, ppid, state in members):
+            break
+        for pid, ppid, state in members:
+            if state != "Z":
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            if ppid == me:
+                with contextlib.suppress(ChildProcessError, OSError):
+                    os.waitpid(pid, os.WNOHANG)
+        time.sleep(0.02)
+    _sessions.clear()
 
 
 def run_sync(argv: Sequence[str], **kwargs: object) -> Completed:

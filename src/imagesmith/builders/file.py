@@ -8,17 +8,18 @@ id ``packer.file``; the artifact's id is ``File`` and destroying it removes the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from imagesmith.communicator.none import NoneCommunicator
 from imagesmith.core.artifact import FileArtifact
 from imagesmith.core.generated import GeneratedData
 from imagesmith.core.plugin import Artifact, BuildContext, Builder, Communicator, LineCallback
 from imagesmith.core.steps import Step, run_steps
-from imagesmith.errors import BuildError
+from imagesmith.errors import BuildError, file_errors
 from imagesmith.steps.provision import ProvisionStep, no_data
 from imagesmith.template.decode import option
 from imagesmith.ui import Ui
@@ -40,20 +41,38 @@ class FileConfig:
 
 
 def write_target(config: FileConfig, say: LineCallback) -> None:
-    """Create ``target`` (and its directories) from ``source`` or ``content``."""
+    """Create ``target`` (and its directories) from ``source`` or ``content``; no partial target stays."""
     parent = os.path.dirname(config.target)
     if parent:
-        os.makedirs(parent, 0o755, exist_ok=True)
+        with file_errors("create the directory of target", parent):
+            os.makedirs(parent, 0o755, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        src: BinaryIO | None = None
+        if config.source:
+            say(f"Copying {config.source} to {config.target}")
+            with file_errors("read source", config.source):
+                src = stack.enter_context(open(config.source, "rb"))
+        with file_errors("write target", config.target):
+            fd = os.open(config.target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666 if src else 0o600)
+        try:
+            with os.fdopen(fd, "wb") as dst, file_errors("write target", config.target):
+                size = _copy(src, config.source, dst) if src else dst.write(config.content.encode())
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(config.target)
+            raise
     if config.source:
-        say(f"Copying {config.source} to {config.target}")
-        with open(config.source, "rb") as src, open(config.target, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-            size = dst.tell()
         say(f"Copied {size} bytes")
-        return
-    fd = os.open(config.target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(config.content)
+
+
+def _copy(src: BinaryIO, source: str, dst: BinaryIO) -> int:
+    size = 0
+    while True:
+        with file_errors("read source", source):
+            chunk = src.read(1 << 20)
+        if not chunk:
+            return size
+        size += dst.write(chunk)
 
 
 @dataclass

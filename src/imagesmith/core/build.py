@@ -18,7 +18,7 @@ from imagesmith.core.plugin import Artifact, BuildContext
 from imagesmith.core.prepared import PreparedBuild
 from imagesmith.core.provision import ProvisionHook
 from imagesmith.core.steps import CleanupLedger, current_ledger
-from imagesmith.errors import ImagesmithError
+from imagesmith.errors import ImagesmithError, describe_failure
 from imagesmith.log import logger
 from imagesmith.ui import ColoredUi, TargetedUi, Ui
 
@@ -78,19 +78,24 @@ class BuildRunner:
         self.outcome = BuildOutcome(build.name, CleanupLedger(build.name))
 
     async def run(self) -> BuildOutcome:
-        """Run the build; errors are recorded, cancellation is recorded and re-raised."""
+        """Run the build; never raises but for cancellation (recorded, then re-raised).
+
+        This is the boundary for a build's failures: whatever the builder or a post-processor
+        raises (a tool error, an ``OSError``, a bug) has already run every step's cleanup on
+        its way here, and becomes the build's error message.
+        """
         outcome = self.outcome
         current_ledger.set(outcome.ledger)
         outcome.started = True
         start = time.monotonic()
         try:
             outcome.artifacts = await self._run()
-        except ImagesmithError as exc:
-            outcome.error = str(exc)
         except asyncio.CancelledError:
             outcome.cancelled = True
             outcome.error = CANCELLED
             raise
+        except Exception as exc:  # the build boundary: every failure becomes a message
+            outcome.error = describe_failure(exc, f"build '{outcome.name}'")
         finally:
             outcome.duration = time.monotonic() - start
             outcome.finished = True

@@ -5,7 +5,10 @@ acquired before a build starts (0 = unlimited), ``-debug`` runs builds one at a 
 first SIGINT/SIGTERM prints ``Cancelling build after receiving <signal>`` and cancels every
 build; their step cleanups run (they are shielded), and each build then reports what it
 cleaned up. A second signal during cleanup stops waiting: imagesmith names, per build,
-whatever it had to leave behind, and exits.
+whatever it had to leave behind, stops (and waits for) every process it still runs, and exits.
+
+The group's own outcome is always read: a build's failures are recorded by its runner, so
+anything the group raises is a bug, reported as an internal error of every unfinished build.
 
 Exit status: 0 when every build succeeded, 1 otherwise (Packer's).
 """
@@ -20,7 +23,9 @@ from dataclasses import dataclass
 
 from imagesmith.core.build import BuildOutcome, BuildRunner, format_duration
 from imagesmith.core.prepared import PreparedBuild
-from imagesmith.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from imagesmith.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, describe_failure
+from imagesmith.log import log_loop_exception
+from imagesmith.run import stop_all
 from imagesmith.ui import BUILD_COLORS, ColoredUi, MachineReadableUi, TargetedUi, Ui
 
 SIGNAL_NAMES = {signal.SIGINT: "interrupt", signal.SIGTERM: "terminated"}
@@ -69,6 +74,7 @@ async def run_builds(builds: Sequence[PreparedBuild], ui: Ui, opts: RunOptions) 
     runners = make_runners(builds, ui, opts)
     interrupts = Interrupts(ui)
     interrupts.install()
+    asyncio.get_running_loop().set_exception_handler(log_loop_exception)
     try:
         group = asyncio.create_task(_run_group(runners, opts))
         first = asyncio.create_task(interrupts.first.wait())
@@ -79,12 +85,29 @@ async def run_builds(builds: Sequence[PreparedBuild], ui: Ui, opts: RunOptions) 
             await asyncio.wait([group, second], return_when=asyncio.FIRST_COMPLETED)
             second.cancel()
         first.cancel()
+        read_group_outcome(group, runners)
         outcomes = [r.outcome for r in runners]
         if interrupts.count:
             return report_interrupted(outcomes, runners, ui, start, abandoned=not group.done())
         return report_summary(outcomes, ui, start)
     finally:
         interrupts.uninstall()
+        await stop_all()
+
+
+def read_group_outcome(group: asyncio.Task[None], runners: Sequence[BuildRunner]) -> None:
+    """Retrieve the group's result; an exception there fails every build that has no error yet."""
+    if not group.done() or group.cancelled():
+        return
+    exc = group.exception()
+    if exc is None:
+        return
+    message = describe_failure(exc, "the build group")
+    for runner in runners:
+        outcome = runner.outcome
+        if outcome.error is None:
+            outcome.error = message
+            outcome.artifacts = []
 
 
 def make_runners(builds: Sequence[PreparedBuild], ui: Ui, opts: RunOptions) -> list[BuildRunner]:

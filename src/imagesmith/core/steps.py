@@ -11,7 +11,9 @@ Packer's ``multistep.BasicRunner`` with ``-on-error`` handling (``commonsteps.Ne
 A step is an object with ``name``, ``async run(state)`` and ``async cleanup(state)``. A step
 fails by raising; the runner re-raises the first error after cleaning up (a cleanup may replace
 it by raising :class:`ReplacingError`, as the error-cleanup-provisioner does). Cancellation
-(Ctrl-C) is an ``asyncio.CancelledError`` and always cleans up, as Packer's ``ask`` does.
+(Ctrl-C) is an ``asyncio.CancelledError`` and always cleans up, as Packer's ``ask`` does. Any
+exception halts the build the same way (a bug too); a failing cleanup is reported and the
+other cleanups still run.
 
 With ``-debug`` the runner pauses after each step's run and before each cleanup (Packer's
 ``DebugRunner``), except while cancelling. Every step whose cleanup is still owed is recorded in
@@ -28,7 +30,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-from imagesmith.errors import BuildError, ImagesmithError
+from imagesmith.errors import BuildError, describe_failure
 from imagesmith.log import logger
 from imagesmith.ui import Ui
 
@@ -131,7 +133,7 @@ async def run_steps(
                     await step.run(state)
                     logger.debug("step %s: ran in %.3fs", step.name, time.monotonic() - started)
                     break
-                except ImagesmithError as exc:
+                except Exception as exc:  # any failure halts the build the same way
                     if on_error == "ask":
                         choice = await _ask(ui, step, exc)
                         if choice == "r":
@@ -156,17 +158,22 @@ async def run_steps(
                 continue
             if pause is not None and not cancelled:
                 await pause(f"Pausing before cleanup of step '{step.name}'. Press enter to continue.")
-            replaced = await _cleanup_one(step, token, state, ui)
+            replaced, interrupted = await _cleanup_one(step, token, state, ui)
+            if interrupted and not cancelled:
+                # Ctrl-C during a cleanup: finish the cleanups, then end the build as cancelled.
+                failure, cancelled = asyncio.CancelledError(), True
             if replaced is not None and failure is not None and not cancelled:
                 failure = replaced
     if failure is not None:
         raise failure
 
 
-async def _cleanup_one(step: Step[S], token: int | None, state: S, ui: Ui) -> ReplacingError | None:
-    # Shield: a second Ctrl-C must not abandon a cleanup half-way.
+async def _cleanup_one(step: Step[S], token: int | None, state: S, ui: Ui) -> tuple[ReplacingError | None, bool]:
+    """Run one cleanup to its end; the error replacing the build's, and whether we were cancelled meanwhile."""
+    # Shield: a Ctrl-C must not abandon a cleanup half-way.
     started = time.monotonic()
     task = asyncio.ensure_future(step.cleanup(state))
+    interrupted = False
     try:
         try:
             await asyncio.shield(task)
@@ -174,16 +181,15 @@ async def _cleanup_one(step: Step[S], token: int | None, state: S, ui: Ui) -> Re
         except asyncio.CancelledError:
             if task.cancelled():
                 raise
+            interrupted = True
             await task
     except ReplacingError as exc:
         _release(token)
-        return exc
-    except ImagesmithError as exc:
-        ui.error(f"Error cleaning up step '{step.name}': {exc}")
-    except OSError as exc:
-        ui.error(f"Error cleaning up step '{step.name}': {exc}")
+        return exc, interrupted
+    except Exception as exc:  # one failed cleanup must not skip the others
+        ui.error(f"Error cleaning up step '{step.name}': {describe_failure(exc, f'cleanup of step {step.name}')}")
     _release(token)
-    return None
+    return None, interrupted
 
 
 async def _ask(ui: Ui, step: Step[Any], exc: BaseException) -> str:

@@ -168,6 +168,7 @@ async def _run_one(
     try:
         done = await run(argv, check=False, on_stdout=ui.message, on_stderr=ui.error, what="shell-local")
     except ToolError as exc:  # could not start
+        ui.error(str(exc))  # the "output above" the message points to
         raise BuildError(
             f"Error executing script: {absolute}\n\nPlease see output above for more information."
         ) from exc

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from imagesmith.builders.docker.state import DockerState
 from imagesmith.core.steps import Step
-from imagesmith.errors import ImagesmithError
+from imagesmith.errors import ImagesmithError, file_errors
 
 
 class CommitContainer(Step[DockerState]):
@@ -43,8 +43,8 @@ class ExportContainer(Step[DockerState]):
     async def run(self, state: DockerState) -> None:
         path = Path(state.config.export_path)
         state.ctx.ui.say("Exporting the container")
-        state.export_written = True
-        with open(path, "wb") as out:
+        with file_errors("write export_path", path), open(path, "wb") as out:
+            state.export_written = True  # only now is there a file to remove on failure
 
             def write(chunk: bytes) -> None:
                 out.write(chunk)
@@ -53,5 +53,5 @@ class ExportContainer(Step[DockerState]):
         self.done = True
 
     async def cleanup(self, state: DockerState) -> None:
-        if not self.done:
+        if not self.done and state.export_written:
             await asyncio.to_thread(Path(state.config.export_path).unlink, True)

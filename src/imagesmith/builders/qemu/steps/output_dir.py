@@ -8,6 +8,7 @@ from pathlib import Path
 
 from imagesmith.builders.qemu.state import QemuState
 from imagesmith.core.steps import Step, fail
+from imagesmith.errors import file_errors
 
 
 class PrepareOutputDir(Step[QemuState]):
@@ -25,8 +26,10 @@ class PrepareOutputDir(Step[QemuState]):
             if not state.ctx.info.force:
                 raise fail(f"Output directory '{out}' already exists. It must not exist.")
             state.ctx.ui.say("Deleting previous output directory...")
-            await asyncio.to_thread(shutil.rmtree, out)
-        out.mkdir(parents=True, exist_ok=True)
+            with file_errors("delete output_directory", out):
+                await asyncio.to_thread(shutil.rmtree, out)
+        with file_errors("create output_directory", out):
+            out.mkdir(parents=True, exist_ok=True)
         self.created = True
 
     def mark_succeeded(self) -> None:

@@ -19,7 +19,7 @@ from imagesmith.builders.qemu.driver import RunInputs, apply_qemuargs, make_defa
 from imagesmith.builders.qemu.state import QemuState
 from imagesmith.core.render import go_struct, render_all
 from imagesmith.core.steps import Step, fail
-from imagesmith.errors import RenderError
+from imagesmith.errors import RenderError, file_errors
 
 
 def render_qemuargs(state: QemuState) -> list[list[str]]:
@@ -68,7 +68,8 @@ class RunVm(Step[QemuState]):
         argv = make_argv(state)
         proc = await state.driver.start_vm(argv)
         try:
-            state.qmp = await _connect_qmp(state.qmp_socket, proc)
+            with file_errors("connect to the QMP socket", state.qmp_socket):
+                state.qmp = await _connect_qmp(state.qmp_socket, proc)
         except QmpError as exc:
             await asyncio.sleep(0.2)  # let stderr arrive
             raise fail(f"Error launching VM: {state.driver.vm_failed(argv)}") from exc
