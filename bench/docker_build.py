@@ -54,7 +54,9 @@ def inline_lines(step: int) -> list[str]:
     return lines
 
 
-def write_template(path: Path, builder: dict[str, object], provisioners: list[dict[str, object]], **extra: object) -> Path:
+def write_template(
+    path: Path, builder: dict[str, object], provisioners: list[dict[str, object]], **extra: object
+) -> Path:
     template = {"builders": [builder], "provisioners": provisioners, **extra}
     path.write_text(json.dumps(template, indent=2))
     return path

@@ -105,7 +105,7 @@ async def send(
     body = json.dumps(request.body).encode() if request.body is not None else data
     hdrs = {"Content-Type": "application/json" if data is None else "application/x-tar"}
     hdrs.update(headers or {})
-    async with docker._query(  # noqa: SLF001 - aiodocker is pinned; its public API lacks these endpoints
+    async with docker._query(  # aiodocker is pinned; its public API lacks these endpoints
         request.path, request.method, params=dict(request.params or {}), data=body, headers=hdrs, timeout=None
     ) as response:
         yield response
@@ -114,8 +114,8 @@ async def send(
 async def head(docker: aiodocker.Docker, request: Request) -> tuple[int, Mapping[str, str]]:
     """Send a HEAD ``request``: its status and headers (aiodocker would try to decode an error body,
     which a HEAD answer does not have)."""
-    await docker._check_version()  # noqa: SLF001 - see send()
-    url = docker._canonicalize_url(request.path)  # noqa: SLF001
+    await docker._check_version()  # private, as in send()
+    url = docker._canonicalize_url(request.path)
     async with docker.session.request("HEAD", url, params=dict(request.params or {})) as response:
         return response.status, dict(response.headers)
 

@@ -39,6 +39,7 @@ from imagesmith.communicator.docker_tar import (
     file_info,
     known_owner,
     resolve_owner,
+    split_owner,
     tar_single,
     tar_tree,
 )
@@ -47,6 +48,7 @@ from imagesmith.docker_engine import EngineError, Request, call, connect, copy_b
 from imagesmith.errors import BuildError
 
 _MODE_DIR = 1 << 31  # Go's os.ModeDir, as the daemon reports a path's mode
+_MODE_SYMLINK = 1 << 27  # Go's os.ModeSymlink
 
 
 def make_chown_command(owner: str, path: str) -> list[str]:
@@ -126,10 +128,7 @@ class DockerCommunicator(Communicator):
 
     async def upload(self, dst: str, src: Path | bytes, mode: int | None = None) -> None:
         name = posixpath.basename(dst)
-        if isinstance(src, bytes):
-            info = bytes_info(name, len(src), mode, time.time())
-        else:
-            info = file_info(src, name, mode)
+        info = bytes_info(name, len(src), mode, time.time()) if isinstance(src, bytes) else file_info(src, name, mode)
         if self.fix_upload_owner:
             (await self._owner()).apply(info)
         await self._put(posixpath.dirname(dst) or "/", tar_single(info, src), dst)
@@ -183,8 +182,10 @@ class DockerCommunicator(Communicator):
 
     async def _put(self, target: str, chunks: AsyncIterator[bytes], dst: str) -> None:
         try:
-            async with connect() as docker, call(f"upload to {dst!r}"), send(
-                docker, make_put_archive_request(self.container, target), data=chunks
+            async with (
+                connect() as docker,
+                call(f"upload to {dst!r}"),
+                send(docker, make_put_archive_request(self.container, target), data=chunks),
             ):
                 pass
         except EngineError as exc:
@@ -195,9 +196,11 @@ class DockerCommunicator(Communicator):
             archive = Path(tmp) / "stream.tar"
             with open(archive, "wb") as out:
                 try:
-                    async with connect() as docker, call(f"download of {src!r}"), send(
-                        docker, make_get_archive_request(self.container, src)
-                    ) as response:
+                    async with (
+                        connect() as docker,
+                        call(f"download of {src!r}"),
+                        send(docker, make_get_archive_request(self.container, src)) as response,
+                    ):
                         await copy_body(response, out.write)
                 except EngineError as exc:
                     raise BuildError(f"Error downloading file: {exc.daemon_message}") from None
@@ -215,7 +218,10 @@ class DockerCommunicator(Communicator):
         return stat
 
     async def _is_dir(self, path: str) -> bool:
+        """Whether ``path`` is a directory, following one symlink as ``docker cp`` does."""
         stat = await self._stat(path)
+        if stat is not None and int(stat.get("mode", 0)) & _MODE_SYMLINK and stat.get("linkTarget"):
+            stat = await self._stat(str(stat["linkTarget"]))
         return stat is not None and bool(int(stat.get("mode", 0)) & _MODE_DIR)
 
     async def _owner(self) -> Owner:
@@ -224,8 +230,10 @@ class DockerCommunicator(Communicator):
         owner = known_owner(spec)
         if owner is not None:
             return owner
-        passwd, group = await self._read_text("/etc/passwd"), await self._read_text("/etc/group")
-        return resolve_owner(spec, passwd, group)
+        user, group = split_owner(spec)
+        passwd = await self._read_text("/etc/passwd") if user and not user.isdigit() else ""
+        groups = await self._read_text("/etc/group") if group and not group.isdigit() else ""
+        return resolve_owner(spec, passwd, groups)
 
     async def _read_text(self, path: str) -> str:
         """A small file of the container, read through the archive endpoint ("" if it is missing)."""
@@ -233,9 +241,11 @@ class DockerCommunicator(Communicator):
 
         data = bytearray()
         try:
-            async with connect() as docker, call(f"read of {path!r}"), send(
-                docker, make_get_archive_request(self.container, path)
-            ) as response:
+            async with (
+                connect() as docker,
+                call(f"read of {path!r}"),
+                send(docker, make_get_archive_request(self.container, path)) as response,
+            ):
                 await copy_body(response, data.extend)
         except EngineError as exc:
             if exc.status == 404:

@@ -73,7 +73,7 @@ async def run_exec(
         async with send(docker, request) as response:
             exec_id = (await response.json())["Id"]
         execution = docker.containers.exec(exec_id)
-        execution._tty = tty  # noqa: SLF001 - known from the request; saves an inspect round trip
+        execution._tty = tty  # known from the request: saves an inspect round trip
         async with execution.start() as stream:
             await _feed(stream, stdin or b"")
             while (message := await stream.read_out()) is not None:
@@ -87,7 +87,7 @@ async def _feed(stream: Stream, data: bytes) -> None:
     """Write ``data`` and close our sending side: the command sees end of input, as with ``docker exec -i``."""
     if data:
         await stream.write_in(data)
-    response: Any = stream._resp  # noqa: SLF001 - aiodocker has no half-close; its version is pinned
+    response: Any = stream._resp  # aiodocker has no half-close; its version is pinned
     transport = response.connection.transport if response and response.connection else None
     if transport is not None and transport.can_write_eof():
         transport.write_eof()

@@ -17,6 +17,7 @@ import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
 from imagesmith.errors import BuildError
 
 _CHUNK = 1 << 20
@@ -70,8 +71,11 @@ def known_owner(spec: str) -> Owner | None:
     ids = [part for part in (user, grp) if part]
     if not all(part.isdigit() or part == "root" for part in ids):
         return None
-    to_id = lambda part: 0 if part == "root" else int(part)  # noqa: E731
-    return Owner(to_id(user) if user else 0, to_id(grp) if grp else None)
+    return Owner(_number(user) if user else 0, _number(grp) if grp else None)
+
+
+def _number(part: str) -> int:
+    return 0 if part == "root" else int(part)
 
 
 def bytes_info(name: str, size: int, mode: int | None, mtime: float) -> tarfile.TarInfo:
@@ -156,9 +160,7 @@ def _walk(root: Path, exclude: Sequence[str]) -> Iterator[tuple[Path, str]]:
             yield Path(dirpath, name), rel
 
 
-async def tar_tree(
-    root: Path, prefix: str, exclude: Sequence[str], owner: Owner | None = None
-) -> AsyncIterator[bytes]:
+async def tar_tree(root: Path, prefix: str, exclude: Sequence[str], owner: Owner | None = None) -> AsyncIterator[bytes]:
     """A tar of ``root`` (entries under ``prefix``; its contents alone when prefix is empty), streamed,
     every entry owned by ``owner`` when given."""
     loop = asyncio.get_running_loop()

@@ -255,14 +255,14 @@ class Driver:
             return str((await response.json())["Id"])
 
     async def export(self, container: str, sink: Sink) -> None:
-        async with connect() as docker, call("docker export"):
-            async with send(docker, Request("GET", f"containers/{container}/export")) as response:
-                await copy_body(response, sink)
+        request = Request("GET", f"containers/{container}/export")
+        async with connect() as docker, call("docker export"), send(docker, request) as response:
+            await copy_body(response, sink)
 
     async def save(self, image: str, sink: Sink) -> None:
-        async with connect() as docker, call("docker save"):
-            async with send(docker, Request("GET", "images/get", {"names": image})) as response:
-                await copy_body(response, sink)
+        request = Request("GET", "images/get", {"names": image})
+        async with connect() as docker, call("docker save"), send(docker, request) as response:
+            await copy_body(response, sink)
 
     async def import_image(self, chunks: AsyncIterator[bytes], repository: str, changes: Sequence[str]) -> str:
         """``docker import``: returns the new image's id."""
@@ -306,9 +306,9 @@ class Driver:
     async def login(self, server: str, username: str, password: str) -> None:
         """Check the credentials with the registry (``docker login``) and keep them for pull/push."""
         key = server or "https://index.docker.io/v1/"
-        async with connect() as docker, call("docker login"):
-            async with send(docker, make_login_request(key, username, password)) as response:
-                answer = await response.json()
+        request = make_login_request(key, username, password)
+        async with connect() as docker, call("docker login"), send(docker, request) as response:
+            answer = await response.json()
         if self.on_output is not None and answer.get("Status"):
             self.on_output(str(answer["Status"]))
         token = answer.get("IdentityToken")
