@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shlex
 import statistics
 import subprocess
@@ -132,15 +133,20 @@ def image_of(output: str) -> str:
     return ""
 
 
-def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
+def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall time and the client side's CPU time (user + system of the tool and its children, such as
+    the docker CLI processes; the daemon's own work is not in it)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, env=env)
     elapsed = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         sys.exit(f"{argv[0]} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     image = image_of(done.stdout)
     subprocess.run(["docker", "rmi", "-f", f"{TAG_REPO}:latest", *([image] if image else [])], capture_output=True)
-    return elapsed
+    return elapsed, cpu
 
 
 def make_commands(template: Path, script: Path, baseline: str | None) -> dict[str, tuple[list[str], dict[str, str]]]:
@@ -159,16 +165,20 @@ def make_commands(template: Path, script: Path, baseline: str | None) -> dict[st
 
 def measure(name: str, commands: dict[str, tuple[list[str], dict[str, str]]], cwd: Path, repeat: int) -> None:
     times: dict[str, list[float]] = {tool: [] for tool in commands}
+    cpus: dict[str, list[float]] = {tool: [] for tool in commands}
     order = list(commands)
     for round_ in range(repeat):
         for tool in order[round_ % len(order) :] + order[: round_ % len(order)]:  # rotate who goes first
             argv, env = commands[tool]
-            times[tool].append(timed(argv, cwd, env))
-            print(f"{name} {tool}: {times[tool][-1]:.2f} s", file=sys.stderr)
+            wall, cpu = timed(argv, cwd, env)
+            times[tool].append(wall)
+            cpus[tool].append(cpu)
+            print(f"{name} {tool}: {wall:.2f} s (client CPU {cpu:.2f} s)", file=sys.stderr)
     med = {tool: statistics.median(values) for tool, values in times.items()}
-    print(f"\n### {name}\n\n| tool | median | runs |\n|---|---|---|")
+    print(f"\n### {name}\n\n| tool | median | client CPU (median) | runs |\n|---|---|---|---|")
     for tool, values in times.items():
-        print(f"| {tool} | {med[tool]:.2f} s | {', '.join(f'{v:.2f}' for v in values)} |")
+        runs = ", ".join(f"{v:.2f}" for v in values)
+        print(f"| {tool} | {med[tool]:.2f} s | {statistics.median(cpus[tool]):.2f} s | {runs} |")
     ratio: Callable[[str], str] = lambda other: f"{med['imagesmith'] / med[other]:.2f}x"  # noqa: E731
     line = f"\nimagesmith / Packer = {ratio('packer')}; imagesmith / script = {ratio('script')}"
     if "imagesmith (base)" in med:

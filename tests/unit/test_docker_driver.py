@@ -248,3 +248,27 @@ def test_steps_follow_the_artifact_choice() -> None:
     assert names({"image": "i", "export_path": "o.tar"}) == [*base, "ExportContainer"]
     assert names({"image": "i", "discard": True, "pull": False}) == [n for n in base if n != "PullImage"]
     assert "ConnectDocker" not in names({"image": "i", "discard": True, "communicator": "none"})
+
+
+def test_registry_credentials_come_from_docker_config(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+    import base64
+    import json
+
+    from imagesmith.builders.docker.registry_auth import stored_auth
+
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    auth = base64.b64encode(b"alice:pa:ss").decode()
+    config = {"auths": {"https://reg.example:5000": {"auth": auth}}, "credHelpers": {"helped.example": "standin"}}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    assert asyncio.run(stored_auth("reg.example:5000")) == {
+        "username": "alice", "password": "pa:ss", "serveraddress": "reg.example:5000",
+    }  # fmt: skip
+    assert asyncio.run(stored_auth("other.example")) == {}
+    helper = tmp_path / "docker-credential-standin"  # a stand-in credential helper: answers one server
+    helper.write_text('#!/bin/sh\nread s\n[ "$s" = helped.example ] && echo \'{"Username":"bob","Secret":"t"}\'\n')
+    helper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{__import__('os').environ['PATH']}")
+    assert asyncio.run(stored_auth("helped.example")) == {
+        "username": "bob", "password": "t", "serveraddress": "helped.example",
+    }  # fmt: skip
