@@ -124,3 +124,27 @@ def test_api_errors_show_operation_status_and_message(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "docker run failed (HTTP 404): No such image: imagesmith-test/no-such-image:1" in output
     assert "Traceback" not in output
+
+
+def test_cancelled_start_leaves_no_container() -> None:
+    """Ctrl-C while the container is being created or started: whatever the daemon made is removed."""
+    prefix = f"imagesmith-cancel-{os.getpid()}-"
+    command = ["-d", "-i", "-t", "--entrypoint=/bin/sh", "--", "{{.Image}}"]
+
+    async def start_and_cancel(delay: float, index: int) -> None:
+        spec = ContainerSpec(image=BASE_IMAGE, run_command=command, name=f"{prefix}{index}")
+        task = asyncio.ensure_future(Driver().start_container(spec))
+        await asyncio.sleep(delay)
+        task.cancel()
+        try:
+            container = await task
+        except asyncio.CancelledError:
+            return
+        await Driver().kill_container(container)  # finished before the cancel arrived
+
+    for index, delay in enumerate([0.0, 0.005, 0.02, 0.05, 0.1, 0.2, 0.4]):
+        asyncio.run(start_and_cancel(delay, index))
+    left = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"name={prefix}"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert left == []

@@ -215,21 +215,29 @@ class Driver:
             done = await run(make_run_args(spec), what="docker run")
             return done.text.strip()
         request = make_create_request(spec, flags)
-        container = ""
+        created: list[str] = []
+        task = asyncio.ensure_future(self._create_and_start(request, created))
         try:
-            async with connect() as docker, call("docker run"):
-                async with send(docker, request) as response:
-                    container = str((await response.json())["Id"])
-                async with send(docker, Request("POST", f"containers/{container}/start")):
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            # The daemon goes on creating the container when we stop waiting: let the request end,
+            # then remove what it made (by name if its id never came back).
+            with contextlib.suppress(BaseException):
+                await task
+            await self.kill_container(created[0] if created else (request.params or {})["name"])
+            raise
+
+    async def _create_and_start(self, request: Request, created: list[str]) -> str:
+        async with connect() as docker, call("docker run"):
+            async with send(docker, request) as response:
+                created.append(str((await response.json())["Id"]))
+            try:
+                async with send(docker, Request("POST", f"containers/{created[0]}/start")):
                     pass
-        except EngineError:
-            if container:
-                await self.kill_container(container)
-            raise
-        except BaseException:  # interrupted: the daemon may have made it even if its id never came back
-            await self.kill_container(container or (request.params or {})["name"])
-            raise
-        return container
+            except BaseException:
+                await self.kill_container(created[0])
+                raise
+        return created[0]
 
     async def kill_container(self, container: str) -> None:
         """Remove the container whatever its state (Packer: ``docker kill`` then ``docker rm``); a
