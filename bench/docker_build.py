@@ -145,7 +145,8 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         if done.returncode == 0:
             break
-        print(f"{argv[0]} failed (attempt {attempt + 1}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}", file=sys.stderr)
+        output = f"{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+        print(f"{argv[0]} failed (attempt {attempt + 1}):\n{output}", file=sys.stderr)
     else:
         sys.exit(f"{argv[0]} failed twice")
     image = image_of(done.stdout)
