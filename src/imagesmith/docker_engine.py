@@ -28,19 +28,22 @@ if TYPE_CHECKING:
     import aiodocker
     import aiohttp
 
-_api_version = "auto"  # the negotiated version, kept for later clients of this process
+_api_versions: dict[str | None, str] = {}  # daemon address → the API version negotiated with it
 _CHUNK = 1 << 20
 
 
 class EngineError(BuildError):
-    """A Docker Engine API call failed (``status`` is None when the daemon could not be reached)."""
+    """A Docker Engine API call failed: ``status`` is the HTTP status, 900 when the daemon could not be
+    reached, None when the connection failed otherwise, 0 for an error the daemon reported in a stream."""
 
     def __init__(self, operation: str, status: int | None, message: str) -> None:
         self.operation = operation
         self.status = status
         self.daemon_message = message.strip()
-        if status in (None, 900):
+        if status == 900:  # aiodocker's code for "cannot connect"
             where = " (could not reach the Docker daemon)"
+        elif status is None:
+            where = " (the connection to the Docker daemon failed)"
         else:
             where = f" (HTTP {status})" if status else ""
         super().__init__(f"{operation} failed{where}: {self.daemon_message}")
@@ -64,13 +67,17 @@ def daemon_url() -> str | None:
 @contextlib.asynccontextmanager
 async def connect() -> AsyncIterator[aiodocker.Docker]:
     """A client for one operation; its connections are closed on exit, also when cancelled."""
-    global _api_version
     import aiodocker
 
-    docker = aiodocker.Docker(url=daemon_url(), api_version=_api_version)
+    url = daemon_url()
+    try:
+        docker = aiodocker.Docker(url=url, api_version=_api_versions.get(url, "auto"))
+    except (ValueError, OSError, aiodocker.DockerError) as exc:
+        where = f"DOCKER_HOST={url}" if url else "the default docker context or socket"
+        raise EngineError("connecting to the Docker daemon", 0, f"{where}: {exc}") from None
     try:
         yield docker
-        _api_version = docker.api_version
+        _api_versions[url] = docker.api_version
     finally:
         await asyncio.shield(docker.close())
 
@@ -86,8 +93,10 @@ async def call(operation: str) -> AsyncIterator[None]:
         yield
     except aiodocker.DockerError as exc:
         raise EngineError(operation, exc.status, str(exc.message)) from None
-    except (aiohttp.ClientError, OSError, ValueError) as exc:
+    except (aiohttp.ClientError, OSError) as exc:
         raise EngineError(operation, None, str(exc) or type(exc).__name__) from None
+    except ValueError as exc:  # an answer that is not the JSON the API documents
+        raise EngineError(operation, 0, f"unexpected answer from the daemon: {exc}") from None
 
 
 @contextlib.asynccontextmanager

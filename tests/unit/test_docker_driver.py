@@ -185,7 +185,8 @@ def test_references_and_registries() -> None:
 def test_errors_name_the_operation_status_and_message() -> None:
     error = EngineError("docker commit", 404, "No such container: x\n")
     assert str(error) == "docker commit failed (HTTP 404): No such container: x"
-    assert "could not reach the Docker daemon" in str(EngineError("docker run", None, "connection refused"))
+    assert "could not reach the Docker daemon" in str(EngineError("docker run", 900, "connection refused"))
+    assert str(EngineError("docker push", 0, "denied")) == "docker push failed: denied"
 
 
 def test_output_is_split_into_lines_across_chunks() -> None:
