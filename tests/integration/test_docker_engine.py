@@ -148,3 +148,24 @@ def test_cancelled_start_leaves_no_container() -> None:
         ["docker", "ps", "-aq", "--filter", f"name={prefix}"], capture_output=True, text=True, check=True
     ).stdout.split()
     assert left == []
+
+
+def test_pty_exec_streams_output_and_exit_status() -> None:
+    """``pty: true``: the command has a terminal; its output (stderr merged, as on a tty) and status come back."""
+
+    async def run_with_tty() -> tuple[int, list[str]]:
+        driver = Driver()
+        spec = ContainerSpec(
+            image=BASE_IMAGE, run_command=["-d", "-i", "-t", "--entrypoint=/bin/sh", "--", "{{.Image}}"]
+        )
+        container = await driver.start_container(spec)
+        try:
+            lines: list[str] = []
+            status = await DockerCommunicator(container, tty=True).execute(
+                "test -t 0 && echo tty; echo to-err >&2; exit 5", stdout=lines.append, stderr=lines.append
+            )
+            return status, lines
+        finally:
+            await driver.kill_container(container)
+
+    assert asyncio.run(run_with_tty()) == (5, ["tty", "to-err"])

@@ -75,7 +75,7 @@ async def run_exec(
         execution = docker.containers.exec(exec_id)
         execution._tty = tty  # known from the request: saves an inspect round trip
         async with execution.start() as stream:
-            await _feed(stream, stdin or b"")
+            await _feed(stream, stdin or b"", close=not tty)
             while (message := await stream.read_out()) is not None:
                 (err if message.stream == _STDERR else out).feed(message.data)
         out.close()
@@ -83,10 +83,14 @@ async def run_exec(
         return await _exit_code(execution)
 
 
-async def _feed(stream: Stream, data: bytes) -> None:
-    """Write ``data`` and close our sending side: the command sees end of input, as with ``docker exec -i``."""
+async def _feed(stream: Stream, data: bytes, *, close: bool) -> None:
+    """Write ``data``, then close our sending side: the command sees end of input, as with ``docker exec -i``
+    fed a file. Not with a tty (``pty``): the daemon then stops relaying the output, so stdin stays open
+    as in Packer's ``docker exec -i -t``."""
     if data:
         await stream.write_in(data)
+    if not close:
+        return
     response: Any = stream._resp  # aiodocker has no half-close; its version is pinned
     transport = response.connection.transport if response and response.connection else None
     if transport is not None and transport.can_write_eof():
