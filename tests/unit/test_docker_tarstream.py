@@ -8,7 +8,7 @@ import os
 import tarfile
 from pathlib import Path
 
-from imagesmith.communicator.docker import _file_info, _tar_single, _tar_tree
+from imagesmith.communicator.docker_tar import Owner, file_info, known_owner, resolve_owner, tar_single, tar_tree
 
 
 async def collect(chunks: object) -> bytes:
@@ -30,7 +30,7 @@ def make_tree(root: Path) -> Path:
 
 def test_tree_under_a_prefix_keeps_symlinks_modes_and_contents(tmp_path: Path) -> None:
     tree = make_tree(tmp_path)
-    data = asyncio.run(collect(_tar_tree(tree, "dest", ["*.log"])))
+    data = asyncio.run(collect(tar_tree(tree, "dest", ["*.log"])))
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         members = {m.name: m for m in tar.getmembers()}
         assert sorted(members) == ["dest", "dest/a.txt", "dest/link", "dest/sub", "dest/sub/big.bin"]
@@ -42,7 +42,7 @@ def test_tree_under_a_prefix_keeps_symlinks_modes_and_contents(tmp_path: Path) -
 
 def test_tree_contents_only(tmp_path: Path) -> None:
     tree = make_tree(tmp_path)
-    data = asyncio.run(collect(_tar_tree(tree, "", [])))
+    data = asyncio.run(collect(tar_tree(tree, "", [])))
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         assert sorted(tar.getnames()) == ["a.txt", "link", "skip.log", "sub", "sub/big.bin"]
 
@@ -51,10 +51,47 @@ def test_single_file_stream(tmp_path: Path) -> None:
     src = tmp_path / "f"
     src.write_bytes(b"x" * 1000)
     os.chmod(src, 0o640)
-    info = _file_info(src, "renamed", None)
-    data = asyncio.run(collect(_tar_single(info, src)))
+    info = file_info(src, "renamed", None)
+    data = asyncio.run(collect(tar_single(info, src)))
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         (member,) = tar.getmembers()
         assert (member.name, member.mode, member.size) == ("renamed", 0o640, 1000)
         body = tar.extractfile(member)
         assert body is not None and body.read() == b"x" * 1000
+
+
+def test_tree_headers_carry_the_owner_chown_would_set(tmp_path: Path) -> None:
+    tree = make_tree(tmp_path)
+    os.chown(tree / "a.txt", 4321, 4321)
+    data = asyncio.run(collect(tar_tree(tree, "dest", [], Owner(1500))))
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        members = {m.name: m for m in tar.getmembers()}
+    assert {m.uid for m in members.values()} == {1500}  # the symlink too: chown -R does not follow it
+    assert members["dest/a.txt"].gid == 4321  # `chown -R user` keeps the group
+    data = asyncio.run(collect(tar_tree(tree, "", [], Owner(7, 8))))
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        assert {(m.uid, m.gid) for m in tar.getmembers()} == {(7, 8)}
+
+
+PASSWD = "root:x:0:0:root:/root:/bin/sh\napp:x:1500:1600::/home/app:/bin/sh\n"
+GROUP = "root:x:0:\nstaff:x:50:\n"
+
+
+def test_owner_of_the_container_user() -> None:
+    assert known_owner("root") == Owner(0) and known_owner("") == Owner(0)
+    assert known_owner("1000") == Owner(1000) and known_owner("1000:1001") == Owner(1000, 1001)
+    assert known_owner("app") is None and known_owner("0:staff") is None
+    assert resolve_owner("app", PASSWD, GROUP) == Owner(1500)  # the user only, like chown -R app
+    assert resolve_owner("app:staff", PASSWD, GROUP) == Owner(1500, 50)
+    assert resolve_owner("42:staff", PASSWD, GROUP) == Owner(42, 50)
+
+
+def test_unknown_owner_fails_as_chown_would() -> None:
+    import pytest
+
+    from imagesmith.errors import BuildError
+
+    with pytest.raises(BuildError, match="unknown user nobody"):
+        resolve_owner("nobody", PASSWD, GROUP)
+    with pytest.raises(BuildError, match="unknown group wheel"):
+        resolve_owner("app:wheel", PASSWD, GROUP)

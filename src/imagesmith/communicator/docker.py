@@ -1,58 +1,73 @@
-"""The docker communicator: ``docker exec`` for commands, ``docker cp`` tar streams for files.
+"""The docker communicator: commands and files over the Docker Engine API (no docker CLI process).
 
-Behaviour follows Packer 1.6.6's ``builder/docker/communicator.go``:
+Behaviour follows Packer 1.6.6's ``builder/docker/communicator.go``, which runs the CLI:
 
-* commands run as ``docker exec -i [-u exec_user] <id> /bin/sh -c "(<command>)"``;
-* a file upload is one tar stream into ``docker cp - <id>:<dir>``; a directory upload is ONE tar
-  stream too (Packer runs ``docker cp <src> <id>:<dst>``, with the same result): symlinks stay
-  symlinks, modes and times are kept, and the rules of ``docker cp`` apply (a missing ``dst`` is
-  created holding the directory's contents; an existing one receives the directory itself, or its
-  contents when ``src`` ends in ``/``);
-* ``fix_upload_owner``: uploads end up owned by the container's user (``root`` when it has none).
-  Packer runs ``chown -R <user> <dst>`` as root after each upload; for a single file imagesmith
-  writes the owner into the tar header instead when the user is numeric or ``root`` (same result,
-  one process fewer), and runs Packer's chown otherwise;
-* downloads read the tar stream of ``docker cp <id>:<src> -``; directories are supported (Packer's
-  docker communicator refuses them).
+* a command is an exec of ``/bin/sh -c "(<command>)"`` with stdin attached, as ``docker exec -i
+  [-u exec_user] [-t]`` (:func:`make_exec_request`); output reaches the UI line by line, the exit
+  status is the exec's own;
+* a file upload is one tar stream extracted by the daemon (``PUT /containers/{id}/archive``, what
+  ``docker cp -`` sends); a directory upload is one tar stream too, laid out by ``docker cp``'s rules
+  (a missing ``dst`` is created holding the directory's contents; an existing one receives the
+  directory itself, or its contents when ``src`` ends in ``/``), asked of the daemon with one stat
+  request (``HEAD .../archive``) instead of a ``test -d`` exec;
+* ``fix_upload_owner``: Packer runs ``chown -R <container user> <dst>`` as root after each upload.
+  imagesmith writes that owner into the tar headers (see :mod:`.docker_tar`); only when a directory
+  is uploaded into a directory that already exists does it still run Packer's ``chown -R`` (as an
+  exec), because that command also changes what was there before;
+* downloads read the tar stream of ``GET .../archive``; directories are supported (Packer's docker
+  communicator refuses them).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
+import base64
+import json
 import posixpath
 import shlex
 import tarfile
 import tempfile
-import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any
 
+from imagesmith.communicator.docker_exec import make_exec_request, run_exec
+from imagesmith.communicator.docker_tar import (
+    Owner,
+    bytes_info,
+    file_info,
+    known_owner,
+    resolve_owner,
+    split_owner,
+    tar_single,
+    tar_tree,
+)
 from imagesmith.core.plugin import Communicator, LineCallback
-from imagesmith.errors import BuildError, ToolError
-from imagesmith.run import run
+from imagesmith.docker_engine import EngineError, Request, call, connect, copy_body, head, send
+from imagesmith.errors import BuildError
 
-DOCKER = "docker"
-_CHUNK = 1 << 20
-_QUEUE_DEPTH = 8
-
-
-def make_exec_args(container: str, command: str, *, user: str = "", tty: bool = False) -> list[str]:
-    """``docker exec`` of ``command`` through ``/bin/sh -c "(command)"``, as Packer's communicator does."""
-    args = [DOCKER, "exec", "-i"]
-    if user:
-        args += ["-u", user]
-    if tty:
-        args.append("-t")
-    return [*args, container, "/bin/sh", "-c", f"({command})"]
+_MODE_DIR = 1 << 31  # Go's os.ModeDir, as the daemon reports a path's mode
+_MODE_SYMLINK = 1 << 27  # Go's os.ModeSymlink
 
 
-def make_chown_args(container: str, owner: str, path: str) -> list[str]:
-    """Packer's ``fix_upload_owner``: ``chown -R`` the uploaded path as root."""
-    return [DOCKER, "exec", "--user", "root", container, "/bin/sh", "-c", f"chown -R {owner} {path}"]
+def make_chown_command(owner: str, path: str) -> list[str]:
+    """Packer's ``fix_upload_owner`` command, run as root."""
+    return ["/bin/sh", "-c", f"chown -R {owner} {path}"]
+
+
+def make_put_archive_request(container: str, directory: str) -> Request:
+    """What ``docker cp - <id>:<directory>`` sends: extract the body's tar stream into ``directory``."""
+    params = {"path": directory, "noOverwriteDirNonDir": "true"}
+    return Request("PUT", f"containers/{container}/archive", params)
+
+
+def make_stat_request(container: str, path: str) -> Request:
+    return Request("HEAD", f"containers/{container}/archive", {"path": path})
+
+
+def make_get_archive_request(container: str, path: str) -> Request:
+    return Request("GET", f"containers/{container}/archive", {"path": path})
 
 
 class DockerCommunicator(Communicator):
@@ -81,9 +96,8 @@ class DockerCommunicator(Communicator):
         stderr: LineCallback | None = None,
         stdin: bytes | None = None,
     ) -> int:
-        argv = make_exec_args(self.container, command, user=self.exec_user, tty=self.tty)
-        done = await run(argv, stdin=stdin, check=False, on_stdout=stdout, on_stderr=stderr, what="docker exec")
-        return done.returncode
+        request = make_exec_request(self.container, ["/bin/sh", "-c", f"({command})"], self.exec_user, self.tty)
+        return await run_exec(request, stdin=stdin, stdout=stdout, stderr=stderr, tty=self.tty)
 
     async def execute_script(
         self,
@@ -96,7 +110,7 @@ class DockerCommunicator(Communicator):
         stderr: LineCallback | None = None,
     ) -> int | None:
         """Upload ``script`` to ``path``, ``chmod 0755`` it, run ``command``, and remove ``path`` when
-        the exit status is in ``keep_unless`` (None: keep it): one ``docker exec`` instead of four.
+        the exit status is in ``keep_unless`` (None: keep it): one exec instead of four.
 
         Returns None when this shortcut would not leave the file exactly as Packer's separate
         upload would (another exec user, or no owner fixing): the caller then does it step by step.
@@ -109,42 +123,30 @@ class DockerCommunicator(Communicator):
             codes = "|".join(str(c) for c in keep_unless) or "x"
             snippet += f"case $__rc in {codes}) rm -f {quoted};; esac\n"
         snippet += "exit $__rc"
-        argv = [DOCKER, "exec", "-i", *(["-u", self.exec_user] if self.exec_user else []), self.container]
-        argv += ["/bin/sh", "-c", snippet]
-        done = await run(argv, stdin=script, check=False, on_stdout=stdout, on_stderr=stderr, what="docker exec")
-        return done.returncode
+        request = make_exec_request(self.container, ["/bin/sh", "-c", snippet], self.exec_user, False)
+        return await run_exec(request, stdin=script, stdout=stdout, stderr=stderr, tty=False)
 
     async def upload(self, dst: str, src: Path | bytes, mode: int | None = None) -> None:
-        owner_ids = self._header_owner()
-        if isinstance(src, bytes):
-            info = tarfile.TarInfo(posixpath.basename(dst))
-            info.size = len(src)
-            info.mode = 0o600 if mode is None else mode  # Packer stages a reader in a 0600 temp file
-            info.mtime = int(time.time())
-            info.uid, info.gid = os.getuid(), os.getgid()
-        else:
-            info = _file_info(src, posixpath.basename(dst), mode)
-        if owner_ids is not None:
-            info.uid, info.uname = owner_ids, ""
-        payload: bytes | Path = src
-        chunks = _tar_single(info, payload)
-        await self._copy_in(posixpath.dirname(dst) or "/", chunks, dst)
-        if self.fix_upload_owner and owner_ids is None:
-            await self._chown(dst)
+        name = posixpath.basename(dst)
+        info = bytes_info(name, len(src), mode, time.time()) if isinstance(src, bytes) else file_info(src, name, mode)
+        if self.fix_upload_owner:
+            (await self._owner()).apply(info)
+        await self._put(posixpath.dirname(dst) or "/", tar_single(info, src), dst)
 
     async def upload_dir(self, dst: str, src: Path | str, exclude: Sequence[str] = ()) -> None:
         contents = str(src).endswith("/")
         root = Path(src)
         if not root.is_dir():
             raise BuildError(f"{src} is not a directory")
-        if await self._is_dir(dst):
+        existed = await self._is_dir(dst)
+        if existed:
             target, prefix = dst, ("" if contents else root.name)
         else:
             target, prefix = posixpath.dirname(dst.rstrip("/")) or "/", posixpath.basename(dst.rstrip("/"))
-        chunks = _tar_tree(root, prefix, exclude)
-        await self._copy_in(target, chunks, dst)
-        if self.fix_upload_owner:
-            await self._chown(dst)
+        owner = await self._owner() if self.fix_upload_owner else None
+        await self._put(target, tar_tree(root, prefix, exclude, owner), dst)
+        if owner is not None and existed:
+            await self._chown(dst)  # Packer's chown -R also changes what dst held before
 
     async def download(self, src: str, dst: Path) -> None:
         def extract(archive: Path) -> None:
@@ -156,10 +158,10 @@ class DockerCommunicator(Communicator):
                 if data is None:
                     raise BuildError(f"{src} is not a regular file in the container")
                 with data, open(dst, "wb") as out:
-                    while chunk := data.read(_CHUNK):
+                    while chunk := data.read(1 << 20):
                         out.write(chunk)
 
-        await self._copy_out(src, dst.parent, extract)
+        await self._get(src, dst.parent, extract)
 
     async def download_dir(self, src: str, dst: Path, exclude: Sequence[str] = ()) -> None:
         """Copy the contents of the container directory ``src`` into ``dst`` (created if missing)."""
@@ -176,152 +178,88 @@ class DockerCommunicator(Communicator):
                     members.append(member)
                 tar.extractall(dst, members=members, filter="tar")
 
-        await self._copy_out(src.rstrip("/") or "/", dst.parent if dst.parent.is_dir() else Path.cwd(), extract)
+        await self._get(src.rstrip("/") or "/", dst.parent if dst.parent.is_dir() else Path.cwd(), extract)
 
-    async def _copy_in(self, target: str, chunks: AsyncIterator[bytes], dst: str) -> None:
-        argv = [DOCKER, "cp", "-", f"{self.container}:{target}"]
+    async def _put(self, target: str, chunks: AsyncIterator[bytes], dst: str) -> None:
         try:
-            await run(argv, stdin=chunks, what=f"upload to {dst!r}")
-        except ToolError as exc:
-            raise BuildError(f"Failed to upload to '{dst}' in container: {exc.stderr.strip()}") from exc
+            async with (
+                connect() as docker,
+                call(f"upload to {dst!r}"),
+                send(docker, make_put_archive_request(self.container, target), data=chunks),
+            ):
+                pass
+        except EngineError as exc:
+            raise BuildError(f"Failed to upload to '{dst}' in container: {exc.daemon_message}") from None
 
-    async def _copy_out(self, src: str, workdir: Path, extract: Callable[[Path], None]) -> None:
+    async def _get(self, src: str, workdir: Path, extract: Callable[[Path], None]) -> None:
         with tempfile.TemporaryDirectory(prefix=".imagesmith-download-", dir=workdir) as tmp:
             archive = Path(tmp) / "stream.tar"
             with open(archive, "wb") as out:
-                argv = [DOCKER, "cp", f"{self.container}:{src}", "-"]
                 try:
-                    await run(argv, stdout_sink=lambda chunk: _write(out, chunk), what=f"download of {src!r}")
-                except ToolError as exc:
-                    raise BuildError(f"Error downloading file: {exc.stderr.strip()}") from exc
+                    async with (
+                        connect() as docker,
+                        call(f"download of {src!r}"),
+                        send(docker, make_get_archive_request(self.container, src)) as response,
+                    ):
+                        await copy_body(response, out.write)
+                except EngineError as exc:
+                    raise BuildError(f"Error downloading file: {exc.daemon_message}") from None
             await asyncio.to_thread(extract, archive)
 
+    async def _stat(self, path: str) -> dict[str, Any] | None:
+        """The daemon's stat of ``path`` in the container (name, size, mode, ...), None if missing."""
+        async with connect() as docker, call(f"stat of {path!r}"):
+            status, headers = await head(docker, make_stat_request(self.container, path))
+        if status == 404:
+            return None
+        if status != 200:
+            raise EngineError(f"stat of {path!r}", status, f"the daemon answered {status}")
+        stat: dict[str, Any] = json.loads(base64.b64decode(headers.get("X-Docker-Container-Path-Stat", "") or b"e30="))
+        return stat
+
     async def _is_dir(self, path: str) -> bool:
-        argv = [DOCKER, "exec", self.container, "/bin/sh", "-c", f"test -d {shlex.quote(path)}"]
-        return (await run(argv, check=False, what="docker exec")).returncode == 0
+        """Whether ``path`` is a directory, following one symlink as ``docker cp`` does."""
+        stat = await self._stat(path)
+        if stat is not None and int(stat.get("mode", 0)) & _MODE_SYMLINK and stat.get("linkTarget"):
+            stat = await self._stat(str(stat["linkTarget"]))
+        return stat is not None and bool(int(stat.get("mode", 0)) & _MODE_DIR)
+
+    async def _owner(self) -> Owner:
+        """The owner Packer's ``chown -R <container user>`` gives (names looked up in the container)."""
+        spec = self.container_user or "root"
+        owner = known_owner(spec)
+        if owner is not None:
+            return owner
+        user, group = split_owner(spec)
+        passwd = await self._read_text("/etc/passwd") if user and not user.isdigit() else ""
+        groups = await self._read_text("/etc/group") if group and not group.isdigit() else ""
+        return resolve_owner(spec, passwd, groups)
+
+    async def _read_text(self, path: str) -> str:
+        """A small file of the container, read through the archive endpoint ("" if it is missing)."""
+        import io
+
+        data = bytearray()
+        try:
+            async with (
+                connect() as docker,
+                call(f"read of {path!r}"),
+                send(docker, make_get_archive_request(self.container, path)) as response,
+            ):
+                await copy_body(response, data.extend)
+        except EngineError as exc:
+            if exc.status == 404:
+                return ""
+            raise
+        with tarfile.open(fileobj=io.BytesIO(bytes(data))) as tar:
+            member = tar.next()
+            body = tar.extractfile(member) if member else None
+            return body.read().decode("utf-8", "replace") if body else ""
 
     async def _chown(self, path: str) -> None:
         owner = self.container_user or "root"
-        try:
-            await run(make_chown_args(self.container, owner, path), what="chown")
-        except ToolError as exc:
-            raise BuildError(f"Failed to set owner of the uploaded file: {exc.stderr.strip()}") from exc
-
-    def _header_owner(self) -> int | None:
-        """The uid Packer's ``chown -R <user>`` would set, when known without asking the container."""
-        if not self.fix_upload_owner:
-            return os.getuid()
-        user = self.container_user or "root"
-        if user == "root":
-            return 0
-        return int(user) if user.isdigit() else None
-
-
-def _write(out: BinaryIO, chunk: bytes) -> None:
-    out.write(chunk)
-
-
-def _file_info(path: Path, name: str, mode: int | None) -> tarfile.TarInfo:
-    st = path.stat()  # follows symlinks, as Packer's os.Stat does for single files
-    info = tarfile.TarInfo(name)
-    info.size = st.st_size
-    info.mode = (st.st_mode & 0o7777) if mode is None else mode
-    info.mtime = int(st.st_mtime)
-    info.uid, info.gid = st.st_uid, st.st_gid
-    return info
-
-
-async def _tar_single(info: tarfile.TarInfo, payload: bytes | Path) -> AsyncIterator[bytes]:
-    yield info.tobuf(tarfile.PAX_FORMAT)
-    if isinstance(payload, bytes):
-        yield payload
-    else:
-        with open(payload, "rb") as src:
-            while chunk := await asyncio.to_thread(src.read, _CHUNK * 4):
-                yield chunk
-    pad = -info.size % tarfile.BLOCKSIZE
-    yield b"\0" * (pad + 2 * tarfile.BLOCKSIZE)
-
-
-class _QueueWriter:
-    """The file object a tarfile writes into: 1 MiB chunks handed to the event loop with backpressure."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[bytes | BaseException | None]) -> None:
-        self.loop = loop
-        self.queue = queue
-        self.buf = bytearray()
-        self.offset = 0
-        self.stopped = threading.Event()
-
-    def write(self, data: bytes) -> int:
-        if self.stopped.is_set():
-            raise OSError("upload stopped")
-        self.buf += data
-        self.offset += len(data)
-        if len(self.buf) >= _CHUNK:
-            self.flush()
-        return len(data)
-
-    def tell(self) -> int:
-        return self.offset
-
-    def flush(self) -> None:
-        if self.buf:
-            self.put(bytes(self.buf))
-            self.buf.clear()
-
-    def put(self, item: bytes | BaseException | None) -> None:
-        future = asyncio.run_coroutine_threadsafe(self.queue.put(item), self.loop)
-        while not self.stopped.is_set():
-            with contextlib.suppress(TimeoutError):
-                future.result(timeout=0.2)
-                return
-        future.cancel()
-
-
-def _walk(root: Path, exclude: Sequence[str]) -> Iterator[tuple[Path, str]]:
-    """(path, name relative to root) for everything under root, parents first, sorted."""
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        rel_dir = os.path.relpath(dirpath, root)
-        for name in sorted(dirnames + filenames):
-            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
-            if any(Path(rel).match(pattern) for pattern in exclude):
-                if name in dirnames:
-                    dirnames.remove(name)
-                continue
-            yield Path(dirpath, name), rel
-
-
-async def _tar_tree(root: Path, prefix: str, exclude: Sequence[str]) -> AsyncIterator[bytes]:
-    """A tar of ``root`` (entries under ``prefix``; its contents alone when prefix is empty), streamed."""
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue(_QUEUE_DEPTH)
-    writer = _QueueWriter(loop, queue)
-
-    def produce() -> None:
-        try:
-            with tarfile.open(fileobj=writer, mode="w", format=tarfile.PAX_FORMAT) as tar:  # type: ignore[call-overload]
-                tar.copybufsize = _CHUNK
-                if prefix:
-                    tar.add(root, arcname=prefix, recursive=False)
-                for path, rel in _walk(root, exclude):
-                    tar.add(path, arcname=f"{prefix}/{rel}" if prefix else rel, recursive=False)
-            writer.flush()
-            writer.put(None)
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            if not writer.stopped.is_set():
-                writer.put(exc)
-
-    thread = threading.Thread(target=produce, name="tar-upload", daemon=True)
-    thread.start()
-    try:
-        while (item := await queue.get()) is not None:
-            if isinstance(item, BaseException):
-                raise BuildError(f"Failed to read files to upload: {item}")
-            yield item
-    finally:
-        writer.stopped.set()
-        while not queue.empty():
-            queue.get_nowait()
-        await asyncio.to_thread(thread.join)
+        request = make_exec_request(self.container, make_chown_command(owner, path), "root", False)
+        errors: list[str] = []
+        status = await run_exec(request, stdout=errors.append, stderr=errors.append)
+        if status != 0:
+            raise BuildError(f"Failed to set owner of the uploaded file: exit status {status}, {' '.join(errors)}")

@@ -1,20 +1,46 @@
-"""The only code that runs the docker CLI.
+"""The docker builder's driver: the daemon over the Engine API (:mod:`imagesmith.docker_engine`).
 
-Command lines are built by the pure ``make_*_args`` functions (unit-tested as lists); the
-:class:`Driver` methods run them through :func:`imagesmith.run.run`.
+Requests are built by the pure ``make_*_request`` functions (unit-tested as values) and mirror what
+the docker CLI sends for the command Packer 1.6.6 runs (``docker run``, ``commit``, ``import``, ...).
+``make_run_args`` still renders the ``docker run`` command line: the UI shows it, and a
+``run_command`` with a flag imagesmith does not read (see :mod:`.run_flags`) runs it with the CLI.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from imagesmith.run import Completed, LineCallback, run
+from imagesmith.builders.docker.registry_auth import encode_auth, registry_of, stored_auth
+from imagesmith.builders.docker.run_flags import (
+    RunFlags,
+    device_mapping,
+    env_entry,
+    labels,
+    parse_run_command,
+    tmpfs_mounts,
+)
+from imagesmith.docker_engine import (
+    EngineError,
+    Request,
+    call,
+    connect,
+    copy_body,
+    progress_line,
+    read_messages,
+    send,
+)
+from imagesmith.log import logger
+from imagesmith.run import LineCallback, run
 
 DOCKER = "docker"
 _NETWORK_FLAGS = ("--network", "--net")
 _IMAGE_FIELD = re.compile(r"\{\{\s*\.Image\s*\}\}")
+Sink = Callable[[bytes], Awaitable[None] | None]
 
 
 @dataclass(frozen=True)
@@ -78,102 +104,237 @@ def make_run_args(spec: ContainerSpec) -> list[str]:
     return args + command
 
 
-def make_commit_args(container: str, *, author: str = "", changes: Sequence[str] = (), message: str = "") -> list[str]:
-    args = [DOCKER, "commit"]
-    if author:
-        args += ["--author", author]
-    for change in changes:
-        args += ["--change", change]
-    if message:
-        args += ["--message", message]
-    return [*args, container]
-
-
-def make_import_args(repository: str, changes: Sequence[str] = (), platform: str = "") -> list[str]:
-    args = [DOCKER, "import"]
-    for change in changes:
-        args += ["--change", change]
+def make_create_request(spec: ContainerSpec, flags: RunFlags) -> Request:
+    """``POST /containers/create`` for ``make_run_args(spec)``, with the body the docker CLI sends."""
+    entrypoint = flags.last("entrypoint")
+    host_config: dict[str, Any] = {
+        "Binds": [f"{host}:{guest}" for host, guest in spec.volumes.items()] + flags.all("volume") or None,
+        "NetworkMode": flags.last("network") or "none",
+        "Privileged": spec.privileged or flags.switches.get("privileged", False),
+        "CapAdd": [*spec.cap_add, *flags.all("cap_add")] or None,
+        "CapDrop": [*spec.cap_drop, *flags.all("cap_drop")] or None,
+        "Devices": [device_mapping(d) for d in [*spec.device, *flags.all("device")]],
+        "Tmpfs": tmpfs_mounts([*spec.tmpfs, *flags.all("tmpfs")]) or None,
+        "AutoRemove": flags.switches.get("rm", False),
+    }
+    if "init" in flags.switches:
+        host_config["Init"] = flags.switches["init"]
+    body: dict[str, Any] = {
+        "Hostname": flags.last("hostname") or "",
+        "User": flags.last("user") or "",
+        "AttachStdin": False,
+        "AttachStdout": False,
+        "AttachStderr": False,
+        "Tty": flags.switches.get("tty", False),
+        "OpenStdin": flags.switches.get("interactive", False),
+        "StdinOnce": False,
+        "Env": [e for e in (env_entry(x) for x in flags.all("env")) if e is not None],
+        "Cmd": flags.command or None,
+        "Image": flags.image,
+        "WorkingDir": flags.last("workdir") or "",
+        "Entrypoint": None if entrypoint is None else [entrypoint],
+        "Labels": labels(flags.all("label")),
+        "HostConfig": host_config,
+    }
+    params = {"name": flags.last("name") or spec.name}
+    platform = flags.last("platform") or spec.platform
     if platform:
-        args += ["--platform", platform]
-    return [*args, "-", repository]
+        params["platform"] = platform
+    return Request("POST", "containers/create", params, body)
 
 
-def make_pull_args(image: str, platform: str = "") -> list[str]:
-    return [DOCKER, "pull", *(["--platform", platform] if platform else []), image]
+def make_commit_request(container: str, *, author: str = "", changes: Sequence[str] = (), message: str = "") -> Request:
+    """``docker commit [--author] [--change]... [--message] <container>`` (the daemon reads the changes
+    as one Dockerfile, so they travel joined by newlines)."""
+    params = {"container": container, "repo": "", "tag": "", "comment": message, "author": author, "pause": "1"}
+    if changes:
+        params["changes"] = "\n".join(changes)
+    return Request("POST", "commit", params)
 
 
-def make_login_args(server: str, username: str, password: str) -> list[str]:
-    args = [DOCKER, "login"]
-    if username:
-        args += ["-u", username]
-    if password:
-        args.append("--password-stdin")
-    return args + ([server] if server else [])
+def make_import_request(repository: str, changes: Sequence[str] = (), platform: str = "") -> Request:
+    """``docker import [--change]... - <repository>``: the body is the tar stream."""
+    params = {"fromSrc": "-", "repo": repository, "tag": "", "message": ""}
+    if changes:
+        params["changes"] = "\n".join(changes)
+    if platform:
+        params["platform"] = platform
+    return Request("POST", "images/create", params)
+
+
+def split_reference(reference: str) -> tuple[str, str]:
+    """``name[:tag|@digest]`` → (name, tag or digest); the tag is "" when none is given."""
+    if "@" in reference:
+        name, _, digest = reference.partition("@")
+        return name, digest
+    name, colon, tag = reference.rpartition(":")
+    if not colon or "/" in tag:
+        return reference, ""
+    return name, tag
+
+
+def make_tag_request(image: str, reference: str) -> Request:
+    """``docker tag <image> <reference>`` (the tag defaults to ``latest``)."""
+    repo, tag = split_reference(reference)
+    return Request("POST", f"images/{image}/tag", {"repo": repo, "tag": tag or "latest"})
+
+
+def make_pull_request(image: str, platform: str = "") -> Request:
+    repo, tag = split_reference(image)
+    params = {"fromImage": repo, "tag": tag or "latest"}
+    if platform:
+        params["platform"] = platform
+    return Request("POST", "images/create", params)
+
+
+def make_push_request(name: str) -> Request:
+    repo, tag = split_reference(name)
+    return Request("POST", f"images/{repo}/push", {"tag": tag})
+
+
+def make_login_request(server: str, username: str, password: str) -> Request:
+    return Request("POST", "auth", body={"username": username, "password": password, "serveraddress": server})
 
 
 class Driver:
-    """Runs docker. One instance per build; stateless apart from the UI callbacks."""
+    """Talks to the Docker daemon. One instance per build; holds the UI callbacks and login credentials."""
 
     def __init__(self, on_output: LineCallback | None = None, on_error: LineCallback | None = None) -> None:
         self.on_output = on_output
         self.on_error = on_error
+        self._logins: dict[str, dict[str, str]] = {}
 
     async def version(self) -> str:
-        done = await run([DOCKER, "version", "--format", "{{.Server.Version}}"], what="docker version")
-        return done.text.strip()
+        async with connect() as docker, call("docker version"):
+            return str((await docker.version())["Version"])
 
     async def start_container(self, spec: ContainerSpec) -> str:
-        done = await run(make_run_args(spec), what="docker run")
-        return done.text.strip()
+        """Create and start the container; a failed or interrupted start leaves no container."""
+        flags = parse_run_command(render_run_command(spec.run_command, spec.image))
+        if flags is None or not flags.image:
+            done = await run(make_run_args(spec), what="docker run")
+            return done.text.strip()
+        request = make_create_request(spec, flags)
+        created: list[str] = []
+        task = asyncio.ensure_future(self._create_and_start(request, created))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            # The daemon goes on creating the container when we stop waiting: let the request end,
+            # then remove what it made (by name if its id never came back).
+            with contextlib.suppress(BaseException):
+                await task
+            await self.kill_container(created[0] if created else (request.params or {})["name"])
+            raise
+
+    async def _create_and_start(self, request: Request, created: list[str]) -> str:
+        async with connect() as docker, call("docker run"):
+            async with send(docker, request) as response:
+                created.append(str((await response.json())["Id"]))
+            try:
+                async with send(docker, Request("POST", f"containers/{created[0]}/start")):
+                    pass
+            except BaseException:
+                await self.kill_container(created[0])
+                raise
+        return created[0]
 
     async def kill_container(self, container: str) -> None:
-        """Remove the container whatever its state (Packer: ``docker kill`` then ``docker rm``)."""
-        await run([DOCKER, "rm", "-f", "-v", container], check=False, what="docker rm")
+        """Remove the container whatever its state (Packer: ``docker kill`` then ``docker rm``); a
+        missing container is not an error, and the request completes even if the caller is cancelled."""
+        await asyncio.shield(self._remove(container))
+
+    async def _remove(self, container: str) -> None:
+        request = Request("DELETE", f"containers/{container}", {"force": "1", "v": "1"})
+        try:
+            async with connect() as docker, call("docker rm"), send(docker, request):
+                pass
+        except EngineError as exc:
+            logger.debug("docker rm %s: %s", container, exc)
 
     async def container_user(self, container: str) -> str:
-        done = await run([DOCKER, "inspect", "--format", "{{.Config.User}}", container], what="docker inspect")
-        return done.text.strip()
+        async with connect() as docker, call("docker inspect"):
+            info = await docker.containers.container(container).show()
+        return str(info["Config"].get("User") or "")
 
     async def commit(self, container: str, *, author: str, changes: Sequence[str], message: str) -> str:
-        args = make_commit_args(container, author=author, changes=changes, message=message)
-        return (await run(args, what="docker commit")).text.strip()
+        request = make_commit_request(container, author=author, changes=changes, message=message)
+        async with connect() as docker, call("docker commit"), send(docker, request) as response:
+            return str((await response.json())["Id"])
 
-    async def export(self, container: str, sink: Callable[[bytes], Awaitable[None] | None]) -> None:
-        await run([DOCKER, "export", container], stdout_sink=sink, what="docker export")
+    async def export(self, container: str, sink: Sink) -> None:
+        request = Request("GET", f"containers/{container}/export")
+        async with connect() as docker, call("docker export"), send(docker, request) as response:
+            await copy_body(response, sink)
 
-    async def save(self, image: str, sink: Callable[[bytes], Awaitable[None] | None]) -> None:
-        await run([DOCKER, "save", image], stdout_sink=sink, what="docker save")
+    async def save(self, image: str, sink: Sink) -> None:
+        request = Request("GET", "images/get", {"names": image})
+        async with connect() as docker, call("docker save"), send(docker, request) as response:
+            await copy_body(response, sink)
 
     async def import_image(self, chunks: AsyncIterator[bytes], repository: str, changes: Sequence[str]) -> str:
-        done = await run(make_import_args(repository, changes), stdin=chunks, what="docker import")
-        return done.text.strip()
+        """``docker import``: returns the new image's id."""
+        found: list[str] = []
+
+        def keep(message: dict[str, Any]) -> None:
+            if str(message.get("status", "")).startswith("sha256:"):
+                found.append(message["status"])
+
+        request = make_import_request(repository, changes)
+        async with connect() as docker, call("docker import"), send(docker, request, data=chunks) as response:
+            await read_messages(response, keep)
+        if not found:
+            raise EngineError("docker import", 0, "the daemon returned no image id")
+        return found[-1]
 
     async def image_id(self, image: str) -> str:
-        done = await run([DOCKER, "inspect", "--format", "{{.Id}}", image], what="docker inspect")
-        return done.text.strip()
+        async with connect() as docker, call("docker inspect"):
+            return str((await docker.images.inspect(image))["Id"])
 
     async def has_image(self, image: str) -> bool:
-        done = await run([DOCKER, "image", "inspect", image], check=False, what="docker image inspect")
-        return done.returncode == 0
+        with contextlib.suppress(EngineError):
+            await self.image_id(image)
+            return True
+        return False
 
     async def delete_image(self, image: str) -> None:
-        await run([DOCKER, "rmi", image], what="docker rmi")
+        async with connect() as docker, call("docker rmi"):
+            await docker.images.delete(image)
 
     async def tag(self, image: str, repository: str) -> None:
-        await run([DOCKER, "tag", image, repository], what="docker tag")
+        async with connect() as docker, call("docker tag"), send(docker, make_tag_request(image, repository)):
+            pass
 
     async def pull(self, image: str, platform: str = "") -> None:
-        await self._stream(make_pull_args(image, platform), "docker pull")
+        await self._stream(make_pull_request(image, platform), registry_of(image), "docker pull")
 
     async def push(self, name: str) -> None:
-        await self._stream([DOCKER, "push", name], "docker push")
+        await self._stream(make_push_request(name), registry_of(name), "docker push")
 
     async def login(self, server: str, username: str, password: str) -> None:
-        args = make_login_args(server, username, password)
-        await run(args, stdin=password.encode() if password else None, on_stdout=self.on_output, what="docker login")
+        """Check the credentials with the registry (``docker login``) and keep them for pull/push."""
+        key = server or "https://index.docker.io/v1/"
+        request = make_login_request(key, username, password)
+        async with connect() as docker, call("docker login"), send(docker, request) as response:
+            answer = await response.json()
+        if self.on_output is not None and answer.get("Status"):
+            self.on_output(str(answer["Status"]))
+        token = answer.get("IdentityToken")
+        auth = {"identitytoken": token} if token else {"username": username, "password": password}
+        self._logins[key] = {**auth, "serveraddress": key}
 
     async def logout(self, server: str) -> None:
-        await run([DOCKER, "logout", *([server] if server else [])], on_stdout=self.on_output, what="docker logout")
+        """Forget the credentials of :meth:`login` (the docker config was never changed)."""
+        self._logins.pop(server or "https://index.docker.io/v1/", None)
 
-    async def _stream(self, argv: list[str], what: str) -> Completed:
-        return await run(argv, on_stdout=self.on_output, on_stderr=self.on_error, what=what)
+    async def _stream(self, request: Request, server: str, what: str) -> None:
+        auth = self._logins.get(server) or await stored_auth(server)
+        headers = {"X-Registry-Auth": encode_auth(auth)}
+
+        def show(message: dict[str, Any]) -> None:
+            line = progress_line(message)
+            if line and self.on_output is not None:
+                self.on_output(line)
+
+        async with connect() as docker, call(what), send(docker, request, headers=headers) as response:
+            await read_messages(response, show)
