@@ -1,14 +1,16 @@
-"""A byte-level proxy in front of the Docker daemon's socket that hangs up on one kind of request.
+"""A byte-level proxy in front of the Docker daemon's socket that refuses one kind of request.
 
 Point ``DOCKER_HOST`` at :attr:`DockerProxy.path`: everything is forwarded to the real daemon until
 the client sends ``refuse`` (say ``b"/commit"``, in the request line); then that connection is
-closed without an answer, as if the daemon had gone away. Works for the docker CLI and for any
-Engine API client alike.
+closed without an answer, as if the daemon had gone away, or, with ``error``, answered with that
+daemon error (HTTP 500 and the Engine API's ``{"message": ...}`` body). Works for the docker CLI and
+for any Engine API client alike.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import socketserver
 import threading
@@ -19,9 +21,10 @@ DAEMON = "/var/run/docker.sock"
 
 
 class DockerProxy:
-    def __init__(self, path: Path, refuse: bytes, daemon: str = DAEMON) -> None:
+    def __init__(self, path: Path, refuse: bytes, daemon: str = DAEMON, error: str = "") -> None:
         self.path = path
         self.refuse = refuse
+        self.error = error
         self.daemon = daemon
         self.refused = 0
         proxy = self
@@ -54,6 +57,8 @@ class DockerProxy:
             while data := client.recv(65536):
                 if self.refuse in data:
                     self.refused += 1
+                    if self.error:
+                        client.sendall(_error_response(self.error))
                     return
                 upstream.sendall(data)
             with contextlib.suppress(OSError):
@@ -73,3 +78,9 @@ def _pump(src: socket.socket, dst: socket.socket) -> None:
         while data := src.recv(65536):
             dst.sendall(data)
         dst.shutdown(socket.SHUT_WR)
+
+
+def _error_response(message: str) -> bytes:
+    body = json.dumps({"message": message}).encode()
+    head = f"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    return head.encode() + b"Connection: close\r\n\r\n" + body

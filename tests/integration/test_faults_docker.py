@@ -5,6 +5,7 @@ with a message naming the cause, print no traceback, and leave nothing behind.""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +14,9 @@ import pytest
 from tests.integration.docker_proxy import DockerProxy
 from tests.integration.docker_support import BASE_IMAGE
 from tests.integration.leftovers import (
-    path_with,
     path_without,
-    real_tool,
     run_build,
     tmpfs_setup,
-    wrapper_dir,
 )
 
 pytestmark = pytest.mark.integration
@@ -63,21 +61,31 @@ def test_export_path_full_leaves_no_partial_file(need_docker: None, tmp_path: Pa
     run.assert_clean()
 
 
-def test_docker_missing_from_path(need_docker: None, tmp_path: Path) -> None:
+def test_docker_cli_missing_when_run_command_needs_it(need_docker: None, tmp_path: Path) -> None:
+    """The Engine API needs no CLI, but a ``run_command`` flag the API request does not cover (``--ipc``)
+    is handed to ``docker run``: with no docker on PATH that fails, naming the program."""
     env = {"PATH": path_without(tmp_path, "docker")}
-    run = run_build([write_template(tmp_path, commit=True)], tmp_path, env=env)
+    run_command = ["-d", "-i", "-t", "--ipc", "private", "--entrypoint=/bin/sh", "--", "{{.Image}}"]
+    run = run_build([write_template(tmp_path, commit=True, run_command=run_command)], tmp_path, env=env)
     run.assert_failed_with("docker", "could not be started")
     run.assert_clean()
 
 
-def test_docker_commit_exits_non_zero(need_docker: None, tmp_path: Path) -> None:
-    docker = real_tool("docker")
-    script = (
-        'if [ "$1" = commit ]; then echo "Error response from daemon: simulated commit failure" >&2; exit 1; fi\n'
-        f'exec {docker} "$@"'
-    )
-    env = {"PATH": path_with(wrapper_dir(tmp_path, {"docker": script}))}
+def test_builds_without_the_docker_cli(need_docker: None, tmp_path: Path) -> None:
+    env = {"PATH": path_without(tmp_path, "docker")}
     run = run_build([write_template(tmp_path, commit=True)], tmp_path, env=env)
+    assert run.returncode == 0, run.output
+    image = run.output.split("Imported Docker image: ")[-1].split()[0] if "Imported" in run.output else ""
+    assert image.startswith("sha256:"), run.output
+    subprocess.run(["docker", "rmi", image], capture_output=True, check=True)
+
+
+def test_daemon_refuses_commit(need_docker: None, tmp_path: Path) -> None:
+    """A proxy in front of the real daemon answers the commit request with a daemon error."""
+    with DockerProxy(tmp_path / "proxy.sock", refuse=b"/commit", error="simulated commit failure") as proxy:
+        env = {"DOCKER_HOST": f"unix://{proxy.path}"}
+        run = run_build([write_template(tmp_path, commit=True)], tmp_path, env=env)
+    assert proxy.refused, run.output
     run.assert_failed_with("docker commit", "simulated commit failure")
     run.assert_clean()
 

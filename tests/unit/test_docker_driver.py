@@ -22,11 +22,11 @@ from imagesmith.builders.docker.driver import (
     sets_network,
     split_reference,
 )
-from imagesmith.core.plugin import BuildContext
 from imagesmith.builders.docker.registry_auth import encode_auth, registry_of
 from imagesmith.builders.docker.run_flags import parse_run_command
 from imagesmith.communicator.docker import make_chown_command, make_put_archive_request
 from imagesmith.communicator.docker_exec import LineSplitter, make_exec_request
+from imagesmith.core.plugin import BuildContext
 from imagesmith.docker_engine import EngineError, Request, progress_line
 from imagesmith.errors import Problem
 from imagesmith.template.decode import decode_config

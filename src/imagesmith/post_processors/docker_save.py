@@ -9,7 +9,7 @@ from pathlib import Path
 from imagesmith.builders.docker.artifact import BUILDER_ID_IMPORT
 from imagesmith.builders.docker.driver import Driver
 from imagesmith.core.plugin import Artifact, PostProcessor, PostProcessResult
-from imagesmith.errors import BuildError
+from imagesmith.errors import BuildError, file_errors
 from imagesmith.post_processors.docker_tag import BUILDER_ID_TAG
 from imagesmith.template.decode import option
 from imagesmith.ui import Ui
@@ -40,7 +40,8 @@ class DockerSave(PostProcessor):
         try:
 
             def write(chunk: bytes) -> None:
-                out.write(chunk)
+                with file_errors("write path", path):  # a full disk is not a daemon failure
+                    out.write(chunk)
 
             await Driver().save(artifact.id, write)
             complete = True

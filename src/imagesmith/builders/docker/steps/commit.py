@@ -47,7 +47,8 @@ class ExportContainer(Step[DockerState]):
             state.export_written = True  # only now is there a file to remove on failure
 
             def write(chunk: bytes) -> None:
-                out.write(chunk)
+                with file_errors("write export_path", path):  # a full disk is not a daemon failure
+                    out.write(chunk)
 
             await state.driver.export(state.container_id, write)
         self.done = True
