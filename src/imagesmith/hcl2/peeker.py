@@ -1,0 +1,120 @@
+"""Token peeker with HCL's newline sensitivity and the parser's error-recovery helpers."""
+
+from __future__ import annotations
+
+from imagesmith.hcl2 import scanner as t
+from imagesmith.hcl2.source import Range
+from imagesmith.hcl2.scanner import Token
+
+_OPPOSITE = {
+    t.OBRACE: t.CBRACE, t.OBRACK: t.CBRACK, t.OPAREN: t.CPAREN, t.OQUOTE: t.CQUOTE,
+    t.OHEREDOC: t.CHEREDOC, t.CBRACE: t.OBRACE, t.CBRACK: t.OBRACK, t.CPAREN: t.OPAREN,
+    t.CQUOTE: t.OQUOTE, t.CHEREDOC: t.OHEREDOC, t.TEMPLATE_CONTROL: t.TEMPLATE_SEQ_END,
+    t.TEMPLATE_INTERP: t.TEMPLATE_SEQ_END, t.TEMPLATE_SEQ_END: t.TEMPLATE_INTERP,
+}  # fmt: skip
+_OPENERS = frozenset(
+    {t.OBRACE, t.OBRACK, t.OPAREN, t.OQUOTE, t.OHEREDOC, t.TEMPLATE_INTERP, t.TEMPLATE_CONTROL}
+)
+_CLOSERS = frozenset({t.CBRACE, t.CBRACK, t.CPAREN, t.CQUOTE, t.CHEREDOC})
+
+
+def opposite(ty: str) -> str:
+    return _OPPOSITE.get(ty, t.NIL)
+
+
+class Peeker:
+    """Reads tokens, skipping comments, and newlines where the grammar ignores them."""
+
+    def __init__(self, tokens: list[Token]) -> None:
+        self.tokens = tokens
+        self.next_index = 0
+        self.nl_stack: list[bool] = []
+        self.recovery = False
+
+    def _next(self) -> tuple[Token, int]:
+        include_nl = self.nl_stack[-1] if self.nl_stack else True
+        tokens = self.tokens
+        for i in range(self.next_index, len(tokens)):
+            tok = tokens[i]
+            ty = tok.type
+            if ty == t.COMMENT:
+                if include_nl and tok.text.endswith("\n"):
+                    return Token(t.NEWLINE, "\n", tok.start, tok.end, tok.source), i + 1
+                continue
+            if ty == t.NEWLINE and not include_nl:
+                continue
+            return tok, i + 1
+        return tokens[-1], len(tokens)
+
+    def peek(self) -> Token:
+        return self._next()[0]
+
+    def read(self) -> Token:
+        tok, nxt = self._next()
+        self.next_index = nxt
+        return tok
+
+    def next_range(self) -> Range:
+        return self.peek().range
+
+    def prev_range(self) -> Range:
+        if self.next_index == 0:
+            return self.next_range()
+        return self.tokens[self.next_index - 1].range
+
+    def push_nl(self, include: bool) -> None:
+        self.nl_stack.append(include)
+
+    def pop_nl(self) -> None:
+        self.nl_stack.pop()
+
+    # -- recovery, as Go HCL's parser does it
+    def recover(self, end: str) -> Token:
+        """Skip to the token closing the current construct (``end``), honouring nesting."""
+        start = opposite(end)
+        self.recovery = True
+        nest = 0
+        while True:
+            tok = self.read()
+            ty = tok.type
+            if end == t.TEMPLATE_SEQ_END and ty == t.TEMPLATE_CONTROL:
+                ty = t.TEMPLATE_INTERP
+            if ty == start:
+                nest += 1
+            elif ty == end:
+                if nest < 1:
+                    return tok
+                nest -= 1
+            elif ty == t.EOF:
+                return tok
+
+    def recover_over(self, start: str) -> None:
+        while self.read().type not in (start, t.EOF):
+            pass
+        self.recover(opposite(start))
+
+    def recover_after_body_item(self) -> None:
+        """Skip to the newline that ends the current body item."""
+        self.recovery = True
+        open_: list[str] = []
+        while True:
+            tok = self.read()
+            ty = tok.type
+            if ty == t.NEWLINE:
+                if not open_:
+                    return
+            elif ty == t.EOF:
+                return
+            elif ty in _OPENERS:
+                open_.append(ty)
+            elif ty in _CLOSERS:
+                opener = opposite(ty)
+                while open_ and open_[-1] != opener:
+                    open_.pop()
+                if open_:
+                    open_.pop()
+            elif ty == t.TEMPLATE_SEQ_END:
+                while open_ and open_[-1] not in (t.TEMPLATE_INTERP, t.TEMPLATE_CONTROL):
+                    open_.pop()
+                if open_:
+                    open_.pop()
