@@ -104,7 +104,13 @@ class ObjectConsKey(Expr):
     def as_keyword(self) -> str | None:
         """The bare identifier written as the key, if it is one (``{ a = 1 }``)."""
         w = self.wrapped
-        if self.force_non_literal or not isinstance(w, ScopeTraversal) or len(w.traversal) != 1:
+        if self.force_non_literal:
+            return None
+        if isinstance(w, LiteralValue):
+            # true, false and null written as keys are names, as in traversal syntax
+            text = w.range.source.text[w.range.start : w.range.end]
+            return text if text in ("true", "false", "null") else None
+        if not isinstance(w, ScopeTraversal) or len(w.traversal) != 1:
             return None
         return w.traversal[0].name  # type: ignore[union-attr]
 

@@ -24,6 +24,8 @@ def call_function(e: ast.FunctionCall, ctx: EvalContext, diags: Diagnostics) -> 
         hint = f' Did you mean "{hint}"?' if hint else ""
         diags.add("Call to unknown function", f'There is no function named "{e.name}".{hint}', e.name_range, e.range)
         return DYNAMIC_VAL
+    if fn.lazy is not None:
+        return fn.lazy(e, ctx, diags)
     mark = len(diags)
     args: list[Value] = [evaluate(a, ctx, diags) for a in e.args]
     arg_exprs: list[ast.Expr] = list(e.args)

@@ -47,6 +47,8 @@ class Function:
     result: Type | TypeFn = DYNAMIC
     description: str = ""
     name: str = field(default="")
+    # For try() and can(): called with the unevaluated call expression instead of values.
+    lazy: Callable[..., Value] | None = None
 
     def param_for(self, i: int) -> Param | None:
         if i < len(self.params):

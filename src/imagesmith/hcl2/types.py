@@ -165,7 +165,7 @@ def element_type_of(t: Type) -> Type:
     return t.elem
 
 
-def test_conformance(got: Type, want: Type) -> bool:
+def conforms(got: Type, want: Type) -> bool:
     """Whether ``got`` conforms to ``want``, where ``want`` may hold the dynamic pseudo-type."""
     if isinstance(want, DynamicType):
         return True
@@ -174,15 +174,15 @@ def test_conformance(got: Type, want: Type) -> bool:
     if isinstance(want, PrimitiveType):
         return got == want
     if isinstance(want, _CollectionType):
-        return test_conformance(got.elem, want.elem)  # type: ignore[attr-defined]
+        return conforms(got.elem, want.elem)  # type: ignore[attr-defined]
     if isinstance(want, TupleType):
         assert isinstance(got, TupleType)
         return len(got.elems) == len(want.elems) and all(
-            test_conformance(g, w) for g, w in zip(got.elems, want.elems, strict=True)
+            conforms(g, w) for g, w in zip(got.elems, want.elems, strict=True)
         )
     if isinstance(want, ObjectType):
         assert isinstance(got, ObjectType)
         return got.attrs.keys() == want.attrs.keys() and all(
-            test_conformance(got.attrs[k], w) for k, w in want.attrs.items()
+            conforms(got.attrs[k], w) for k, w in want.attrs.items()
         )
     return got == want
