@@ -248,10 +248,11 @@ class ExprParser(CollectionsMixin):
             self.read()
             close = self.read()
             if close.type != t.CBRACK and not self.recovery:
+                # Go HCL's subject points at the variable it then reassigns: the token recovery stops at
+                close = self.recover(t.CBRACK)
                 diags.add("Missing close bracket on splat index",
                           "The star for a full splat operator must be immediately followed by a closing bracket "
                           '("]").', close.range)
-                close = self.recover(t.CBRACK)
             item = ast.AnonSymbol(open_.range.to(close.range))
             each = self.parse_traversals(item, diags)
             return ast.Splat(ret, each, item, from_.range.to(each.range), open_.range.to(close.range))
@@ -263,9 +264,9 @@ class ExprParser(CollectionsMixin):
         else:
             close = self.read()
             if close.type != t.CBRACK and not self.recovery:
+                close = self.recover(t.CBRACK)  # (reported where recovery stops, as Go HCL does)
                 diags.add("Missing close bracket on index", 'The index operator must end with a closing bracket ("]").',
                           close.range)
-                close = self.recover(t.CBRACK)
         self.pop_nl()
         rng = open_.range.to(close.range)
         if isinstance(key, ast.LiteralValue):
