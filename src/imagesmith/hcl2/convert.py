@@ -74,11 +74,10 @@ def convert(val: Value, want: Type, path: tuple[str | int, ...] = ()) -> Value:
 
 
 def _mismatch(got: Type, want: Type) -> str:
-    if isinstance(want, ObjectType) and isinstance(got, (ObjectType, MapType)):
-        if isinstance(got, ObjectType):
-            missing = [k for k in want.attrs if k not in got.attrs and k not in want.optional]
-            if missing:
-                return f'attribute "{missing[0]}" is required'
+    if isinstance(want, ObjectType) and isinstance(got, ObjectType):
+        missing = [k for k in want.attrs if k not in got.attrs and k not in want.optional]
+        if missing:
+            return f'attribute "{missing[0]}" is required'
     return _required(want)
 
 

@@ -13,7 +13,7 @@ from imagesmith.hcl2 import ast
 from imagesmith.hcl2.convert import ConversionError, convert, unify
 from imagesmith.hcl2.diagnostics import Diagnostic, Diagnostics
 from imagesmith.hcl2.didyoumean import suggest
-from imagesmith.hcl2.function import Function, FunctionError
+from imagesmith.hcl2.function import Function
 from imagesmith.hcl2.operators import OperationError, apply_binary, apply_unary, operand_type, result_type
 from imagesmith.hcl2.traversal import TraversalError, get_attr, index
 from imagesmith.hcl2.types import BOOL, DYNAMIC, STRING, ListType, SetType, TupleType

@@ -126,7 +126,8 @@ class Parser(ExprParser):
                 end = self.peek()
                 if end.type not in (t.NEWLINE, t.EOF):
                     if not self.recovery:
-                        summary, detail = "Missing newline after argument", "An argument definition must end with a newline."
+                        summary = "Missing newline after argument"
+                        detail = "An argument definition must end with a newline."
                         if end.type == t.COMMA:
                             summary = "Unexpected comma after argument"
                             detail = "Argument definitions must be separated by newlines, not commas. " + detail
@@ -254,7 +255,9 @@ def parse_config(text: str | bytes, filename: str) -> tuple[ast.Body, Diagnostic
     return body, diags
 
 
-def parse_expression(text: str, filename: str = "<expr>", source: SourceFile | None = None) -> tuple[ast.Expr, Diagnostics]:
+def parse_expression(
+    text: str, filename: str = "<expr>", source: SourceFile | None = None
+) -> tuple[ast.Expr, Diagnostics]:
     """Parse one expression (newlines are insignificant), as hclsyntax.ParseExpression."""
     source = source or SourceFile(filename, text)
     tokens = scan(source)

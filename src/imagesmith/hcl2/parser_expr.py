@@ -8,6 +8,7 @@ from imagesmith.hcl2.diagnostics import Diagnostics
 from imagesmith.hcl2.numbers import parse_number
 from imagesmith.hcl2.parser_collections import CollectionsMixin
 from imagesmith.hcl2.scanner import Token
+from imagesmith.hcl2.source import Range
 from imagesmith.hcl2.types import NUMBER
 from imagesmith.hcl2.values import DYNAMIC_VAL, FALSE, NULL_DYNAMIC, TRUE, Value, unknown_val
 
@@ -278,7 +279,7 @@ class ExprParser(CollectionsMixin):
         return ast.Index(ret, key, from_.range.to(rng), rng)
 
 
-def make_relative(expr: ast.Expr, step: ast.Traverser, rng: ast.Range) -> ast.Expr:
+def make_relative(expr: ast.Expr, step: ast.Traverser, rng: Range) -> ast.Expr:
     """Append ``step`` to a traversal expression, or start a relative traversal from ``expr``."""
     if isinstance(expr, (ast.ScopeTraversal, ast.RelativeTraversal)):
         expr.traversal.append(step)

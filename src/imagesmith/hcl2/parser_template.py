@@ -15,7 +15,8 @@ from imagesmith.hcl2.template_tree import build_template_tree
 from imagesmith.hcl2.values import string_val
 
 # Go's unicode.IsSpace
-GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+GO_SPACE = ("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+            "\u2028\u2029\u202f\u205f\u3000")
 _QUOTED_SLICES = re.compile(r"\\u[0-9A-Fa-f]{0,4}|\\U[0-9A-Fa-f]{0,8}|\\.?|\$\$\{|%%\{", re.DOTALL)
 _UNQUOTED_SLICES = re.compile(r"\$\$\{|%%\{")
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
@@ -191,8 +192,9 @@ class TemplateMixin(Peeker):
 
                 hint = suggest(word, ["if", "for", "else", "endif", "endfor"])
                 hint = f' Did you mean "{hint}"?' if hint else ""
-                diags.add("Invalid template control keyword", f'"{word}" is not a valid template control keyword.{hint}',
-                          kw.range, open_.range.to(kw.range))
+                diags.add("Invalid template control keyword",
+                          f'"{word}" is not a valid template control keyword.{hint}', kw.range,
+                          open_.range.to(kw.range))
             self.recover(t.TEMPLATE_SEQ_END)
             return False
         close = self.peek()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from imagesmith.hcl2 import scanner as t
-from imagesmith.hcl2.source import Range
 from imagesmith.hcl2.scanner import Token
+from imagesmith.hcl2.source import Range
 
 _OPPOSITE = {
     t.OBRACE: t.CBRACE, t.OBRACK: t.CBRACK, t.OPAREN: t.CPAREN, t.OQUOTE: t.CQUOTE,

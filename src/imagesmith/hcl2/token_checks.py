@@ -52,9 +52,9 @@ def check_invalid_tokens(tokens: list[Token]) -> Diagnostics:
                       '"heredoc" multi-line template syntax.', tok.range)
         elif ty == t.INVALID:
             if tok.text in ("\u201c", "\u201d"):
-                diags.add("Invalid character", '"Curly quotes" are not valid here. These can sometimes be inadvertently '
-                          "introduced when sharing code via documents or discussion forums. It might help to replace "
-                          'the character with a "straight quote".', tok.range)
+                diags.add("Invalid character", '"Curly quotes" are not valid here. These can sometimes be '
+                          "inadvertently introduced when sharing code via documents or discussion forums. It might "
+                          'help to replace the character with a "straight quote".', tok.range)
             else:
                 diags.add("Invalid character", "This character is not used within the language.", tok.range)
     return diags

@@ -75,7 +75,7 @@ class _CollectionType(Type):
         return self.elem.has_dynamic()
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.elem == self.elem  # type: ignore[attr-defined]
+        return type(other) is type(self) and other.elem == self.elem
 
     def __hash__(self) -> int:
         return hash((self.kind, self.elem))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from imagesmith.hcl2.convert import ConversionError, convert, unify
 from imagesmith.hcl2.function import FunctionError, Param, make
 from imagesmith.hcl2.functions.numeric import SUM
@@ -216,12 +218,12 @@ def _range(args: list[Value]) -> Value:
     nums = [a.as_number() for a in args]
     if not 1 <= len(nums) <= 3:
         raise FunctionError("must have one, two, or three arguments")
-    start, step = 0, 1
+    start, step = Fraction(0), Fraction(1)
     if len(nums) == 1:
         end = nums[0]
     else:
         start, end = nums[0], nums[1]
-        step = nums[2] if len(nums) == 3 else (1 if end >= start else -1)
+        step = nums[2] if len(nums) == 3 else Fraction(1 if end >= start else -1)
     if step == 0:
         raise FunctionError("step must not be zero")
     if (end > start and step < 0) or (end < start and step > 0):
@@ -301,10 +303,8 @@ def _set_op(op: str) -> object:
         sets = [[e for e in a.elements()] for a in args]
         result = sets[0]
         for other in sets[1:]:
-            if op == "union":
-                result = result + other
-            else:
-                result = [e for e in result if any(e.raw_equals(o) for o in other)]
+            keep = [e for e in result if any(e.raw_equals(o) for o in other)]
+            result = result + other if op == "union" else keep
         ety = unify([a.type.elem for a in args]) or DYNAMIC  # type: ignore[attr-defined]
         return set_val([convert(e, ety) for e in result], ety)
 

@@ -59,7 +59,6 @@ def _fileset(args: list[Value]) -> Value:
 
 
 def _dirname(p: str) -> str:
-    d = os.path.dirname(p.rstrip("/") if p not in ("/", "") else p) if p else "."
     return os.path.normpath(os.path.dirname(p)) if p else "."
 
 
