@@ -21,6 +21,8 @@ BINARY_OPS: list[dict[str, str]] = [
     {t.STAR: "*", t.SLASH: "/", t.PERCENT: "%"},
 ]
 
+_OP_LEVEL = {tok: (level, op) for level, ops in enumerate(BINARY_OPS) for tok, op in ops.items()}
+
 
 class ExprParser(CollectionsMixin):
     """Expression grammar, following Go HCL's parser and its error recovery."""
@@ -58,30 +60,34 @@ class ExprParser(CollectionsMixin):
         return ast.Conditional(cond, true_expr, false_expr, start.to(false_expr.range))
 
     def _parse_binary(self, level: int, diags: Diagnostics) -> ast.Expr:
-        if level == len(BINARY_OPS):
-            return self.parse_with_traversals(diags)
-        ops = BINARY_OPS[level]
+        """Operators of precedence ``level`` and up, left-associative (precedence climbing, which
+        builds the same tree as Go HCL's one-function-per-level descent)."""
         mark = len(diags)
-        lhs = self._parse_binary(level + 1, diags)
+        lhs = self.parse_with_traversals(diags)
         if self.recovery and diags.has_errors_since(mark):
             return lhs
-        op: str | None = None
-        rhs: ast.Expr | None = None
+        return self._climb(lhs, level, diags)
+
+    def _climb(self, lhs: ast.Expr, level: int, diags: Diagnostics) -> ast.Expr:
         while True:
-            new_op = ops.get(self.peek().type)
-            if new_op is None:
-                break
-            if op is not None and rhs is not None:
-                lhs = ast.BinaryOp(lhs, op, rhs, lhs.range.to(rhs.range))
-            op = new_op
+            found = _OP_LEVEL.get(self.peek().type)
+            if found is None or found[0] < level:
+                return lhs
+            op_level, op = found
             self.read()
             mark = len(diags)
-            rhs = self._parse_binary(level + 1, diags)
+            rhs = self.parse_with_traversals(diags)
             if self.recovery and diags.has_errors_since(mark):
                 return lhs
-        if op is None or rhs is None:
-            return lhs
-        return ast.BinaryOp(lhs, op, rhs, lhs.range.to(rhs.range))
+            while True:
+                nxt = _OP_LEVEL.get(self.peek().type)
+                if nxt is None or nxt[0] <= op_level:
+                    break
+                mark = len(diags)
+                rhs = self._climb(rhs, op_level + 1, diags)
+                if self.recovery and diags.has_errors_since(mark):
+                    return lhs
+            lhs = ast.BinaryOp(lhs, op, rhs, lhs.range.to(rhs.range))
 
     def parse_with_traversals(self, diags: Diagnostics) -> ast.Expr:
         term = self._parse_term(diags)

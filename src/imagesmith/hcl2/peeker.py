@@ -30,21 +30,41 @@ class Peeker:
         self.next_index = 0
         self.nl_stack: list[bool] = []
         self.recovery = False
+        self._build_skip_tables()
+
+    def _build_skip_tables(self) -> None:
+        """For each index, the next token the parser sees with and without newlines (comments skipped;
+        a line comment, which swallows its newline, stands for that newline where newlines count)."""
+        tokens = self.tokens
+        n = len(tokens)
+        self._view = list(tokens)
+        with_nl = [n - 1] * (n + 1)
+        without_nl = [n - 1] * (n + 1)
+        comment, newline = t.COMMENT, t.NEWLINE
+        for i in range(n - 1, -1, -1):
+            ty = tokens[i].type
+            if ty == comment:
+                tok = tokens[i]
+                if tok.text.endswith("\n"):
+                    self._view[i] = Token(newline, "\n", tok.start, tok.end, tok.source)
+                    with_nl[i] = i
+                else:
+                    with_nl[i] = with_nl[i + 1]
+                without_nl[i] = without_nl[i + 1]
+            elif ty == newline:
+                with_nl[i] = i
+                without_nl[i] = without_nl[i + 1]
+            else:
+                with_nl[i] = without_nl[i] = i
+        self._with_nl = with_nl
+        self._without_nl = without_nl
 
     def _next(self) -> tuple[Token, int]:
-        include_nl = self.nl_stack[-1] if self.nl_stack else True
-        tokens = self.tokens
-        for i in range(self.next_index, len(tokens)):
-            tok = tokens[i]
-            ty = tok.type
-            if ty == t.COMMENT:
-                if include_nl and tok.text.endswith("\n"):
-                    return Token(t.NEWLINE, "\n", tok.start, tok.end, tok.source), i + 1
-                continue
-            if ty == t.NEWLINE and not include_nl:
-                continue
-            return tok, i + 1
-        return tokens[-1], len(tokens)
+        if self.nl_stack and not self.nl_stack[-1]:
+            j = self._without_nl[self.next_index]
+        else:
+            j = self._with_nl[self.next_index]
+        return self._view[j], j + 1
 
     def peek(self) -> Token:
         return self._next()[0]

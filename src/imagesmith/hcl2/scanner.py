@@ -28,19 +28,24 @@ INVALID, BAD_UTF8, QUOTED_NEWLINE, NIL = "INVALID", "BADUTF8", "QNEWLINE", "NIL"
 _SELF = frozenset("[]().,*/%+-=<>!?:\n&|~^;`'")
 
 
-@dataclass(slots=True)
-class Token:
-    """One token: its type, its text and its character span in ``source``."""
+class Token(Range):
+    """One token: its type, its text, and (being a Range) its span in ``source``."""
 
-    type: str
-    text: str
-    start: int
-    end: int
-    source: SourceFile
+    __slots__ = ("text", "type")
+
+    def __init__(self, ty: str, text: str, start: int, end: int, source: SourceFile) -> None:
+        self.source = source
+        self.start = start
+        self.end = end
+        self.type = ty
+        self.text = text
 
     @property
     def range(self) -> Range:
-        return Range(self.source, self.start, self.end)
+        return self
+
+    def __repr__(self) -> str:
+        return f"Token({self.type!r}, {self.text!r}, {self.start}, {self.end})"
 
 
 _MAIN = re.compile(
@@ -54,6 +59,7 @@ _MAIN = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
+_KIND_TYPES = {"num": NUMBER_LIT, "id": IDENT, "cmt": COMMENT, "nl": NEWLINE}
 _QUOTED_RUN = re.compile(r'(?:\\[^\r\n]|[^$%"\\\r\n\udc80-\udcff])+')
 _HEREDOC_RUN = re.compile(r"[^$%\r\n\udc80-\udcff]*(\r?\n)?")
 _BARE_RUN = re.compile(r"[^$%\r\n\udc80-\udcff]*(\r?\n)?")
@@ -153,7 +159,7 @@ class Scanner:
                 return self._begin_heredoc(m)
             if kind == "op" and m.group() == "~}":
                 return self._close_brace(pos, end, tilde=True)
-            ty = {"num": NUMBER_LIT, "id": IDENT, "cmt": COMMENT, "nl": NEWLINE}.get(kind or "", m.group())
+            ty = _KIND_TYPES.get(kind or "") or m.group()
             self.emit(ty, pos, end)
             return end
         if ch in _SELF:

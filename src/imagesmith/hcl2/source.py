@@ -151,7 +151,9 @@ class Range:
 
     def to(self, other: Range) -> Range:
         """The range from the start of this one to the end of ``other``."""
-        return Range(self.source, min(self.start, other.start), max(self.end, other.end))
+        start = self.start if self.start < other.start else other.start
+        end = self.end if self.end > other.end else other.end
+        return Range(self.source, start, end)
 
     def empty_at_end(self) -> Range:
         return Range(self.source, self.end, self.end)

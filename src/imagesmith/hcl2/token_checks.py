@@ -13,6 +13,10 @@ _BITWISE_HINT = {
     t.BIT_XOR: "",
 }
 
+_FORBIDDEN = frozenset(
+    [*_BITWISE_HINT, t.BACKTICK, t.APOSTROPHE, t.SEMICOLON, t.BAD_UTF8, t.QUOTED_NEWLINE, t.INVALID]
+)
+
 
 def check_invalid_tokens(tokens: list[Token]) -> Diagnostics:
     """One diagnostic per forbidden token (a few kinds are reported only once or twice)."""
@@ -20,6 +24,8 @@ def check_invalid_tokens(tokens: list[Token]) -> Diagnostics:
     told = {"bitwise": 0, "backtick": 0, "apostrophe": 0, "semicolon": 0, "badutf8": 0}
     for tok in tokens:
         ty = tok.type
+        if ty not in _FORBIDDEN:
+            continue
         if ty in _BITWISE_HINT:
             if told["bitwise"] < 4:
                 diags.add("Unsupported operator", f"Bitwise operators are not supported.{_BITWISE_HINT[ty]}", tok.range)
