@@ -1,0 +1,216 @@
+"""Input variables and locals: declarations, value precedence, type checks, validation, and locals
+evaluated in dependency order.
+
+Precedence, lowest first: ``default`` < ``PKR_VAR_<name>`` < ``*.auto.pkrvars.hcl`` files <
+``-var``/``-var-file`` in command-line order (as current Packer).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from imagesmith.hcl2 import ast
+from imagesmith.hcl2.body import AttributeSchema, BlockSchema, BodySchema, ContentBlock, HCLBody
+from imagesmith.hcl2.convert import ConversionError, convert
+from imagesmith.hcl2.diagnostics import Diagnostics
+from imagesmith.hcl2.evaluator import EvalContext, evaluate
+from imagesmith.hcl2.function import Function, Param, make
+from imagesmith.hcl2.functions import standard_functions
+from imagesmith.hcl2.packer.model import Local, Template, Validation, Variable
+from imagesmith.hcl2.parser import parse_expression
+from imagesmith.hcl2.references import referenced_attrs
+from imagesmith.hcl2.source import Range
+from imagesmith.hcl2.typeexpr import get_type
+from imagesmith.hcl2.types import BOOL, DYNAMIC, STRING, ObjectType, PrimitiveType, TupleType
+from imagesmith.hcl2.values import SENSITIVE, Value, object_val, string_val
+
+VARIABLE_SCHEMA = BodySchema(
+    [AttributeSchema("description"), AttributeSchema("default"), AttributeSchema("type"),
+     AttributeSchema("sensitive")],
+    [BlockSchema("validation")],
+)
+VALIDATION_SCHEMA = BodySchema([AttributeSchema("condition", True), AttributeSchema("error_message", True)])
+LOCAL_SCHEMA = BodySchema([AttributeSchema("expression", True), AttributeSchema("sensitive")])
+
+
+def _env_function() -> dict[str, Function]:
+    return {"env": make([Param("key", STRING)], STRING, lambda a: string_val(os.environ.get(a[0].as_str(), "")))}
+
+
+def _static(expr: ast.Expr, want: PrimitiveType, diags: Diagnostics) -> Value | None:
+    val = evaluate(expr, EvalContext(), diags)
+    try:
+        return convert(val, want)
+    except ConversionError as exc:
+        diags.add("Incorrect attribute value type", f"Inappropriate value for attribute: {exc}.", expr.range)
+        return None
+
+
+def decode_variable(block: ContentBlock, tpl: Template, diags: Diagnostics) -> None:
+    name = block.labels[0]
+    if name in tpl.variables:
+        diags.add("Duplicate variable", f"Duplicate {name} variable definition found.", None, block.def_range)
+        return
+    content, cdiags = block.body.content(VARIABLE_SCHEMA)
+    diags.extend(cdiags)
+    var = Variable(name, block.def_range)
+    attrs = content.attributes
+    if "description" in attrs and (d := _static(attrs["description"].expr, STRING, diags)) is not None:
+        var.description = d.as_str() if not d.is_null else ""
+    if "type" in attrs:
+        mark = len(diags)
+        var.type = get_type(attrs["type"].expr, diags)
+        if diags.has_errors_since(mark):
+            return
+    if "sensitive" in attrs and (s := _static(attrs["sensitive"].expr, BOOL, diags)) is not None:
+        var.sensitive = bool(s.v)
+    if "default" in attrs:
+        expr = attrs["default"].expr
+        functions = {**standard_functions(), **_env_function()}
+        mark = len(diags)
+        default = evaluate(expr, EvalContext({}, functions), diags)
+        if diags.has_errors_since(mark):
+            return
+        try:
+            default = convert(default, var.type)
+        except ConversionError as exc:
+            diags.add("Invalid default value for variable", "This default value is not compatible with the "
+                      f"variable's type constraint: {exc}.", expr.range)
+        var.default = default
+        if var.type == DYNAMIC and default.type not in (ObjectType({}), TupleType([])):
+            var.type = default.type
+    for vblock in content.blocks:
+        vcontent, vdiags = vblock.body.content(VALIDATION_SCHEMA)
+        diags.extend(vdiags)
+        if vdiags.has_errors():
+            continue
+        msg = _static(vcontent.attributes["error_message"].expr, STRING, diags)
+        var.validations.append(Validation(vcontent.attributes["condition"].expr, msg.as_str() if msg else "",
+                                          vblock.def_range))
+    tpl.variables[name] = var
+
+
+def decode_legacy_variables(body: HCLBody, tpl: Template, diags: Diagnostics) -> None:
+    """The ``variables { name = default }`` form."""
+    attrs, adiags = body.just_attributes()
+    diags.extend(adiags)
+    for name, attr in attrs.items():
+        if name in tpl.variables:
+            diags.add("Duplicate variable", f"Duplicate {name} variable definition found.", None, attr.name_range)
+            continue
+        default = evaluate(attr.expr, EvalContext({}, {**standard_functions(), **_env_function()}), diags)
+        tpl.variables[name] = Variable(name, attr.range, default.type, default)
+
+
+def assign_values(tpl: Template, env: Mapping[str, str], assignments: list[tuple[str, str, ast.Expr | str]],
+                  diags: Diagnostics) -> None:
+    """Apply values: defaults, then PKR_VAR_ environment variables, then ``assignments`` in order
+    (``(origin, name, expression or raw -var string)``), then check types, required values and validations."""
+    for var in tpl.variables.values():
+        if var.default is not None:
+            var.value, var.value_from = var.default, "default"
+            var.value_range = var.range
+    for key, raw in sorted(env.items()):
+        if key.startswith("PKR_VAR_") and key[8:] in tpl.variables:
+            _assign_raw(tpl.variables[key[8:]], raw, "env", diags)
+    for origin, name, value in assignments:
+        found = tpl.variables.get(name)
+        if found is None:
+            where = value.range if isinstance(value, ast.Expr) else None
+            summary = "Undefined -var variable" if origin == "cmd" else "Undefined variable"
+            diags.add(summary, f'A "{name}" variable was passed in but was not found in known variables. To declare '
+                      f'variable "{name}", place this block in one of your .pkr.hcl files, such as '
+                      "variables.pkr.hcl", where)
+            continue
+        if isinstance(value, str):
+            _assign_raw(found, value, origin, diags)
+        else:
+            val = evaluate(value, EvalContext({}, {}), diags)
+            _set(found, val, origin, value.range, diags)
+    for var in tpl.variables.values():
+        if var.sensitive and var.value is not None:
+            var.value = var.value.with_marks({SENSITIVE})
+
+
+def _assign_raw(var: Variable, raw: str, origin: str, diags: Diagnostics) -> None:
+    """A -var or environment value: a plain string unless the type is complex, then an HCL expression."""
+    if isinstance(var.type, PrimitiveType) or var.type == DYNAMIC:
+        _set(var, string_val(raw), origin, None, diags)
+        return
+    expr, pdiags = parse_expression(raw, f"<value for var.{var.name} from {origin}>")
+    diags.extend(pdiags)
+    if not pdiags.has_errors():
+        _set(var, evaluate(expr, EvalContext({}, {}), diags), origin, expr.range, diags)
+
+
+def _set(var: Variable, val: Value, origin: str, where: object, diags: Diagnostics) -> None:
+    try:
+        var.value, var.value_from = convert(val, var.type), origin
+        var.value_range = where if isinstance(where, Range) else None
+    except ConversionError as exc:
+        diags.add(f"Invalid value for {origin} variable", f"The value for {var.name} is not compatible with the "
+                  f"variable's type constraint: {exc}.", where)  # type: ignore[arg-type]
+
+
+def check_variables(tpl: Template, used: set[str], diags: Diagnostics) -> None:
+    """Required values present where used, and every validation condition true."""
+    for var in tpl.variables.values():
+        if var.value is None:
+            if var.name in used:
+                diags.add(f'Unset variable "{var.name}"', "A used variable must be set or have a default value; "
+                          "see https://packer.io/docs/templates/hcl_templates/syntax for details.", var.range)
+            continue
+        for v in var.validations:
+            ctx = EvalContext({"var": object_val({var.name: var.value})}, standard_functions())
+            result = evaluate(v.condition, ctx, diags)
+            if result.is_known and not result.is_null and result.v is False:
+                diags.add(f"Invalid value for {var.value_from} variable", f"{v.error_message}\n\nThis was checked "
+                          f"by the validation rule at {v.range}.", var.value_range or var.range)
+
+
+def decode_locals(body: HCLBody, tpl: Template, diags: Diagnostics) -> None:
+    attrs, adiags = body.just_attributes()
+    diags.extend(adiags)
+    for name, attr in attrs.items():
+        _add_local(tpl, Local(name, attr.expr, attr.range), diags)
+
+
+def decode_local_block(block: ContentBlock, tpl: Template, diags: Diagnostics) -> None:
+    content, cdiags = block.body.content(LOCAL_SCHEMA)
+    diags.extend(cdiags)
+    if "expression" not in content.attributes:
+        return
+    sensitive = False
+    if "sensitive" in content.attributes and (s := _static(content.attributes["sensitive"].expr, BOOL, diags)):
+        sensitive = bool(s.v)
+    _add_local(tpl, Local(block.labels[0], content.attributes["expression"].expr, block.def_range, sensitive), diags)
+
+
+def _add_local(tpl: Template, local: Local, diags: Diagnostics) -> None:
+    if local.name in tpl.locals:
+        diags.add("Duplicate local definition", f'Local variable "{local.name}" is defined twice, first at '
+                  f"{tpl.locals[local.name].range}.", local.range)
+        return
+    tpl.locals[local.name] = local
+
+
+def evaluate_locals(tpl: Template, base: dict[str, Value], diags: Diagnostics) -> None:
+    """Evaluate every local after the locals it uses; a cycle is an error naming its members."""
+    deps = {name: referenced_attrs(loc.expr, "local") & tpl.locals.keys() for name, loc in tpl.locals.items()}
+    done: dict[str, Value] = {}
+    functions = standard_functions()
+    while len(done) < len(tpl.locals):
+        ready = [n for n in tpl.locals if n not in done and deps[n] <= done.keys()]
+        if not ready:
+            stuck = sorted(n for n in tpl.locals if n not in done)
+            first = tpl.locals[stuck[0]]
+            diags.add("Cyclic dependency between locals", "The locals " + ", ".join(f'"{n}"' for n in stuck)
+                      + " depend on each other, so none of them can be evaluated.", first.range)
+            break
+        for name in ready:
+            loc = tpl.locals[name]
+            ctx = EvalContext({**base, "local": object_val({d: done[d] for d in deps[name]})}, functions)
+            val = evaluate(loc.expr, ctx, diags)
+            done[name] = val.with_marks({SENSITIVE}) if loc.sensitive else val
+    tpl.local_values = done
