@@ -68,6 +68,8 @@ class Diagnostics(list[Diagnostic]):
 
     def has_errors_since(self, mark: int) -> bool:
         """Whether an error was added after the first ``mark`` diagnostics."""
+        if len(self) <= mark:
+            return False
         return any(d.severity == ERROR for d in self[mark:])
 
     def errors(self) -> list[Diagnostic]:

@@ -58,35 +58,31 @@ class Peeker:
                 with_nl[i] = without_nl[i] = i
         self._with_nl = with_nl
         self._without_nl = without_nl
-
-    def _next(self) -> tuple[Token, int]:
-        if self.nl_stack and not self.nl_stack[-1]:
-            j = self._without_nl[self.next_index]
-        else:
-            j = self._with_nl[self.next_index]
-        return self._view[j], j + 1
+        self._table = with_nl  # the table for the innermost newline mode
 
     def peek(self) -> Token:
-        return self._next()[0]
+        return self._view[self._table[self.next_index]]
 
     def read(self) -> Token:
-        tok, nxt = self._next()
-        self.next_index = nxt
-        return tok
+        j = self._table[self.next_index]
+        self.next_index = j + 1
+        return self._view[j]
 
     def next_range(self) -> Range:
-        return self.peek().range
+        return self.peek()
 
     def prev_range(self) -> Range:
         if self.next_index == 0:
             return self.next_range()
-        return self.tokens[self.next_index - 1].range
+        return self.tokens[self.next_index - 1]
 
     def push_nl(self, include: bool) -> None:
         self.nl_stack.append(include)
+        self._table = self._with_nl if include else self._without_nl
 
     def pop_nl(self) -> None:
         self.nl_stack.pop()
+        self._table = self._without_nl if self.nl_stack and not self.nl_stack[-1] else self._with_nl
 
     # -- recovery, as Go HCL's parser does it
     def recover(self, end: str) -> Token:

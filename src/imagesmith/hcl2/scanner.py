@@ -59,6 +59,18 @@ _MAIN = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
+# The stateless main-mode tokens, for the scanner's fast path ("" means: the text is the type).
+_FAST = re.compile(
+    r"""(?P<sp>[ \t]+)
+    |(?P<num>[0-9](?:(?:[0-9.]|[eE][+-]?[0-9])*(?:[0-9]|[eE][+-]?[0-9]))?)
+    |(?P<id>[A-Za-z_][A-Za-z0-9_\-]*)
+    |(?P<nl>\r?\n)
+    |(?P<op>==|!=|>=|<=|&&|\|\||::|\.\.\.|=>)
+    |(?P<self>[\[\]().,*%+\-=>!?:&|^;`'])
+    """,
+    re.VERBOSE,
+)
+_SIMPLE_KINDS = {"num": NUMBER_LIT, "id": IDENT, "nl": NEWLINE, "op": "", "self": ""}
 _KIND_TYPES = {"num": NUMBER_LIT, "id": IDENT, "cmt": COMMENT, "nl": NEWLINE}
 _QUOTED_RUN = re.compile(r'(?:\\[^\r\n]|[^$%"\\\r\n\udc80-\udcff])+')
 _HEREDOC_RUN = re.compile(r"[^$%\r\n\udc80-\udcff]*(\r?\n)?")
@@ -103,11 +115,27 @@ class Scanner:
 
     def scan(self) -> list[Token]:
         """Scan the whole text."""
-        n = len(self.text)
+        text, n, source, tokens, modes = self.text, len(self.text), self.source, self.tokens, self.st.modes
+        fast = _FAST.match
+        simple = _SIMPLE_KINDS
         while self.pos < n:
-            mode = self.st.modes[-1] if self.st.modes else "main"
+            mode = modes[-1] if modes else "main"
             if mode == "main":
-                self.pos = self._scan_main(self.pos)
+                # the common tokens inline; anything with state (braces, quotes, heredocs) in _scan_main
+                pos = self.pos
+                m = fast(text, pos)
+                if m is not None:
+                    end = m.end()
+                    kind = m.lastgroup
+                    if kind == "sp":
+                        self.pos = end
+                        continue
+                    ty = simple.get(kind)  # type: ignore[arg-type]
+                    if ty is not None and (kind != "id" or end >= n or text[end].isascii()):
+                        tokens.append(Token(ty or m.group(), text[pos:end], pos, end, source))
+                        self.pos = end
+                        continue
+                self.pos = self._scan_main(pos)
             elif mode == "string":
                 self.pos = self._scan_string(self.pos)
             elif mode == "heredoc":
