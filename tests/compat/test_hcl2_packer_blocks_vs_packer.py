@@ -93,3 +93,28 @@ def test_undeclared_variable_and_bad_value(tmp_path: Path) -> None:
     _, diags = load(tmp_path, [("-var", "nope=1"), ("-var", "n=abc")], env={})
     assert sorted(d.summary for d in diags.errors()) == ["Invalid value for cmd variable",
                                                          "Undefined -var variable"]
+
+
+def test_dynamic_provisioners_and_plugin_bodies(tmp_path: Path) -> None:
+    from imagesmith.hcl2.body import AttributeSchema, BodySchema
+    from imagesmith.hcl2.diagnostics import Diagnostics
+    from imagesmith.hcl2.evaluator import evaluate
+    from imagesmith.hcl2.packer.decode import plugin_body
+
+    (tmp_path / "a.pkr.hcl").write_text(
+        'source "null" "x" {\n  communicator = "none"\n}\n'
+        'build {\n  sources = ["source.null.x"]\n'
+        '  dynamic "provisioner" {\n    for_each = ["one", "two"]\n    labels = ["shell-local"]\n'
+        '    content {\n      inline = ["echo ${provisioner.value} ${source.name}"]\n    }\n  }\n}\n'
+    )
+    tpl, diags = load(tmp_path, env={})
+    assert not diags, [str(d) for d in diags]
+    provs = tpl.builds[0].provisioners
+    assert [p.type for p in provs] == ["shell-local", "shell-local"]
+    source = tpl.sources[("null", "x")]
+    body = plugin_body(tpl, provs[1].body, source)
+    content, cdiags = body.content(BodySchema([AttributeSchema("inline")]), partial=True)
+    assert not cdiags
+    out = Diagnostics()
+    val = evaluate(content.attributes["inline"].expr, eval_context(tpl, source), out)
+    assert to_python(val) == ["echo two x"], [str(d) for d in out]

@@ -14,6 +14,7 @@ from imagesmith.hcl2 import ast
 from imagesmith.hcl2.body import AttributeSchema, BlockSchema, BodySchema, ContentBlock, HCLBody, NativeBody
 from imagesmith.hcl2.convert import ConversionError, convert
 from imagesmith.hcl2.diagnostics import Diagnostics
+from imagesmith.hcl2.dynblock import DynamicBody
 from imagesmith.hcl2.evaluator import EvalContext, evaluate
 from imagesmith.hcl2.json_body import parse_json_config
 from imagesmith.hcl2.packer import variables as pvars
@@ -210,8 +211,13 @@ def _static(expr: ast.Expr, want: object, diags: Diagnostics, tpl: Template | No
         return None
 
 
+def plugin_body(tpl: Template, body: HCLBody, source: Source | None = None) -> HCLBody:
+    """A plugin's settings ready to decode: dynamic blocks expanded in the build's context."""
+    return DynamicBody(body, eval_context(tpl, source))
+
+
 def _decode_build(block: ContentBlock, tpl: Template, diags: Diagnostics) -> Build:
-    content, cdiags = block.body.content(BUILD_SCHEMA)
+    content, cdiags = DynamicBody(block.body, eval_context(tpl)).content(BUILD_SCHEMA)
     diags.extend(cdiags)
     build = Build(block.def_range)
     attrs = content.attributes
