@@ -9,10 +9,19 @@ from imagesmith.hcl2.function import Function
 
 @cache
 def _all() -> dict[str, Function]:
-    from imagesmith.hcl2.functions import collections, encoding, filesystem, numeric, strings, timefuncs, typeconv
+    from imagesmith.hcl2.functions import (
+        collections,
+        encoding,
+        filesystem,
+        network,
+        numeric,
+        strings,
+        timefuncs,
+        typeconv,
+    )
 
     table: dict[str, Function] = {}
-    for module in (strings, numeric, collections, encoding, typeconv, filesystem, timefuncs):
+    for module in (strings, numeric, collections, encoding, typeconv, filesystem, timefuncs, network):
         table.update(module.FUNCTIONS)
     for name, fn in table.items():
         fn.name = name

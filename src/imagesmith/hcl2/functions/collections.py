@@ -311,6 +311,25 @@ def _set_op(op: str) -> object:
     return make([Param("first_set", SetType(DYNAMIC))], DYNAMIC, impl, Param("other_sets", SetType(DYNAMIC)))
 
 
+def _setproduct(args: list[Value]) -> Value:
+    import itertools
+
+    if len(args) < 2:
+        raise FunctionError("at least two arguments are required")
+    for i, a in enumerate(args):
+        if not isinstance(a.type, _SEQ):
+            raise FunctionError("a set or a list is required", i)
+    rows = [tuple_val(combo) for combo in itertools.product(*(a.elements() for a in args))]
+    if all(isinstance(a.type, SetType) for a in args):
+        return set_val(rows, rows[0].type if rows else DYNAMIC)
+    if not rows:
+        return Value(ListType(DYNAMIC), [])
+    ety = unify([r.type for r in rows])
+    if ety is None:
+        return tuple_val(rows)
+    return Value(ListType(ety), [convert(r, ety) for r in rows])
+
+
 def _truth(all_: bool) -> object:
     def impl(args: list[Value]) -> Value:
         vals = [e for e in args[0].elements()]
@@ -345,6 +364,7 @@ FUNCTIONS = {
     "zipmap": make([Param("keys", ListType(STRING)), Param("values", DYNAMIC)], DYNAMIC, _zipmap),
     "setunion": _set_op("union"),
     "setintersection": _set_op("intersection"),
+    "setproduct": make([], DYNAMIC, _setproduct, Param("sets", DYNAMIC)),
     "alltrue": _truth(True),
     "anytrue": _truth(False),
     "sum": make([_ANY], NUMBER, SUM),

@@ -66,6 +66,28 @@ def _can(e: ast.FunctionCall, ctx: EvalContext, diags: Diagnostics) -> Value:
     return TRUE if val.is_wholly_known() else unknown_val(BOOL)
 
 
+def _convert(e: ast.FunctionCall, ctx: EvalContext, diags: Diagnostics) -> Value:
+    """``convert(value, type)``: the second argument is a type expression, read without evaluating it."""
+    from imagesmith.hcl2.evaluator import evaluate
+    from imagesmith.hcl2.typeexpr import get_type
+
+    if len(e.args) != 2:
+        diags.add("Not enough function arguments" if len(e.args) < 2 else "Too many function arguments",
+                  'Function "convert" expects 2 argument(s).', e.range)
+        return DYNAMIC_VAL
+    val = evaluate(e.args[0], ctx, diags)
+    mark = len(diags)
+    want = get_type(e.args[1], diags)
+    if diags.has_errors_since(mark):
+        return DYNAMIC_VAL
+    try:
+        return convert(val, want)
+    except ConversionError as exc:
+        diags.add("Invalid function argument", f'Invalid value for "value" parameter: {exc}.', e.args[0].range,
+                  e.range)
+        return unknown_val(want)
+
+
 def _lazy(fn: object) -> Function:
     return Function([], lambda a: DYNAMIC_VAL, None, DYNAMIC, lazy=fn)  # type: ignore[arg-type]
 
@@ -79,4 +101,5 @@ FUNCTIONS = {
     "tomap": _to(MapType(DYNAMIC)),
     "try": _lazy(_try),
     "can": _lazy(_can),
+    "convert": _lazy(_convert),
 }
