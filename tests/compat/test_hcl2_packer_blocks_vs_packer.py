@@ -91,8 +91,12 @@ def test_variable_precedence_and_types(tmp_path: Path) -> None:
 def test_undeclared_variable_and_bad_value(tmp_path: Path) -> None:
     (tmp_path / "a.pkr.hcl").write_text('variable "n" {\n  type = number\n}\n')
     _, diags = load(tmp_path, [("-var", "nope=1"), ("-var", "n=abc")], env={})
-    assert sorted(d.summary for d in diags.errors()) == ["Invalid value for cmd variable",
+    assert sorted(d.summary for d in diags.errors()) == ["Invalid argument value for -var variable",
                                                          "Undefined -var variable"]
+    (tmp_path / "b.auto.pkrvars.hcl").write_text('undeclared = 1\n')
+    _, diags = load(tmp_path, [("-var", "n=5")], env={})
+    assert not diags.has_errors()
+    assert [(d.severity, d.summary) for d in diags] == [("warning", "Undefined variable")]
 
 
 def test_dynamic_provisioners_and_plugin_bodies(tmp_path: Path) -> None:

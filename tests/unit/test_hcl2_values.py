@@ -149,3 +149,14 @@ def test_type_expressions(text: str, want: object) -> None:
 def test_invalid_type_expression() -> None:
     _, diags = parse_type("strang")
     assert diags[0].summary == "Invalid type specification"
+
+
+def test_sensitive_values_are_masked_when_shown() -> None:
+    from imagesmith.hcl2.display import show
+
+    secret = string_val("hunter2").with_marks({"sensitive"})
+    val = from_python({"user": "me", "password": secret, "list": [1, secret], "odd key": None})
+    text = show(val)
+    assert "hunter2" not in text
+    assert text == '{list = [1, <sensitive>], "odd key" = null, password = <sensitive>, user = "me"}'
+    assert show(unknown_val(STRING)) == "<unknown>"

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from imagesmith.hcl2 import ast
 from imagesmith.hcl2.body import AttributeSchema, BlockSchema, BodySchema, ContentBlock, HCLBody
 from imagesmith.hcl2.convert import ConversionError, convert
-from imagesmith.hcl2.diagnostics import Diagnostics
+from imagesmith.hcl2.diagnostics import WARNING, Diagnostic, Diagnostics
 from imagesmith.hcl2.evaluator import EvalContext, evaluate
 from imagesmith.hcl2.function import Function, Param, make
 from imagesmith.hcl2.functions import standard_functions
@@ -117,11 +117,7 @@ def assign_values(tpl: Template, env: Mapping[str, str], assignments: list[tuple
     for origin, name, value in assignments:
         found = tpl.variables.get(name)
         if found is None:
-            where = value.range if isinstance(value, ast.Expr) else None
-            summary = "Undefined -var variable" if origin == "cmd" else "Undefined variable"
-            diags.add(summary, f'A "{name}" variable was passed in but was not found in known variables. To declare '
-                      f'variable "{name}", place this block in one of your .pkr.hcl files, such as '
-                      "variables.pkr.hcl", where)
+            _undeclared(origin, name, value, diags)
             continue
         if isinstance(value, str):
             _assign_raw(found, value, origin, diags)
@@ -131,6 +127,21 @@ def assign_values(tpl: Template, env: Mapping[str, str], assignments: list[tuple
     for var in tpl.variables.values():
         if var.sensitive and var.value is not None:
             var.value = var.value.with_marks({SENSITIVE})
+
+
+def _undeclared(origin: str, name: str, value: ast.Expr | str, diags: Diagnostics) -> None:
+    if origin == "cmd":
+        diags.add("Undefined -var variable", f'A "{name}" variable was passed in the command line but was not found '
+                  f'in known variables. To declare variable "{name}", place this block in one of your .pkr files, '
+                  "such as variables.pkr.hcl", None)
+        return
+    # a var file setting an undeclared variable is a warning (current Packer; 1.6.6 made it an error)
+    context = value.range if isinstance(value, ast.Expr) else None
+    diags.append(Diagnostic(
+        "Undefined variable",
+        f'The variable "{name}" was set but was not declared as an input variable.\nTo declare variable "{name}" '
+        f'place this block in one of your .pkr.hcl files, such as variables.pkr.hcl\n\nvariable "{name}" {{\n'
+        "  type    = string\n  default = null\n}", context, None, WARNING))
 
 
 def _assign_raw(var: Variable, raw: str, origin: str, diags: Diagnostics) -> None:
@@ -149,8 +160,13 @@ def _set(var: Variable, val: Value, origin: str, where: object, diags: Diagnosti
         var.value, var.value_from = convert(val, var.type), origin
         var.value_range = where if isinstance(where, Range) else None
     except ConversionError as exc:
-        diags.add(f"Invalid value for {origin} variable", f"The value for {var.name} is not compatible with the "
-                  f"variable's type constraint: {exc}.", where)  # type: ignore[arg-type]
+        if origin == "cmd":
+            diags.add("Invalid argument value for -var variable", f"The received arg value for {var.name} is not "
+                      f"compatible with the variable's type constraint: {exc}.", None)
+            return
+        summary = "Invalid value for variable" if origin == "varfile" else f"Invalid value for {origin} variable"
+        diags.add(summary, f"The value for {var.name} is not compatible with the variable's type constraint: {exc}.",
+                  where)  # type: ignore[arg-type]
 
 
 def check_variables(tpl: Template, used: set[str], diags: Diagnostics) -> None:
