@@ -10,7 +10,7 @@ from imagesmith.hcl2.parser_collections import CollectionsMixin
 from imagesmith.hcl2.scanner import Token
 from imagesmith.hcl2.source import Range
 from imagesmith.hcl2.types import NUMBER
-from imagesmith.hcl2.values import DYNAMIC_VAL, FALSE, NULL_DYNAMIC, TRUE, Value, unknown_val
+from imagesmith.hcl2.values import DYNAMIC_VAL, FALSE, NULL_DYNAMIC, TRUE, Value, string_val, unknown_val
 
 BINARY_OPS: list[dict[str, str]] = [
     {t.OR: "||"},
@@ -103,6 +103,10 @@ class ExprParser(CollectionsMixin):
             return ast.LiteralValue(self.number_lit(tok, diags), tok.range)
         if ty == t.IDENT:
             return self._parse_ident(diags)
+        if ty == t.OQUOTE:
+            simple = self._simple_string()
+            if simple is not None:
+                return simple
         if ty in (t.OQUOTE, t.OHEREDOC):
             open_ = self.read()
             closer = t.CQUOTE if ty == t.OQUOTE else t.CHEREDOC
@@ -130,6 +134,22 @@ class ExprParser(CollectionsMixin):
                           "Expected the start of an expression, but found an invalid expression token.", start.range)
         self.recovery = True
         return ast.LiteralValue(DYNAMIC_VAL, start.range)
+
+    def _simple_string(self) -> ast.Expr | None:
+        """A quoted string with no escapes or sequences, built directly (the common case); the tree is
+        the one the general template path builds."""
+        j = self._table[self.next_index]
+        tokens = self.tokens
+        lit = tokens[j + 1]
+        if lit.type == t.CQUOTE:
+            self.next_index = j + 2
+            part = ast.LiteralValue(string_val(""), Range(lit.source, lit.end, lit.end))
+            return ast.Template([part], tokens[j].to(lit))
+        close = tokens[j + 2] if j + 2 < len(tokens) else lit
+        if lit.type != t.QUOTED_LIT or close.type != t.CQUOTE or "\\" in lit.text or "{" in lit.text:
+            return None
+        self.next_index = j + 3
+        return ast.Template([ast.LiteralValue(string_val(lit.text), lit)], tokens[j].to(close))
 
     def _parse_parens(self, diags: Diagnostics) -> ast.Expr:
         open_ = self.read()

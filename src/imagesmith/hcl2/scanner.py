@@ -112,6 +112,8 @@ class Scanner:
 
     def emit(self, ty: str, start: int, end: int) -> None:
         self.tokens.append(Token(ty, self.text[start:end], start, end, self.source))
+        if ty in (INVALID, BAD_UTF8):  # one code point each: keep its column its own
+            self.source.breaks.extend((start, end))
 
     def scan(self) -> list[Token]:
         """Scan the whole text."""

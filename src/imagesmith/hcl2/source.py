@@ -32,15 +32,20 @@ def _is_extender(ch: str) -> bool:
     return unicodedata.category(ch) in ("Mn", "Me", "Mc")
 
 
+def _is_pictographic(ch: str) -> bool:
+    o = ord(ch)
+    return 0x1F000 <= o <= 0x1FAFF or 0x2600 <= o <= 0x27BF or 0x2190 <= o <= 0x21FF or 0x2B00 <= o <= 0x2BFF
+
+
 def count_graphemes(text: str) -> int:
-    """The number of grapheme clusters in ``text`` (CRLF, combining marks, ZWJ sequences)."""
+    """The number of grapheme clusters in ``text`` (CRLF, combining marks, ZWJ emoji sequences)."""
     if text.isascii():
         return len(text) - text.count("\r\n")
     n = 0
     prev = ""
     join_next = False
     for ch in text:
-        if join_next or (prev == "\r" and ch == "\n") or (n and _is_extender(ch)):
+        if (join_next and _is_pictographic(ch)) or (prev == "\r" and ch == "\n") or (n and _is_extender(ch)):
             join_next = ch == "\u200d"
             prev = ch
             continue
@@ -58,6 +63,9 @@ class SourceFile:
         self.text = text
         self.start_line = start_line
         self.start_byte = start_byte
+        # Offsets where a token boundary splits what would be one grapheme cluster: Go HCL counts
+        # each token's columns on its own, so a cluster never spans two tokens.
+        self.breaks: list[int] = []
 
     @classmethod
     def from_bytes(cls, name: str, data: bytes) -> SourceFile:
@@ -97,7 +105,15 @@ class SourceFile:
             return Pos(idx + self.start_line, offset - start + 1, offset + self.start_byte)
         segment = self.text[start:offset]
         byte = self._line_byte_starts[idx] + _utf8_len(segment)
-        return Pos(idx + self.start_line, count_graphemes(segment) + 1, byte + self.start_byte)
+        cuts = [b for b in self.breaks if start < b < offset] if self.breaks else []
+        if cuts:
+            bounds = [start, *cuts, offset]
+            columns = sum(count_graphemes(self.text[a:b]) for a, b in zip(bounds, bounds[1:], strict=False))
+        else:
+            columns = count_graphemes(segment)
+        if idx == 0 and offset > 0 and self.text.startswith("\ufeff"):
+            columns -= 1  # a byte order mark is skipped: it has bytes but no column
+        return Pos(idx + self.start_line, columns + 1, byte + self.start_byte)
 
     def line_text(self, line: int) -> str:
         """The text of 1-based ``line`` without its newline."""
