@@ -8,6 +8,7 @@ asked for, so scanning stays cheap.
 from __future__ import annotations
 
 import bisect
+import itertools
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
@@ -108,7 +109,7 @@ class SourceFile:
         cuts = [b for b in self.breaks if start < b < offset] if self.breaks else []
         if cuts:
             bounds = [start, *cuts, offset]
-            columns = sum(count_graphemes(self.text[a:b]) for a, b in zip(bounds, bounds[1:], strict=False))
+            columns = sum(count_graphemes(self.text[a:b]) for a, b in itertools.pairwise(bounds))
         else:
             columns = count_graphemes(segment)
         if idx == 0 and offset > 0 and self.text.startswith("\ufeff"):
