@@ -307,7 +307,23 @@ def test_network_and_more_functions(call: str, want: str) -> None:
 
 
 def test_function_count() -> None:
-    # Packer HEAD has 103; missing here: aws_secretsmanager(_raw), vault, consul_key (need services),
-    # bcrypt, yamldecode, yamlencode (need libraries not installed), rfc3339_parse, unix_timestamp_parse,
-    # rsadecrypt.
-    assert len(standard_functions()) >= 98
+    # Packer HEAD has 103 (+ env in variable defaults); missing here: aws_secretsmanager(_raw), vault,
+    # consul_key (need services), bcrypt, yamldecode, yamlencode, rsadecrypt (need libraries not installed).
+    assert len(standard_functions()) == 101
+
+
+PACKER_OWN = [
+    ('rfc3339_parse("2023-05-01T10:20:30Z").unix', "1682936430"),
+    ('rfc3339_parse("2023-05-01T10:20:30Z").weekday_name', '"Monday"'),
+    ('rfc3339_parse("2023-01-01T00:00:00+02:00").iso_week', "52"),
+    ('rfc3339_parse("nope")', 'ERROR "nope" is not a valid RFC3339 timestamp'),
+    ("unix_timestamp_parse(0).rfc3339", '"1970-01-01T00:00:00Z"'),
+    ("unix_timestamp_parse(1682936430).year_day", "121"),
+    ('index([], "a")', "ERROR cannot search an empty list"),
+    ('index(["a", "b"], "c")', "ERROR item not found"),
+]
+
+
+@pytest.mark.parametrize(("call", "want"), PACKER_OWN)
+def test_packer_own_functions(call: str, want: str) -> None:
+    check(call, want)

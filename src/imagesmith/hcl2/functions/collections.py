@@ -240,8 +240,16 @@ def _range(args: list[Value]) -> Value:
 
 
 def _index(args: list[Value]) -> Value:
+    """Packer's own index(): lists and tuples only, and an empty list is an error."""
+    if not isinstance(args[0].type, (ListType, TupleType)):
+        raise FunctionError("argument must be a list or tuple")
+    if not args[0].elements():
+        raise FunctionError("cannot search an empty list")
     for i, e in enumerate(args[0].elements()):
-        if equals(e, args[1]).v is True:
+        eq = equals(e, args[1])
+        if not eq.is_known:
+            return unknown_val(NUMBER)
+        if eq.v is True:
             return number_val(i)
     raise FunctionError("item not found")
 

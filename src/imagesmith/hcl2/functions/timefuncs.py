@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 from imagesmith.hcl2.function import FunctionError, Param, make
-from imagesmith.hcl2.types import STRING
-from imagesmith.hcl2.values import Value, string_val
+from imagesmith.hcl2.types import DYNAMIC, NUMBER, STRING
+from imagesmith.hcl2.values import Value, number_val, object_val, string_val
 from imagesmith.template.gotime import RFC3339, format_go_time, format_strftime
 
 _RFC3339_RE = re.compile(
@@ -100,7 +100,37 @@ def _timeadd(args: list[Value]) -> Value:
     return string_val(format_rfc3339(t + parse_duration(args[1].as_str())))
 
 
+def _parts(t: datetime) -> dict[str, Value]:
+    iso_year, iso_week, _ = t.isocalendar()
+    return {
+        "year": number_val(t.year), "year_day": number_val(t.timetuple().tm_yday), "day": number_val(t.day),
+        "month": number_val(t.month), "month_name": string_val(t.strftime("%B")),
+        "weekday": number_val((t.weekday() + 1) % 7), "weekday_name": string_val(t.strftime("%A")),
+        "hour": number_val(t.hour), "minute": number_val(t.minute), "second": number_val(t.second),
+        "iso_year": number_val(iso_year), "iso_week": number_val(iso_week),
+    }
+
+
+def _rfc3339_parse(args: list[Value]) -> Value:
+    s = args[0].as_str()
+    try:
+        t = parse_rfc3339(s)
+    except FunctionError:
+        raise FunctionError(f'"{s}" is not a valid RFC3339 timestamp', 0) from None
+    return object_val({**_parts(t), "unix": number_val(int(t.timestamp()))})
+
+
+def _unix_timestamp_parse(args: list[Value]) -> Value:
+    n = args[0].as_number()
+    if n.denominator != 1 or not -(2**63) <= n < 2**63:
+        raise FunctionError("unix_timestamp must be a whole number of seconds representable as a 64-bit integer", 0)
+    t = datetime.fromtimestamp(int(n), UTC)
+    return object_val({**_parts(t), "rfc3339": string_val(format_rfc3339(t))})
+
+
 FUNCTIONS = {
+    "rfc3339_parse": make([Param("timestamp", STRING)], DYNAMIC, _rfc3339_parse),
+    "unix_timestamp_parse": make([Param("unix_timestamp", NUMBER)], DYNAMIC, _unix_timestamp_parse),
     "timestamp": make([], STRING, lambda a: string_val(format_rfc3339(now().replace(microsecond=0)))),
     "formatdate": make([Param("format", STRING), Param("time", STRING)], STRING, _formatdate),
     "timeadd": make([Param("timestamp", STRING), Param("duration", STRING)], STRING, _timeadd),
