@@ -85,3 +85,20 @@ def test_specsuite_is_vendored_with_licence() -> None:
     assert (SUITE.parent / "LICENSE").read_text().startswith("Copyright")
     assert len(TESTS) == 15
     assert len(CASES) == 16  # every .t has a native input; empty.t has a JSON one too
+
+
+def test_hcldec_command_line_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from imagesmith.hcl2.hcldec_cli import main
+
+    case = SUITE / "structure" / "attributes" / "expected"
+    rc = main([f"--spec={case}.hcldec", "--diags=json", "--with-type", "--keep-nulls", f"{case}.hcl"])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out == {"value": {"a": "a value", "b": "b value", "c": "c value"},
+                   "type": ["object", {"a": "string", "b": "string", "c": "string"}]}
+    bad = SUITE / "structure" / "attributes" / "singleline_bad"
+    assert main([f"--spec={bad}.hcldec", "--diags=json", f"{bad}.hcl"]) == 2
+    diags = json.loads(capsys.readouterr().err)["diagnostics"]
+    assert diags[0]["subject"]["start"] == {"line": 1, "column": 14, "byte": 13}
