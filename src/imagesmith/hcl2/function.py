@@ -85,7 +85,14 @@ class Function:
             converted.append(val)
         if unknown:
             return unknown_val(self.result_type(converted)).with_marks(marks)
-        result = self.impl(converted)
+        try:
+            result = self.impl(converted)
+        except FunctionError:
+            raise
+        except (AssertionError, AttributeError, TypeError, ValueError, KeyError, IndexError, OverflowError):
+            # an argument of a type the implementation does not take (parameters typed "any")
+            types = ", ".join(a.type.friendly_name() for a in converted)
+            raise FunctionError(f"unsupported argument types ({types})") from None
         return result.with_marks(marks) if marks else result
 
 

@@ -258,6 +258,8 @@ def _reverse(args: list[Value]) -> Value:
     val = args[0]
     if isinstance(val.type, SetType):
         raise FunctionError("can't reverse a set", 0)
+    if not isinstance(val.type, (ListType, TupleType)):
+        raise FunctionError("can only reverse list or tuple values", 0)
     elems = list(reversed(val.elements()))
     return tuple_val(elems) if isinstance(val.type, TupleType) else Value(val.type, elems)
 

@@ -82,12 +82,14 @@ def _parseint(args: list[Value]) -> Value:
 
 def _sum(args: list[Value]) -> Value:
     lst = args[0]
+    if not isinstance(lst.v, list):
+        raise FunctionError("cannot sum noniterable", 0)
     if not lst.elements():
         raise FunctionError("cannot sum an empty list")
     total = Fraction(0)
     for e in lst.elements():
-        if e.is_null:
-            raise FunctionError("argument must be list, set, or tuple of number values")
+        if e.is_null or not isinstance(e.v, Fraction):
+            raise FunctionError("argument must be list, set, or tuple of number values", 0)
         total += e.as_number()
     return number_val(total)
 
