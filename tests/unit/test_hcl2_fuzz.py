@@ -4,6 +4,7 @@ diagnostics and never raises (a traceback would be a bug)."""
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 from imagesmith.hcl2.diagnostics import Diagnostics
 from imagesmith.hcl2.evaluator import EvalContext, evaluate
@@ -50,3 +51,19 @@ def test_random_expressions_never_raise() -> None:
         evaluate(expr, EvalContext(dict(variables), functions), out)
         failed += out.has_errors()
     assert failed > 300  # most random calls are wrong somehow: they must have been reported, not raised
+
+
+def test_mutated_packer_templates_load_without_raising(tmp_path: Path) -> None:
+    from imagesmith.hcl2.packer.decode import load
+
+    fixtures = Path(__file__).parent.parent / "fixtures" / "packer-1.6.6"
+    texts = [p.read_bytes().decode("utf-8", "surrogateescape") for p in sorted(fixtures.rglob("*.pkr.hcl"))
+             if p.is_file()]
+    rng = random.Random(7)
+    for i in range(600):
+        text = texts[i % len(texts)]
+        for _ in range(rng.randint(0, 3)):
+            pos = rng.randrange(len(text) + 1)
+            text = text[:pos] + rng.choice(['"', "{", "}", "\n", "=", "var.", "${", "[", "]", "x"]) + text[pos:]
+        (tmp_path / "t.pkr.hcl").write_bytes(text.encode("utf-8", "surrogateescape"))
+        load(tmp_path, [("-var", "foo=bar")], env={"PKR_VAR_x": "1"})
