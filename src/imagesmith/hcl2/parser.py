@@ -36,7 +36,7 @@ class Parser(ExprParser):
         blocks: list[ast.Block] = []
         start = self.prev_range()
         while True:
-            nxt = self.peek()
+            nxt = self._view[self._table[self.next_index]]
             if nxt.type == end:
                 end_range = self.next_range()
                 self.read()
@@ -84,7 +84,7 @@ class Parser(ExprParser):
             self.recover_after_body_item()
             diags.add(*_NO_DEF, ident.range)
             return None
-        nxt = self.peek()
+        nxt = self._view[self._table[self.next_index]]
         if nxt.type == t.EQUAL:
             return self._finish_attribute(ident, False, diags)
         if nxt.type in (t.OQUOTE, t.OBRACE, t.IDENT):
@@ -99,7 +99,7 @@ class Parser(ExprParser):
             self.recover_after_body_item()
             diags.add(*_NO_DEF, ident.range)
             return None
-        nxt = self.peek()
+        nxt = self._view[self._table[self.next_index]]
         if nxt.type == t.EQUAL:
             attr = self._finish_attribute(ident, True, diags)
             return ast.Body({attr.name: attr}, [], attr.range, attr.range.empty_at_end())
@@ -123,7 +123,7 @@ class Parser(ExprParser):
         else:
             end_range = self.prev_range()
             if not single_line:
-                end = self.peek()
+                end = self._view[self._table[self.next_index]]
                 if end.type not in (t.NEWLINE, t.EOF):
                     if not self.recovery:
                         summary = "Missing newline after argument"
@@ -143,7 +143,7 @@ class Parser(ExprParser):
         labels: list[str] = []
         label_ranges: list[Range] = []
         while True:
-            tok = self.peek()
+            tok = self._view[self._table[self.next_index]]
             if tok.type == t.OBRACE:
                 obrace = self.read()
                 break
@@ -172,7 +172,7 @@ class Parser(ExprParser):
             return ast.Block(ident.text, labels, empty, ident.range, label_ranges, ident.range, ident.range)
         body = self._parse_block_body(ident, obrace, diags)
         cbrace_range = self.prev_range()
-        eol = self.peek()
+        eol = self._view[self._table[self.next_index]]
         if eol.type in (t.NEWLINE, t.EOF):
             self.read()
         else:
@@ -185,11 +185,11 @@ class Parser(ExprParser):
         return ast.Block(ident.text, labels, body, ident.range, label_ranges, obrace.range, cbrace_range)
 
     def _parse_block_body(self, ident: Token, obrace: Token, diags: Diagnostics) -> ast.Body | None:
-        if self.peek().type in (t.NEWLINE, t.EOF, t.CBRACE):
+        if self._view[self._table[self.next_index]].type in (t.NEWLINE, t.EOF, t.CBRACE):
             return self.parse_body(t.CBRACE, diags)
         body_diags = Diagnostics()
         body = self._parse_single_attr_body(body_diags)
-        nxt = self.peek()
+        nxt = self._view[self._table[self.next_index]]
         if nxt.type == t.CBRACE:
             self.read()
         elif nxt.type == t.COMMA:

@@ -28,22 +28,26 @@ class ExprParser(CollectionsMixin):
     """Expression grammar, following Go HCL's parser and its error recovery."""
 
     def parse_expression(self, diags: Diagnostics) -> ast.Expr:
-        return self._parse_conditional(diags)
-
-    def _parse_conditional(self, diags: Diagnostics) -> ast.Expr:
-        start = self.next_range()
+        """A whole expression: a conditional, or (most often) just its first operand."""
+        start = self._view[self._table[self.next_index]]
         mark = len(diags)
-        cond = self._parse_binary(0, diags)
-        if self.recovery and diags.has_errors_since(mark):
+        cond = self.parse_with_traversals(diags)
+        if self.recovery and len(diags) > mark and diags.has_errors_since(mark):
             return cond
-        if self.peek().type != t.QUESTION:
+        nxt = self._view[self._table[self.next_index]].type
+        if nxt in _OP_LEVEL:
+            cond = self._climb(cond, 0, diags)
+            if self.recovery and diags.has_errors_since(mark):
+                return cond
+            nxt = self._view[self._table[self.next_index]].type
+        if nxt != t.QUESTION:
             return cond
         self.read()
         mark = len(diags)
         true_expr = self.parse_expression(diags)
         if self.recovery and diags.has_errors_since(mark):
             return cond
-        colon = self.peek()
+        colon = self._view[self._table[self.next_index]]
         if colon.type != t.COLON:
             diags.add(
                 "Missing false expression in conditional",
@@ -59,18 +63,11 @@ class ExprParser(CollectionsMixin):
             return cond
         return ast.Conditional(cond, true_expr, false_expr, start.to(false_expr.range))
 
-    def _parse_binary(self, level: int, diags: Diagnostics) -> ast.Expr:
-        """Operators of precedence ``level`` and up, left-associative (precedence climbing, which
-        builds the same tree as Go HCL's one-function-per-level descent)."""
-        mark = len(diags)
-        lhs = self.parse_with_traversals(diags)
-        if self.recovery and diags.has_errors_since(mark):
-            return lhs
-        return self._climb(lhs, level, diags)
-
     def _climb(self, lhs: ast.Expr, level: int, diags: Diagnostics) -> ast.Expr:
+        """Binary operators of precedence ``level`` and up after ``lhs``, left-associative (precedence
+        climbing builds the same tree as Go HCL's one-function-per-level descent)."""
         while True:
-            found = _OP_LEVEL.get(self.peek().type)
+            found = _OP_LEVEL.get(self._view[self._table[self.next_index]].type)
             if found is None or found[0] < level:
                 return lhs
             op_level, op = found
@@ -80,7 +77,7 @@ class ExprParser(CollectionsMixin):
             if self.recovery and diags.has_errors_since(mark):
                 return lhs
             while True:
-                nxt = _OP_LEVEL.get(self.peek().type)
+                nxt = _OP_LEVEL.get(self._view[self._table[self.next_index]].type)
                 if nxt is None or nxt[0] <= op_level:
                     break
                 mark = len(diags)
@@ -91,10 +88,12 @@ class ExprParser(CollectionsMixin):
 
     def parse_with_traversals(self, diags: Diagnostics) -> ast.Expr:
         term = self._parse_term(diags)
+        if self._view[self._table[self.next_index]].type not in (t.DOT, t.OBRACK):
+            return term
         return self.parse_traversals(term, diags)
 
     def _parse_term(self, diags: Diagnostics) -> ast.Expr:
-        start = self.peek()
+        start = self._view[self._table[self.next_index]]
         ty = start.type
         if ty == t.OPAREN:
             return self._parse_parens(diags)
@@ -160,7 +159,7 @@ class ExprParser(CollectionsMixin):
             self.recover(t.CPAREN)
             self.pop_nl()
             return expr
-        close = self.peek()
+        close = self._view[self._table[self.next_index]]
         if close.type != t.CPAREN:
             diags.add("Unbalanced parentheses", "Expected a closing parenthesis to terminate the expression.",
                       close.range, open_.range.to(close.range))
@@ -171,7 +170,7 @@ class ExprParser(CollectionsMixin):
 
     def _parse_ident(self, diags: Diagnostics) -> ast.Expr:
         tok = self.read()
-        if self.peek().type in (t.OPAREN, t.DOUBLECOLON):
+        if self._view[self._table[self.next_index]].type in (t.OPAREN, t.DOUBLECOLON):
             return self.finish_function_call(tok, diags)
         name = tok.text
         if name == "true":
@@ -192,7 +191,7 @@ class ExprParser(CollectionsMixin):
     def parse_traversals(self, from_: ast.Expr, diags: Diagnostics) -> ast.Expr:
         ret = from_
         while True:
-            ty = self.peek().type
+            ty = self._view[self._table[self.next_index]].type
             if ty == t.DOT:
                 ret, stop = self._parse_dot(from_, ret, diags)
                 if stop:
@@ -204,7 +203,7 @@ class ExprParser(CollectionsMixin):
 
     def _parse_dot(self, from_: ast.Expr, ret: ast.Expr, diags: Diagnostics) -> tuple[ast.Expr, bool]:
         dot = self.read()
-        attr = self.peek()
+        attr = self._view[self._table[self.next_index]]
         if attr.type == t.IDENT:
             self.read()
             rng = dot.range.to(attr.range)
@@ -232,9 +231,9 @@ class ExprParser(CollectionsMixin):
         trav: list[ast.Traverser] = []
         first_range = self.next_range()
         last_range = marker.range
-        while self.peek().type == t.DOT:
+        while self._view[self._table[self.next_index]].type == t.DOT:
             d = self.read()
-            nxt = self.peek()
+            nxt = self._view[self._table[self.next_index]]
             if nxt.type == t.NUMBER_LIT:
                 num = self.read()
                 rng = d.range.to(num.range)
@@ -271,7 +270,7 @@ class ExprParser(CollectionsMixin):
 
     def _parse_bracket(self, from_: ast.Expr, ret: ast.Expr, diags: Diagnostics) -> ast.Expr:
         open_ = self.read()
-        if self.peek().type == t.STAR:
+        if self._view[self._table[self.next_index]].type == t.STAR:
             self.read()
             close = self.read()
             if close.type != t.CBRACK and not self.recovery:

@@ -61,6 +61,7 @@ class Peeker:
         self._table = with_nl  # the table for the innermost newline mode
 
     def peek(self) -> Token:
+        # Hot paths of the parser inline this expression: it runs for nearly every token.
         return self._view[self._table[self.next_index]]
 
     def read(self) -> Token:
