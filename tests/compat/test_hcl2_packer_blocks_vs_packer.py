@@ -122,3 +122,17 @@ def test_dynamic_provisioners_and_plugin_bodies(tmp_path: Path) -> None:
     out = Diagnostics()
     val = evaluate(content.attributes["inline"].expr, eval_context(tpl, source), out)
     assert to_python(val) == ["echo two x"], [str(d) for d in out]
+
+
+def test_json_syntax_templates(tmp_path: Path) -> None:
+    (tmp_path / "a.pkr.json").write_text(
+        '{\n  "variable": {"n": {"type": "number", "default": 2}, "l": {"type": "list(string)", "default": []}},\n'
+        '  "locals": {"name": "img-${var.n}", "bad": "${var.nope}"},\n'
+        '  "source": {"null": {"x": {"communicator": "none"}}},\n'
+        '  "build": {"sources": ["source.null.x"], "provisioner": [{"shell-local": {"inline": ["echo"]}}]}\n}\n'
+    )
+    tpl, diags = load(tmp_path, env={})
+    assert [(d.summary, d.location()) for d in diags] == [("Unsupported attribute", f"{tmp_path}/a.pkr.json:3:51")]
+    assert str(tpl.variables["l"].type) == "list(string)"
+    assert to_python(tpl.local_values["name"]) == "img-2"
+    assert [p.type for p in tpl.builds[0].provisioners] == ["shell-local"]

@@ -12,7 +12,7 @@ from imagesmith.hcl2.evaluator import _EVAL, EvalContext, evaluate
 from imagesmith.hcl2.json_parser import JArray, JKeyword, JNode, JNumber, JObject, JProp, JString, parse_json
 from imagesmith.hcl2.numbers import parse_number
 from imagesmith.hcl2.parser import parse_template
-from imagesmith.hcl2.source import Range
+from imagesmith.hcl2.source import Range, SourceFile
 from imagesmith.hcl2.types import NUMBER, STRING
 from imagesmith.hcl2.values import (
     FALSE,
@@ -45,7 +45,9 @@ def _value(node: JNode, ctx: EvalContext, diags: Diagnostics) -> Value:
     if isinstance(node, JString):
         if not ctx.has_variables() and ctx.find_functions() is None:
             return string_val(node.value)
-        expr, tdiags = parse_template(node.value, node.range.filename)
+        start = node.range.start_pos  # positions inside the string, as Go HCL gives them
+        source = SourceFile(node.range.filename, node.value, start.line, start.byte + 1, start.column + 1)
+        expr, tdiags = parse_template(node.value, node.range.filename, source)
         diags.extend(tdiags)
         if tdiags.has_errors():
             return unknown_val(STRING)

@@ -273,9 +273,11 @@ def parse_expression(
     return expr, diags
 
 
-def parse_template(text: str, filename: str = "<template>") -> tuple[ast.Expr, Diagnostics]:
+def parse_template(
+    text: str, filename: str = "<template>", source: SourceFile | None = None
+) -> tuple[ast.Expr, Diagnostics]:
     """Parse a bare template (as for ``templatefile``), as hclsyntax.ParseTemplate."""
-    source = SourceFile(filename, text)
+    source = source or SourceFile(filename, text)
     tokens = scan(source, "bare")
     diags = check_invalid_tokens(tokens)
     parser = Parser(tokens)

@@ -59,11 +59,13 @@ def count_graphemes(text: str) -> int:
 class SourceFile:
     """The text of one file (or string) with its name; maps character offsets to positions."""
 
-    def __init__(self, name: str, text: str, start_line: int = 1, start_byte: int = 0) -> None:
+    def __init__(self, name: str, text: str, start_line: int = 1, start_byte: int = 0, start_column: int = 1) -> None:
+        """``start_*`` place the text inside a larger file (a template inside a JSON string)."""
         self.name = name
         self.text = text
         self.start_line = start_line
         self.start_byte = start_byte
+        self.start_column = start_column
         # Offsets where a token boundary splits what would be one grapheme cluster: Go HCL counts
         # each token's columns on its own, so a cluster never spans two tokens.
         self.breaks: list[int] = []
@@ -102,8 +104,9 @@ class SourceFile:
         """The position of character ``offset``."""
         idx = bisect.bisect_right(self._line_starts, offset) - 1
         start = self._line_starts[idx]
+        shift = self.start_column - 1 if idx == 0 else 0
         if self._ascii:
-            return Pos(idx + self.start_line, offset - start + 1, offset + self.start_byte)
+            return Pos(idx + self.start_line, offset - start + 1 + shift, offset + self.start_byte)
         segment = self.text[start:offset]
         byte = self._line_byte_starts[idx] + _utf8_len(segment)
         cuts = [b for b in self.breaks if start < b < offset] if self.breaks else []
@@ -114,7 +117,7 @@ class SourceFile:
             columns = count_graphemes(segment)
         if idx == 0 and offset > 0 and self.text.startswith("\ufeff"):
             columns -= 1  # a byte order mark is skipped: it has bytes but no column
-        return Pos(idx + self.start_line, columns + 1, byte + self.start_byte)
+        return Pos(idx + self.start_line, columns + 1 + shift, byte + self.start_byte)
 
     def line_text(self, line: int) -> str:
         """The text of 1-based ``line`` without its newline."""

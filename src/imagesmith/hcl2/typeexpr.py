@@ -28,6 +28,9 @@ _INVALID = "Invalid type specification"
 
 def get_type(expr: ast.Expr, diags: Diagnostics, allow_optional: bool = False) -> Type:
     """The type ``expr`` names; a diagnostic and DYNAMIC if it names none."""
+    native = _json_string_as_expression(expr, diags)
+    if native is not None:
+        return get_type(native, diags, allow_optional)
     if isinstance(expr, ast.Parentheses):
         return get_type(expr.expr, diags, allow_optional)
     if isinstance(expr, ast.ScopeTraversal) and len(expr.traversal) == 1:
@@ -45,6 +48,21 @@ def get_type(expr: ast.Expr, diags: Diagnostics, allow_optional: bool = False) -
     diags.add(_INVALID, "A type specification is either a primitive type keyword (bool, number, string) or a complex "
               "type constructor call, like list(string).", expr.range)
     return DYNAMIC
+
+
+def _json_string_as_expression(expr: ast.Expr, diags: Diagnostics) -> ast.Expr | None:
+    """In JSON syntax a type is written as a string holding the native expression (``"list(string)"``)."""
+    from imagesmith.hcl2.json_body import JSONExpr
+    from imagesmith.hcl2.json_parser import JString
+    from imagesmith.hcl2.source import SourceFile
+
+    if not isinstance(expr, JSONExpr) or not isinstance(expr.node, JString):
+        return None
+    start = expr.node.range.start_pos
+    source = SourceFile(expr.range.filename, expr.node.value, start.line, start.byte + 1, start.column + 1)
+    native, pdiags = parse_expression(expr.node.value, source=source)
+    diags.extend(pdiags)
+    return None if pdiags.has_errors() else native
 
 
 def _call_type(expr: ast.FunctionCall, diags: Diagnostics, allow_optional: bool) -> Type:
