@@ -14,7 +14,7 @@ import uuid
 
 from imagesmith.hcl2.function import FunctionError, Param, make
 from imagesmith.hcl2.functions.jsonenc import FUNCTIONS as JSON_FUNCTIONS
-from imagesmith.hcl2.types import STRING, ListType, ObjectType
+from imagesmith.hcl2.types import NUMBER, STRING, ListType, ObjectType
 from imagesmith.hcl2.values import Value, object_val, string_val
 
 _S = Param("str", STRING)
@@ -98,7 +98,32 @@ def _textdecode(args: list[Value]) -> Value:
     return string_val(codec.decode(raw, "replace")[0])
 
 
+def _bcrypt(args: list[Value]) -> Value:
+    """Blowfish crypt, ``$2a$`` and cost 10 by default, as Go's x/crypto/bcrypt (through the C library's
+    crypt(3), which libxcrypt implements)."""
+    import warnings
+
+    cost_val = args[1].as_number() if len(args) > 1 else 10
+    if len(args) > 2:
+        raise FunctionError("bcrypt() accepts no more than two arguments")
+    cost = int(cost_val)
+    if cost != cost_val or not 4 <= cost <= 31:
+        raise FunctionError(f"bcrypt: cost {cost_val} is outside allowed range (4,31)", 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            import crypt
+        except ImportError:
+            raise FunctionError("bcrypt is not available with this Python (no crypt module)") from None
+    salt = crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1 << cost).replace("$2b$", "$2a$", 1)
+    hashed = crypt.crypt(args[0].as_str(), salt)
+    if not hashed or not hashed.startswith("$2"):
+        raise FunctionError("bcrypt is not supported by this system's crypt(3)")
+    return string_val(hashed)
+
+
 FUNCTIONS = {
+    "bcrypt": make([_S], STRING, _bcrypt, Param("cost", NUMBER)),
     "base64encode": _str(lambda s: base64.b64encode(s.encode()).decode()),
     "base64decode": _str(_b64decode),
     "base64gzip": _str(_b64gzip),
