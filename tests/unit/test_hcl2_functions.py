@@ -308,8 +308,8 @@ def test_network_and_more_functions(call: str, want: str) -> None:
 
 def test_function_count() -> None:
     # Packer HEAD has 103 (+ env in variable defaults); missing here: aws_secretsmanager(_raw), vault,
-    # consul_key (need services), yamldecode, yamlencode, rsadecrypt (need libraries not installed).
-    assert len(standard_functions()) == 102
+    # consul_key (need services), yamldecode, yamlencode (need a YAML library, not installed).
+    assert len(standard_functions()) == 103
 
 
 PACKER_OWN = [
@@ -342,3 +342,18 @@ def test_bcrypt_hashes_verify() -> None:
 
     assert crypt.crypt("hello", hashed) == hashed
     check('bcrypt("x", 3)', "ERROR bcrypt: cost 3 is outside allowed range (4,31)")
+
+
+def test_rsadecrypt_round_trip() -> None:
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                            serialization.NoEncryption()).decode()
+    cipher = base64.b64encode(key.public_key().encrypt(b"s3cret", padding.PKCS1v15())).decode()
+    got, diags = run("rsadecrypt(var.c, var.k)", {"var": from_python({"c": cipher, "k": pem})})
+    assert not diags and got.as_str() == "s3cret"
+    check('rsadecrypt("!!", "x")', "ERROR cipher text must be base64-encoded")

@@ -122,7 +122,31 @@ def _bcrypt(args: list[Value]) -> Value:
     return string_val(hashed)
 
 
+def _rsadecrypt(args: list[Value]) -> Value:
+    """PKCS #1 v1.5 decryption with a PEM private key (the cryptography package comes with asyncssh)."""
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    text = args[0].as_str()
+    try:
+        cipher = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise FunctionError(f'failed to decode input "{text}": cipher text must be base64-encoded', 0) from None
+    try:
+        key = load_pem_private_key(args[1].as_str().encode(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise FunctionError(f"invalid private key: {exc}", 1) from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise FunctionError("invalid private key: not an RSA key", 1)
+    try:
+        plain = key.decrypt(cipher, padding.PKCS1v15())
+    except ValueError as exc:
+        raise FunctionError(f"failed to decrypt: {exc}", 0) from None
+    return string_val(plain.decode("utf-8", "replace"))
+
+
 FUNCTIONS = {
+    "rsadecrypt": make([Param("ciphertext", STRING), Param("privatekey", STRING)], STRING, _rsadecrypt),
     "bcrypt": make([_S], STRING, _bcrypt, Param("cost", NUMBER)),
     "base64encode": _str(lambda s: base64.b64encode(s.encode()).decode()),
     "base64decode": _str(_b64decode),
