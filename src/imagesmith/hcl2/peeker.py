@@ -38,24 +38,20 @@ class Peeker:
         tokens = self.tokens
         n = len(tokens)
         self._view = list(tokens)
-        with_nl = [n - 1] * (n + 1)
-        without_nl = [n - 1] * (n + 1)
+        with_nl = list(range(n + 1))
+        without_nl = list(range(n + 1))
+        with_nl[n] = without_nl[n] = n - 1
         comment, newline = t.COMMENT, t.NEWLINE
-        for i in range(n - 1, -1, -1):
-            ty = tokens[i].type
-            if ty == comment:
-                tok = tokens[i]
+        # Only newlines and comments need fixing up; every other token is seen where it stands.
+        special = [i for i, tok in enumerate(tokens) if tok.type in (comment, newline)]
+        for i in reversed(special):
+            tok = tokens[i]
+            if tok.type == comment:
                 if tok.text.endswith("\n"):
                     self._view[i] = Token(newline, "\n", tok.start, tok.end, tok.source)
-                    with_nl[i] = i
                 else:
                     with_nl[i] = with_nl[i + 1]
-                without_nl[i] = without_nl[i + 1]
-            elif ty == newline:
-                with_nl[i] = i
-                without_nl[i] = without_nl[i + 1]
-            else:
-                with_nl[i] = without_nl[i] = i
+            without_nl[i] = without_nl[i + 1]
         self._with_nl = with_nl
         self._without_nl = without_nl
         self._table = with_nl  # the table for the innermost newline mode
