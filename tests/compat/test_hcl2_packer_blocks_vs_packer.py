@@ -29,6 +29,9 @@ CASES = [
     "hcl2/sources/unnamed.pkr.hcl",
     "hcl2/sources/untyped.pkr.hcl",
     "command/hcl/validation/map",
+    "command/version_req/base_failure",
+    "command/version_req/base_success",
+    "command/version_req/wrong_field_name",
 ]
 
 
@@ -136,3 +139,14 @@ def test_json_syntax_templates(tmp_path: Path) -> None:
     assert str(tpl.variables["l"].type) == "list(string)"
     assert to_python(tpl.local_values["name"]) == "img-2"
     assert [p.type for p in tpl.builds[0].provisioners] == ["shell-local"]
+
+
+@pytest.mark.parametrize(
+    ("constraint", "ok"),
+    [(">= 1.0.0", True), (">= 1.7", False), ("~> 1.6", True), ("~> 1.6.7", False), ("~> 1.6.0", True),
+     ("!= 1.6.6", False), ("> 1.5, < 1.7", True), ("= 1.6.6", True), ("1.6.6", True), ("nonsense", None)],
+)
+def test_version_constraints(constraint: str, ok: bool | None) -> None:
+    from imagesmith.hcl2.packer.version import check_constraint
+
+    assert check_constraint(constraint, "1.6.6") is ok

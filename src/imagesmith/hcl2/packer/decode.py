@@ -19,6 +19,7 @@ from imagesmith.hcl2.evaluator import EvalContext, evaluate
 from imagesmith.hcl2.json_body import parse_json_config
 from imagesmith.hcl2.packer import variables as pvars
 from imagesmith.hcl2.packer.model import Build, PostProcessor, Provisioner, RequiredPlugin, Source, SourceUse, Template
+from imagesmith.hcl2.packer.version import check_constraint
 from imagesmith.hcl2.parser import parse_config
 from imagesmith.hcl2.references import traversals
 from imagesmith.hcl2.types import BOOL, NUMBER, STRING, ListType
@@ -74,13 +75,20 @@ def load(path: str | Path, var_args: list[tuple[str, str]] | None = None,
     bodies = [b for p in conf if (b := parse_file(p, diags)) is not None]
     if diags.has_errors():
         return tpl, diags
+    for body in bodies:  # the version constraint first: an unsupported version is all Packer reports
+        head, hdiags = body.content(BodySchema(blocks=[BlockSchema("packer")]), partial=True)
+        diags.extend(hdiags)
+        for block in head.blocks:
+            _decode_packer(block, tpl, diags)
+    if diags.has_errors():
+        return tpl, diags
     blocks: list[ContentBlock] = []
     for body in bodies:
         content, cdiags = body.content(CONFIG_SCHEMA)
         diags.extend(cdiags)
         blocks.extend(content.blocks)
     for block in blocks:  # builds come last: they use sources declared anywhere, variables and locals
-        if block.type != "build":
+        if block.type not in ("build", "packer"):
             _decode_top_block(block, tpl, diags)
     assignments = _var_file_assignments(auto, diags)
     for kind, arg in var_args or []:
@@ -125,8 +133,18 @@ def _decode_packer(block: ContentBlock, tpl: Template, diags: Diagnostics) -> No
     content, cdiags = block.body.content(PACKER_SCHEMA)
     diags.extend(cdiags)
     if "required_version" in content.attributes:
-        val = _static(content.attributes["required_version"].expr, STRING, diags)
-        tpl.required_version = val.as_str() if val is not None else ""
+        expr = content.attributes["required_version"].expr
+        val = _static(expr, STRING, diags)
+        tpl.required_version = val.as_str() if val is not None and val.is_known and not val.is_null else ""
+        verdict = check_constraint(tpl.required_version, PACKER_VERSION) if tpl.required_version else True
+        if verdict is None:
+            diags.add("Invalid version constraint", "This string does not use correct version constraint syntax.",
+                      expr.range)
+        elif not verdict:
+            diags.add("Unsupported Packer Core version", f"This configuration does not support Packer version "
+                      f"{PACKER_VERSION}. To proceed, either choose another supported Packer version or update this "
+                      "version constraint. Version constraints are normally set for good reason, so updating the "
+                      "constraint may lead to other errors or unexpected behavior.", expr.range)
     for req in content.blocks:
         attrs, adiags = req.body.just_attributes()
         diags.extend(adiags)
