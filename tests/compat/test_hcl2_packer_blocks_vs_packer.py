@@ -150,3 +150,15 @@ def test_version_constraints(constraint: str, ok: bool | None) -> None:
     from imagesmith.hcl2.packer.version import check_constraint
 
     assert check_constraint(constraint, "1.6.6") is ok
+
+
+def test_null_data_source_and_locals_share_one_graph(tmp_path: Path) -> None:
+    (tmp_path / "a.pkr.hcl").write_text(
+        'locals {\n  greeting = "hello ${data.null.who.output}"\n  name = "world"\n}\n'
+        'data "null" "who" {\n  input = upper(local.name)\n}\n'
+        'data "amazon-ami" "x" {\n  filters = {}\n}\n'
+    )
+    tpl, diags = load(tmp_path, env={})
+    assert to_python(tpl.local_values["greeting"]) == "hello WORLD"
+    assert to_python(tpl.data_values["null.who"]) == {"input": "WORLD", "output": "WORLD"}
+    assert [d.summary for d in diags.errors()] == ["Unsupported data source type"]

@@ -18,6 +18,7 @@ from imagesmith.hcl2.dynblock import DynamicBody
 from imagesmith.hcl2.evaluator import EvalContext, evaluate
 from imagesmith.hcl2.json_body import parse_json_config
 from imagesmith.hcl2.packer import variables as pvars
+from imagesmith.hcl2.packer.graph import DataSource, evaluate_graph
 from imagesmith.hcl2.packer.model import Build, PostProcessor, Provisioner, RequiredPlugin, Source, SourceUse, Template
 from imagesmith.hcl2.packer.version import check_constraint
 from imagesmith.hcl2.parser import parse_config
@@ -99,7 +100,9 @@ def load(path: str | Path, var_args: list[tuple[str, str]] | None = None,
             assignments.append(("cmd", name, raw))
     pvars.assign_values(tpl, env if env is not None else os.environ, assignments, diags)
     pvars.check_variables(tpl, _used_variables(blocks), diags)
-    pvars.evaluate_locals(tpl, base_variables(tpl), diags)
+    data = {f"{b.labels[0]}.{b.labels[1]}": DataSource(b.labels[0], b.labels[1], b.body, b.def_range)
+            for b in blocks if b.type == "data"}
+    evaluate_graph(tpl, data, base_variables(tpl), diags)
     for block in blocks:
         if block.type == "build":
             _decode_top_block(block, tpl, diags)
@@ -211,6 +214,11 @@ def eval_context(tpl: Template, source: Source | None = None) -> EvalContext:
 
     names = base_variables(tpl)
     names["local"] = object_val(tpl.local_values)
+    by_type: dict[str, dict[str, Value]] = {}
+    for key, val in tpl.data_values.items():
+        typ, _, name = key.partition(".")
+        by_type.setdefault(typ, {})[name] = val
+    names["data"] = object_val({t: object_val(v) for t, v in by_type.items()})
     build_keys = ("name", "ID", "Host", "Port", "User", "Password", "ConnType", "PackerRunUUID", "PackerHTTPIP",
                   "PackerHTTPPort", "PackerHTTPAddr", "SSHPublicKey", "SSHPrivateKey", "WinRMPassword")
     names["build"] = object_val({k: unknown_val(S) for k in build_keys})
@@ -220,7 +228,8 @@ def eval_context(tpl: Template, source: Source | None = None) -> EvalContext:
 
 
 def _static(expr: ast.Expr, want: object, diags: Diagnostics, tpl: Template | None = None) -> Value | None:
-    ctx = EvalContext({**base_variables(tpl), "local": object_val(tpl.local_values)}, {}) if tpl else EvalContext()
+    ctx = eval_context(tpl) if tpl else EvalContext()
+    ctx = EvalContext(ctx.variables, {}) if tpl else ctx
     val = evaluate(expr, ctx, diags)
     try:
         return convert(val, want)  # type: ignore[arg-type]

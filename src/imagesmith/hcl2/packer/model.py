@@ -123,6 +123,7 @@ class Template:
     variables: dict[str, Variable] = field(default_factory=dict)
     locals: dict[str, Local] = field(default_factory=dict)
     local_values: dict[str, Value] = field(default_factory=dict)
+    data_values: dict[str, Value] = field(default_factory=dict)  # "type.name" -> the source's outputs
     sources: dict[tuple[str, str], Source] = field(default_factory=dict)
     builds: list[Build] = field(default_factory=list)
     files: list[str] = field(default_factory=list)

@@ -19,7 +19,6 @@ from imagesmith.hcl2.function import Function, Param, make
 from imagesmith.hcl2.functions import standard_functions
 from imagesmith.hcl2.packer.model import Local, Template, Validation, Variable
 from imagesmith.hcl2.parser import parse_expression
-from imagesmith.hcl2.references import referenced_attrs
 from imagesmith.hcl2.source import Range
 from imagesmith.hcl2.typeexpr import get_type
 from imagesmith.hcl2.types import BOOL, DYNAMIC, STRING, ObjectType, PrimitiveType, TupleType
@@ -209,24 +208,3 @@ def _add_local(tpl: Template, local: Local, diags: Diagnostics) -> None:
                   f"{tpl.locals[local.name].range}.", local.range)
         return
     tpl.locals[local.name] = local
-
-
-def evaluate_locals(tpl: Template, base: dict[str, Value], diags: Diagnostics) -> None:
-    """Evaluate every local after the locals it uses; a cycle is an error naming its members."""
-    deps = {name: referenced_attrs(loc.expr, "local") & tpl.locals.keys() for name, loc in tpl.locals.items()}
-    done: dict[str, Value] = {}
-    functions = standard_functions()
-    while len(done) < len(tpl.locals):
-        ready = [n for n in tpl.locals if n not in done and deps[n] <= done.keys()]
-        if not ready:
-            stuck = sorted(n for n in tpl.locals if n not in done)
-            first = tpl.locals[stuck[0]]
-            diags.add("Cyclic dependency between locals", "The locals " + ", ".join(f'"{n}"' for n in stuck)
-                      + " depend on each other, so none of them can be evaluated.", first.range)
-            break
-        for name in ready:
-            loc = tpl.locals[name]
-            ctx = EvalContext({**base, "local": object_val({d: done[d] for d in deps[name]})}, functions)
-            val = evaluate(loc.expr, ctx, diags)
-            done[name] = val.with_marks({SENSITIVE}) if loc.sensitive else val
-    tpl.local_values = done
