@@ -162,3 +162,38 @@ def test_null_data_source_and_locals_share_one_graph(tmp_path: Path) -> None:
     assert to_python(tpl.local_values["greeting"]) == "hello WORLD"
     assert to_python(tpl.data_values["null.who"]) == {"input": "WORLD", "output": "WORLD"}
     assert [d.summary for d in diags.errors()] == ["Unsupported data source type"]
+
+
+SMALL_CASES = {
+    "defaults_and_varfiles_are_static": {
+        "a.pkr.hcl": 'variable "a" {\n  default = "x"\n}\nvariable "b" {\n  default = var.a\n}\n',
+        "v.auto.pkrvars.hcl": 'a = upper("y")\n',
+    },
+    "invalid_varfile_value": {
+        "a.pkr.hcl": 'variable "n" {\n  type = number\n}\n',
+        "v.auto.pkrvars.hcl": 'n = "abc"\n',
+    },
+    "failing_validation_of_default": {
+        "a.pkr.hcl": 'variable "n" {\n  type = number\n  default = 1\n  validation {\n'
+                     '    condition = var.n > 5\n    error_message = "Too small."\n  }\n}\n',
+    },
+    "duplicate_source": {
+        "a.pkr.hcl": 'source "null" "x" {\n  communicator = "none"\n}\nsource "null" "x" {\n'
+                     '  communicator = "none"\n}\n',
+    },
+    "syntax_error": {"a.pkr.hcl": 'variable "a" {\n  default = "x\n}\n'},
+}
+
+
+@pytest.mark.compat
+@pytest.mark.parametrize("case", sorted(SMALL_CASES))
+def test_small_templates_match_packer(case: str, tmp_path: Path, need_packer: None) -> None:
+    for name, text in SMALL_CASES[case].items():
+        (tmp_path / name).write_text(text)
+    _, diags = load(tmp_path, env={})
+    ours = sorted({d.summary for d in diags.errors()})
+    env = {**os.environ, "CHECKPOINT_DISABLE": "1"}
+    proc = subprocess.run(["packer", "validate", "."], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
+    theirs = sorted(set(re.findall(r"^Error: (.*)$", proc.stdout + proc.stderr, re.M)))
+    assert ours == theirs

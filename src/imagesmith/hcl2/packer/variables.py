@@ -68,7 +68,7 @@ def decode_variable(block: ContentBlock, tpl: Template, diags: Diagnostics) -> N
         expr = attrs["default"].expr
         functions = {**standard_functions(), **_env_function()}
         mark = len(diags)
-        default = evaluate(expr, EvalContext({}, functions), diags)
+        default = evaluate(expr, EvalContext(None, functions), diags)
         if diags.has_errors_since(mark):
             return
         try:
@@ -98,7 +98,7 @@ def decode_legacy_variables(body: HCLBody, tpl: Template, diags: Diagnostics) ->
         if name in tpl.variables:
             diags.add("Duplicate variable", f"Duplicate {name} variable definition found.", None, attr.name_range)
             continue
-        default = evaluate(attr.expr, EvalContext({}, {**standard_functions(), **_env_function()}), diags)
+        default = evaluate(attr.expr, EvalContext(None, {**standard_functions(), **_env_function()}), diags)
         tpl.variables[name] = Variable(name, attr.range, default.type, default)
 
 
@@ -121,7 +121,7 @@ def assign_values(tpl: Template, env: Mapping[str, str], assignments: list[tuple
         if isinstance(value, str):
             _assign_raw(found, value, origin, diags)
         else:
-            val = evaluate(value, EvalContext({}, {}), diags)
+            val = evaluate(value, EvalContext(), diags)
             _set(found, val, origin, value.range, diags)
     for var in tpl.variables.values():
         if var.sensitive and var.value is not None:
@@ -151,7 +151,7 @@ def _assign_raw(var: Variable, raw: str, origin: str, diags: Diagnostics) -> Non
     expr, pdiags = parse_expression(raw, f"<value for var.{var.name} from {origin}>")
     diags.extend(pdiags)
     if not pdiags.has_errors():
-        _set(var, evaluate(expr, EvalContext({}, {}), diags), origin, expr.range, diags)
+        _set(var, evaluate(expr, EvalContext(), diags), origin, expr.range, diags)
 
 
 def _set(var: Variable, val: Value, origin: str, where: object, diags: Diagnostics) -> None:
