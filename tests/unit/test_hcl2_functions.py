@@ -117,7 +117,8 @@ STRINGS = [
     ('split(",", "a,b,,c")', 'tolist(["a", "b", "", "c"])'),
     ('split(",", "")', 'tolist([""])'),
     ('replace("hello world", "o", "0")', '"hell0 w0rld"'),
-    ('replace("hello world", "/o(r)?/", "[$1]")', '"hell[] w[r]ld"'),
+    ('replace("hello world", "/o(r)?/", "[$1]")', '"hello world"'),  # no regex form in Packer's replace
+    ('regex_replace("hello world", "o(r)?", "[$1]")', '"hell[] w[r]ld"'),
     ('regex_replace("a1b22", "[0-9]+", "#")', '"a#b#"'),
     ('regex("[a-z]+", "53453453.345345aaabbbccc23454")', '"aaabbbccc"'),
     ('regex("(\\\\d\\\\d\\\\d\\\\d)-(\\\\d\\\\d)", "2019-02-01")', 'tolist(["2019", "02"])'),

@@ -99,9 +99,9 @@ def go_expand(template: str) -> str:
 
 
 def _replace(args: list[Value]) -> Value:
+    # cty's replace, which Packer uses, is a plain substring replacement: "/re/" is not a regex here
+    # (that is Terraform's variant; Packer has regex_replace for it).
     s, sub, rep = (a.as_str() for a in args)
-    if len(sub) > 1 and sub.startswith("/") and sub.endswith("/"):
-        return string_val(go_regex(sub[1:-1]).sub(go_expand(rep), s))
     return string_val(s.replace(sub, rep))
 
 
