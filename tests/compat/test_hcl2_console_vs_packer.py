@@ -61,6 +61,13 @@ def ours(expr: str) -> str:
     return val.as_str()
 
 
+ERRORS = [
+    "local.nope", "local.m.z", "local.l[5]", 'local.l["x"]', '1 + "a"', "true ? 1 : [1]", "upper(1, 2)", "upper()",
+    "nosuch(1)", "[for x in 1 : x]", "null ? 1 : 2", "element([], 0)", "local.m[null]",
+    '{for s in local.l : "k" => s}', 'max("a"...)', 'jsondecode("{")', "local.l.name",
+]
+
+
 @pytest.fixture(scope="module")
 def console_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("console")
@@ -76,6 +83,18 @@ def test_values_match_packer_console(expr: str, console_dir: Path, need_packer: 
                           env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert ours(expr) == proc.stdout.strip()
+
+
+@pytest.mark.compat
+@pytest.mark.parametrize("expr", ERRORS)
+def test_error_summaries_match_packer_console(expr: str, console_dir: Path, need_packer: None) -> None:
+    env = {**os.environ, "CHECKPOINT_DISABLE": "1"}
+    proc = subprocess.run(["packer", "console", "t.pkr.hcl"], input=f"{expr}\n", cwd=console_dir, env=env,
+                          capture_output=True, text=True, timeout=300)
+    theirs = [line[7:] for line in (proc.stdout + proc.stderr).splitlines() if line.startswith("Error: ")]
+    parsed, diags = parse_expression(expr, "<console-input>")
+    evaluate(parsed, EvalContext({"local": from_python(LOCALS)}, standard_functions()), diags)
+    assert [d.summary for d in diags.errors()] == theirs
 
 
 @pytest.mark.parametrize(("expr", "want"), sorted(DIFFERENCES.items()))

@@ -135,11 +135,11 @@ def _element(args: list[Value]) -> Value:
         raise FunctionError(f"cannot read elements from {lst.type.friendly_name()}", 0)
     if idx.denominator != 1:
         raise FunctionError("invalid index: value must be a whole number", 1)
-    if idx < 0:
-        raise FunctionError("cannot use element function with a negative index", 1)
+    if idx < 0:  # (cty's own failures, not argument errors: "Error in function call")
+        raise FunctionError("cannot use element function with a negative index")
     elems = lst.elements()
     if not elems:
-        raise FunctionError("cannot use element function with an empty list", 0)
+        raise FunctionError("cannot use element function with an empty list")
     return elems[int(idx) % len(elems)]
 
 
