@@ -64,8 +64,10 @@ def ours(expr: str) -> str:
 ERRORS = [
     "local.nope", "local.m.z", "local.l[5]", 'local.l["x"]', '1 + "a"', "true ? 1 : [1]", "upper(1, 2)", "upper()",
     "nosuch(1)", "[for x in 1 : x]", "null ? 1 : 2", "element([], 0)", "local.m[null]",
-    '{for s in local.l : "k" => s}', 'max("a"...)', 'jsondecode("{")', "local.l.name",
+    '{for s in local.l : "k" => s}', 'max("a"...)', 'jsondecode("{")', "local.l.name", "0/0",
+    "jsonencode(1/0)", "1/0 - 1/0",
 ]
+INFINITIES = ["1/0", "-1/0", "floor(1/0)", "abs(-1/0)", "1/0 > 5", "1/0 == 1/0"]  # cty numbers can be ±Inf
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +97,20 @@ def test_error_summaries_match_packer_console(expr: str, console_dir: Path, need
     parsed, diags = parse_expression(expr, "<console-input>")
     evaluate(parsed, EvalContext({"local": from_python(LOCALS)}, standard_functions()), diags)
     assert [d.summary for d in diags.errors()] == theirs
+
+
+@pytest.mark.compat
+@pytest.mark.parametrize("expr", INFINITIES)
+def test_infinities_match_packer_console(expr: str, console_dir: Path, need_packer: None) -> None:
+    from imagesmith.hcl2.display import show
+
+    env = {**os.environ, "CHECKPOINT_DISABLE": "1"}
+    proc = subprocess.run(["packer", "console", "t.pkr.hcl"], input=f"{expr}\n", cwd=console_dir, env=env,
+                          capture_output=True, text=True, timeout=300)
+    parsed, diags = parse_expression(expr)
+    val = evaluate(parsed, EvalContext({}, standard_functions()), diags)
+    assert not diags.has_errors()
+    assert show(val) == proc.stdout.strip()
 
 
 @pytest.mark.parametrize(("expr", "want"), sorted(DIFFERENCES.items()))

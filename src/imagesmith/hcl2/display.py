@@ -22,8 +22,8 @@ def show(val: Value) -> str:
         return "true" if v else "false"
     if isinstance(v, str):
         return json.dumps(v, ensure_ascii=False)
-    if isinstance(v, Fraction):
-        return format_number(v)
+    if isinstance(v, (Fraction, float)):
+        return format_number(v)  # type: ignore[arg-type]
     if isinstance(v, list):
         return "[" + ", ".join(show(e) for e in v) + "]"
     return "{" + ", ".join(f"{_key(k)} = {show(e)}" for k, e in v.items()) + "}"

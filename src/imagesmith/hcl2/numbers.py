@@ -17,7 +17,9 @@ _LIMIT = 1 << PRECISION
 
 
 def round_to_precision(x: Fraction) -> Fraction:
-    """``x`` rounded to the nearest 512-bit binary float (ties to even)."""
+    """``x`` rounded to the nearest 512-bit binary float (ties to even). Infinities (float) pass through."""
+    if isinstance(x, float):
+        return x
     num, den = x.numerator, x.denominator
     if den == 1 and -_LIMIT < num < _LIMIT:
         return x
@@ -53,6 +55,8 @@ def parse_number(text: str) -> Fraction | None:
 
 def format_number(x: Fraction) -> str:
     """The shortest decimal text that reads back as ``x``, as big.Float's Text('f', -1)."""
+    if isinstance(x, float):  # cty numbers may be infinite (1/0), never NaN
+        return "+Inf" if x > 0 else "-Inf"
     if x.denominator == 1:
         return str(x.numerator)
     neg = x < 0

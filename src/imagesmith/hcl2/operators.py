@@ -3,6 +3,7 @@ short-circuiting logic over unknowns, and marks carried to the result."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from fractions import Fraction
 
@@ -16,12 +17,18 @@ class OperationError(Exception):
 
 
 def _num(v: Fraction) -> Value:
+    if isinstance(v, float) and math.isnan(v):  # inf - inf and the like
+        raise OperationError("result is not a number (an operation on infinities)")
     return Value(NUMBER, round_to_precision(v))
 
 
 def _div(a: Fraction, b: Fraction) -> Fraction:
     if b == 0:
-        raise OperationError("can't divide by zero" if a != 0 else "can't divide zero by zero or infinity by infinity")
+        if a == 0:
+            raise OperationError("can't divide zero by zero or infinity by infinity")
+        return math.inf if a > 0 else -math.inf  # type: ignore[return-value]  # as big.Float: x/0 is ±Inf
+    if isinstance(a, float) and isinstance(b, float):
+        raise OperationError("can't divide zero by zero or infinity by infinity")
     return round_to_precision(a / b)
 
 

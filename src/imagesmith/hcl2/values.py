@@ -101,8 +101,9 @@ class Value:
         return self.v
 
     def as_number(self) -> Fraction:
-        assert isinstance(self.v, Fraction)
-        return self.v
+        """The number (an infinity is a float: cty numbers may be +Inf or -Inf)."""
+        assert isinstance(self.v, (Fraction, float))
+        return self.v  # type: ignore[return-value]
 
     def as_bool(self) -> bool:
         assert isinstance(self.v, bool)
@@ -238,6 +239,8 @@ def to_python(val: Value) -> Any:
         return "(known after build)"
     if v is None or isinstance(v, (str, bool)):
         return v
+    if isinstance(v, float):
+        return format_number(v)  # type: ignore[arg-type]  # an infinity
     if isinstance(v, Fraction):
         return v.numerator if v.denominator == 1 else format_number(v)
     if isinstance(v, list):

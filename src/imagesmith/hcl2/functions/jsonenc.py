@@ -41,6 +41,8 @@ def encode_json(val: Value) -> str:
         return "true" if v else "false"
     if isinstance(v, str):
         return _quote(v)
+    if isinstance(v, float):
+        raise FunctionError("cannot serialize infinity as JSON")
     if isinstance(v, Fraction):
         return format_number(v)
     if isinstance(v, list):

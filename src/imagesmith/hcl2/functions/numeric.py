@@ -13,7 +13,13 @@ _N = Param("num", NUMBER)
 
 
 def _num1(fn: object) -> object:
-    return make([_N], NUMBER, lambda a: number_val(fn(a[0].as_number())))  # type: ignore[operator]
+    def impl(args: list[Value]) -> Value:
+        x = args[0].as_number()
+        if isinstance(x, float):  # an infinity: abs/ceil/floor keep it (abs makes it positive)
+            return Value(NUMBER, abs(x) if fn is abs else (x if fn is not _signum else float(_signum(x))))
+        return number_val(fn(x))  # type: ignore[operator]
+
+    return make([_N], NUMBER, impl)
 
 
 def _extreme(pick: object) -> object:
