@@ -33,6 +33,8 @@ def _div(a: Fraction, b: Fraction) -> Fraction:
 
 
 def _mod(a: Fraction, b: Fraction) -> Fraction:
+    if isinstance(a, float) or isinstance(b, float):
+        raise OperationError("can't use modulo operator with infinity")
     if b == 0:
         raise OperationError("can't use modulo operator with zero")
     q = _div(a, b)
