@@ -13,7 +13,8 @@ from imagesmith.hcl2.parser import parse_expression
 from imagesmith.hcl2.types import STRING
 from imagesmith.hcl2.values import from_python, unknown_val
 
-ATOMS = ['1/0', '-1/0', '1', '-2.5', '"s"', '""', 'true', 'null', '[]', '{}', '[1, "a"]', '{a = 1}', 'var.l', 'var.m', 'var.u',
+ATOMS = ['1/0', '-1/0', '1', '-2.5', '"s"', '""', 'true', 'null', '[]', '{}', '[1, "a"]', '{a = 1}', 'var.l',
+         'var.m', 'var.u',
          'var.sec', 'var.n', '[var.u]', 'tolist(["a"])', 'toset([1])', 'tomap({a = 1})', '"${var.u}"', '0',
          '"10.0.0.0/8"', '"2020-01-01T00:00:00Z"']
 OPS = ["+", "-", "*", "/", "%", "==", "!=", "<", ">=", "&&", "||"]
