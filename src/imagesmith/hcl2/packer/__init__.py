@@ -1,0 +1,1 @@
+"""Packer HCL2 configuration decoded into a model (not wired into the build path yet)."""
