@@ -77,7 +77,7 @@ class ListUi(Ui):
 
 def make(cls: type[Provisioner], raw: Mapping[str, Any]) -> Provisioner:
     problems: list[Problem] = []
-    config = decode_config(cls.config_class, raw, render=None, path="provisioners[0]", problems=problems)
+    config: Any = decode_config(cls.config_class, raw, render=None, path="provisioners[0]", problems=problems)
     assert problems == []
     return cls(config, INFO)
 
@@ -331,7 +331,8 @@ def test_ansible_local_layout_and_command(tree: Path) -> None:
         (
             "exec",
             "cd /tmp/s && ANSIBLE_FORCE_COLOR=1 PYTHONUNBUFFERED=1 ansible-playbook /tmp/s/play.yml --extra-vars "
-            '"packer_build_name=web packer_builder_type=docker packer_http_addr=ERR_HTTP_ADDR_NOT_IMPLEMENTED_BY_BUILDER'
+            '"packer_build_name=web packer_builder_type=docker '
+            "packer_http_addr=ERR_HTTP_ADDR_NOT_IMPLEMENTED_BY_BUILDER"
             f' -o IdentitiesOnly=yes" -v -c local -i {inventory}',
         ),
         ("exec", "rm -rf '/tmp/s'"),
