@@ -72,10 +72,14 @@ def read_calls(log: Path) -> list[list[str]]:
     return calls
 
 
+_FACTS = re.compile(r"FACTER_\w+='[^']*'(?: FACTER_\w+='[^']*')*")
+
+
 def normalise(text: str) -> str:
+    """Replace UUIDs and temp names; sort puppet's facts (Packer passes them in Go map order)."""
     for pattern, replacement in _NORMALISE:
         text = pattern.sub(replacement, text)
-    return text
+    return _FACTS.sub(lambda m: " ".join(sorted(m.group(0).split(" "))), text)
 
 
 def guest_commands(log: Path) -> list[str]:
