@@ -36,6 +36,7 @@ VOLATILE = (
     "etc/puppet/ssl",
     "var/lib/apt/",
     "tmp/salt",
+    "etc/salt/minion_id",  # the container's host name
 )
 
 
@@ -83,7 +84,7 @@ def normalise(text: str) -> str:
 
 
 def guest_commands(log: Path) -> list[str]:
-    """The provisioners' commands, in order, normalised (staging UUIDs, temp inventory names)."""
+    """The CM provisioners' commands, in order, normalised (staging UUIDs, temp inventory names)."""
     out = []
     for argv in read_calls(log):
         if len(argv) > 3 and argv[0] == "exec" and argv[-2] == "-c":
