@@ -35,3 +35,10 @@ def test_missing_paths_are_located_validate_errors(tmp_path: Path) -> None:
         "stat nostates: no such file or directory"
     ) in lines
     assert "* t.json:28:5: provisioners[4]: Either playbook_file or playbook_files can be specified, not both" in lines
+
+
+def test_cm_examples_validate() -> None:
+    root = Path(__file__).resolve().parents[2]
+    for name in ("puppet-masterless", "salt-masterless", "ansible-local", "chef-solo"):
+        done = run_cli("validate", str(root / "examples" / f"{name}.json"), cwd=root)
+        assert done.returncode == 0, done.stdout + done.stderr
