@@ -1,0 +1,3 @@
+file '/etc/greeting' do
+  content 'hello from chef'
+end
