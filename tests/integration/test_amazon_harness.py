@@ -196,14 +196,26 @@ def start_moto(directory: Path, amis: list[dict[str, Any]] | None = None) -> Mot
     log = (directory / "moto.log").open("wb")
     proc = subprocess.Popen(["unshare", "-n", "sh", "-c", script], env=env, stdout=log, stderr=subprocess.STDOUT)
     log.close()
-    moto = Moto(directory, proc)
     deadline = time.monotonic() + 60
+    own = os.readlink("/proc/self/ns/net")
+    while _netns_of(proc.pid) in (own, ""):  # unshare has not switched yet: joining now would join ours
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"unshare -n failed: {(directory / 'moto.log').read_text()[-2000:]}")
+        time.sleep(0.01)
+    moto = Moto(directory, proc)
     while not moto.call(_listening):
         if proc.poll() is not None or time.monotonic() > deadline:
             moto.stop()
             raise RuntimeError(f"moto did not start: {(directory / 'moto.log').read_text()[-2000:]}")
         time.sleep(0.05)
     return moto
+
+
+def _netns_of(pid: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/net")
+    except OSError:
+        return ""
 
 
 def _listening() -> bool:

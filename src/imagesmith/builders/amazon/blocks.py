@@ -36,33 +36,31 @@ class BlockDevice:
             yield f"You must specify iops for the {self.volume_type} volume type."
 
     def to_api(self) -> dict[str, Any]:
-        """The EC2 ``BlockDeviceMapping`` (Packer's ``BlockDevice.BuildEC2BlockDeviceMapping``)."""
+        """The EC2 ``BlockDeviceMapping``, as Packer 1.6.6 builds it (a non-ephemeral virtual name is dropped)."""
         out: dict[str, Any] = {"DeviceName": self.device_name}
         if self.no_device:
             out["NoDevice"] = ""
             return out
         if self.virtual_name:
-            out["VirtualName"] = self.virtual_name
+            if self.virtual_name.startswith("ephemeral"):
+                out["VirtualName"] = self.virtual_name
             return out
-        ebs: dict[str, Any] = {"DeleteOnTermination": self.delete_on_termination} if self.delete_on_termination else {}
+        ebs: dict[str, Any] = {"DeleteOnTermination": self.delete_on_termination}
         if self.volume_type:
             ebs["VolumeType"] = self.volume_type
-        if self.volume_type in ("io1", "io2", "gp3") and self.iops:
+        if self.volume_size > 0:
+            ebs["VolumeSize"] = self.volume_size
+        if self.volume_type in ("io1", "io2", "gp3"):
             ebs["Iops"] = self.iops
-        if self.volume_type == "gp3" and self.throughput:
+        if self.volume_type == "gp3":
             ebs["Throughput"] = self.throughput
         if self.snapshot_id:
             ebs["SnapshotId"] = self.snapshot_id
-        elif self.volume_size:
-            ebs["VolumeSize"] = self.volume_size
-        if self.volume_size and self.snapshot_id:
-            ebs["VolumeSize"] = self.volume_size
         if self.encrypted is not None:
             ebs["Encrypted"] = self.encrypted
         if self.kms_key_id:
             ebs["KmsKeyId"] = self.kms_key_id
-        if ebs:
-            out["Ebs"] = ebs
+        out["Ebs"] = ebs
         return out
 
 
