@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.test_amazon_harness import AWS_ENV, OWNER, Moto, moto  # noqa: F401 (moto: a fixture)
+from tests.integration.test_amazon_harness import AWS_ENV, OWNER, Moto, moto_fixture  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 REGION = "us-west-1"

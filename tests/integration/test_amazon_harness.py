@@ -227,8 +227,8 @@ def netns_usable() -> bool:
     return os.geteuid() == 0 and shutil.which("unshare") is not None and shutil.which("nsenter") is not None
 
 
-@pytest.fixture
-def moto(tmp_path: Path) -> Iterator[Moto]:
+@pytest.fixture(name="moto")
+def moto_fixture(tmp_path: Path) -> Iterator[Moto]:
     """A fresh moto server in its own loopback-only namespace (fails under CI when missing)."""
     require_tool(_moto_importable(), "needs moto[server] (pip install -e '.[test]')")
     require_tool(netns_usable(), "needs root, unshare and nsenter for the loopback-only network namespace")

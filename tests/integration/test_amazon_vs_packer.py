@@ -15,7 +15,6 @@ import pytest
 from tests.conftest import packer_available, require_tool
 from tests.integration.test_amazon_ebs import EXAMPLE, build, leftovers, own_images, tags_of
 from tests.integration.test_amazon_harness import ENDPOINT, Call, Moto, start_moto
-from tests.integration.test_amazon_harness import moto as moto  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.integration, pytest.mark.compat, pytest.mark.slow]
 _IDS = re.compile(r"\b(ami|i|sg|vol|snap|r)-[0-9a-f]{8,17}\b|packer_[0-9a-f-]{36}")
