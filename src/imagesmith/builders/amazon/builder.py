@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from imagesmith.builders.amazon.artifact import AmiArtifact
@@ -64,7 +65,7 @@ def make_steps(cfg: EbsConfig, ctx: BuildContext) -> list[Step[EbsState] | None]
         ProvisionStep[EbsState](ctx, lambda s: s.communicator, hook_data),
         StopInstance(),
         ModifyInstance(),
-        when(cfg.force_deregister or ctx.info.force, DeregisterAmi()),
+        when(cfg.force_deregister, DeregisterAmi()),
         CreateAmi(),
         AmiRegionCopy(),
         ModifyAmiAttributes(),
@@ -84,6 +85,8 @@ class AmazonEbsBuilder(Builder):
         from imagesmith.builders.null import NoneCommunicator
 
         cfg: EbsConfig = self.config
+        if self.info.force:  # Packer: -force implies force_deregister
+            cfg = dataclasses.replace(cfg, force_deregister=True)
         session = await asyncio.to_thread(make_session, cfg)
         aws = Aws(cfg, session)
         await assume_role(aws)
