@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -209,3 +211,30 @@ def test_provisioning_over_ssh_to_a_test_sshd(moto: Moto, tmp_path: Path) -> Non
     finally:
         sshd.terminate()
         sshd.wait(10)
+
+
+def test_ctrl_c_while_provisioning_cleans_up_and_says_so(moto: Moto, tmp_path: Path) -> None:
+    marker = tmp_path / "provisioning"
+    template = tmp_path / "t.json"
+    provisioner = {"type": "shell-local", "inline": [f"touch {marker}", "sleep 120"]}
+    template.write_text(json.dumps({"builders": [EXAMPLE], "provisioners": [provisioner]}))
+    env = {**os.environ, **AWS_ENV}
+    proc = subprocess.Popen(moto.nsenter([sys.executable, "-m", "imagesmith", "build", str(template)]), env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert marker.exists(), "the build never reached provisioning"
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode != 0
+    assert "Terminating the source AWS instance..." in output
+    assert "Deleting temporary keypair..." in output
+    assert "Traceback" not in output
+    assert leftovers(moto) == {}
+    assert own_images(moto) == []
