@@ -1,9 +1,11 @@
-"""The only code that talks to AWS: a boto3 session, clients per region, and one ``call``.
+"""The only code that talks to AWS: a botocore session, clients per region, and one ``call``.
 
-Why boto3 and not aiobotocore: a build makes a few dozen short calls, each answered in
-milliseconds by a local endpoint (and well under a second by AWS), so running them in a worker
-thread (``asyncio.to_thread``) costs nothing measurable, while aiobotocore pins botocore to one
-version and brings aiohttp. Measured against moto on this machine: see docs/amazon.md.
+Why boto3's botocore in threads and not aiobotocore: a build makes a few dozen short calls, each
+answered in milliseconds by a local endpoint (well under a second by AWS), so running them in a
+worker thread (``asyncio.to_thread``) costs nothing measurable. What does cost is importing
+botocore and loading the EC2 service model for the first client (measured: docs/amazon.md);
+aiobotocore pays the same (it is botocore underneath) plus aiohttp, and pins botocore to one
+version. Only botocore is imported (boto3's resource layer and s3transfer are not needed).
 
 Endpoints: ``custom_endpoint_ec2`` applies to every client of the session (as in Packer, whose
 ``WithEndpoint`` is session-wide); without it botocore takes ``AWS_ENDPOINT_URL`` /
@@ -114,21 +116,19 @@ def make_client(session: Any, service: str, region: str, config: AccessConfig) -
         options["endpoint_url"] = config.custom_endpoint_ec2
     if config.insecure_skip_tls_verify:
         options["verify"] = False
-    return session.client(service, **options)
+    return session.create_client(service, **options)
 
 
 def make_session(config: AccessConfig) -> Any:
-    """A boto3 session with the template's credentials (see the module docstring)."""
-    import boto3  # type: ignore[import-untyped]
+    """A botocore session with the template's credentials (see the module docstring)."""
     import botocore.session  # type: ignore[import-untyped]
 
     secrets.add(config.access_key, config.secret_key, config.token)
-    core = botocore.session.Session(profile=config.profile or None)
+    session = botocore.session.Session(profile=config.profile or None)
     if config.shared_credentials_file:
-        core.set_config_variable("credentials_file", config.shared_credentials_file)
+        session.set_config_variable("credentials_file", config.shared_credentials_file)
     if config.access_key:
-        core.set_credentials(config.access_key, config.secret_key, config.token or None)
-    session = boto3.Session(botocore_session=core, region_name=config.region)
+        session.set_credentials(config.access_key, config.secret_key, config.token or None)
     credentials = session.get_credentials()
     if credentials is None:
         raise BuildError(
@@ -141,8 +141,6 @@ def make_session(config: AccessConfig) -> Any:
 
 async def assume_role(aws: Aws) -> None:
     """Replace the session's credentials by those of ``assume_role`` (STS AssumeRole)."""
-    import boto3
-
     role = aws.config.assume_role
     if role is None or not role.role_arn:
         return
@@ -162,10 +160,5 @@ async def assume_role(aws: Aws) -> None:
     result = await aws.call("sts", "AssumeRole", **params)
     creds = result["Credentials"]
     secrets.add(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
-    aws.session = boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name=aws.config.region,
-    )
+    aws.session.set_credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
     aws._clients.clear()
