@@ -7,8 +7,9 @@ tests/integration/test_amazon_harness.py), runs the same template with ``imagesm
 needs to reach moto), and records the wall time of the build command and the number of API
 requests moto received. moto answers at once and changes states immediately, so the difference is
 start-up, request overhead and, above all, how the waits poll. Each region's moto backend is
-warmed up before the timed build (moto builds it on the first request, which takes seconds). Needs root, moto[server], packer.
-Not part of the test suite. Usage: ``python bench/amazon.py [--rounds 3]``.
+warmed up before the timed build (moto builds it on the first request, which takes seconds).
+"build s" is the tool's own "finished after" time (start-up and template loading excluded).
+Needs root, moto[server] and packer. Not part of the test suite. Usage: ``python bench/amazon.py [--rounds 3]``.
 """
 
 from __future__ import annotations
@@ -96,14 +97,21 @@ def main() -> None:
         rows.append((case, med["packer"], med["imagesmith"], bmed["packer"], bmed["imagesmith"],
                      calls["packer"], calls["imagesmith"]))  # fmt: skip
     print(f"amazon-ebs against moto, median of {args.rounds} rounds (wall s of the build command)")
-    print(
-        "| case | packer wall s | imagesmith wall s | packer build s | imagesmith build s | packer calls | imagesmith calls |"
-    )
+    header = ["case", "packer wall s", "imagesmith wall s", "packer build s", "imagesmith build s", "packer calls",
+              "imagesmith calls"]  # fmt: skip
+    print("| " + " | ".join(header) + " |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for case, packer, ours, packer_build, our_build, packer_calls, our_calls in rows:
-        print(
-            f"| {case} | {packer:.2f} | {ours:.2f} | {packer_build:.2f} | {our_build:.2f} | {packer_calls} | {our_calls} |"
-        )
+        cells = [
+            case,
+            f"{packer:.2f}",
+            f"{ours:.2f}",
+            f"{packer_build:.2f}",
+            f"{our_build:.2f}",
+            packer_calls,
+            our_calls,
+        ]
+        print("| " + " | ".join(str(c) for c in cells) + " |")
 
 
 if __name__ == "__main__":
