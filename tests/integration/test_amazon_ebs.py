@@ -238,3 +238,16 @@ def test_ctrl_c_while_provisioning_cleans_up_and_says_so(moto: Moto, tmp_path: P
     assert "Traceback" not in output
     assert leftovers(moto) == {}
     assert own_images(moto) == []
+
+
+def test_iam_instance_profile_is_checked_then_used(moto: Moto, tmp_path: Path) -> None:
+    missing = build(moto, tmp_path, {**EXAMPLE, "iam_instance_profile": "nope"})
+    assert missing.returncode != 0
+    assert "Couldn't find specified instance profile: iam GetInstanceProfile failed: NoSuchEntity" in missing.stdout
+    assert leftovers(moto) == {}
+    iam = moto.client("iam")
+    moto.call(lambda: iam.create_instance_profile(InstanceProfileName="builder"))
+    result = build(moto, tmp_path, {**EXAMPLE, "iam_instance_profile": "builder"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    run = next(c for c in moto.calls() if c.action == "RunInstances")
+    assert run.params["IamInstanceProfile.Name"] == "builder"

@@ -14,6 +14,7 @@ from imagesmith.builders.amazon.steps.connect import ConnectSsh
 from imagesmith.builders.amazon.steps.create_ami import CreateAmi
 from imagesmith.builders.amazon.steps.create_tags import CreateTags
 from imagesmith.builders.amazon.steps.deregister_ami import DeregisterAmi
+from imagesmith.builders.amazon.steps.iam_profile import IamInstanceProfile
 from imagesmith.builders.amazon.steps.key_pair import KeyPair
 from imagesmith.builders.amazon.steps.modify_ami import ModifyAmiAttributes
 from imagesmith.builders.amazon.steps.pre_validate import PreValidate
@@ -59,6 +60,7 @@ def make_steps(cfg: EbsConfig, ctx: BuildContext) -> list[Step[EbsState] | None]
         SourceAmiInfo(),
         KeyPair(),
         SecurityGroup(),
+        IamInstanceProfile(),
         CleanupVolumes(),
         RunSourceInstance(),
         when(uses_comm, ConnectSsh()),

@@ -243,6 +243,7 @@ class EbsConfig(CommunicatorConfig, AccessConfig, AmiConfig, RunConfig):
             "security_group_filter": self.security_group_filter,
             "vault_aws_engine": self.vault_aws_engine,
             "mfa_code": self.mfa_code,
+            "no_ephemeral": self.no_ephemeral,
         }
         for key, value in later.items():
             if value:
