@@ -251,3 +251,17 @@ def test_iam_instance_profile_is_checked_then_used(moto: Moto, tmp_path: Path) -
     assert result.returncode == 0, result.stdout + result.stderr
     run = next(c for c in moto.calls() if c.action == "RunInstances")
     assert run.params["IamInstanceProfile.Name"] == "builder"
+
+
+def test_assume_role_goes_to_the_local_sts_and_signs_with_its_credentials(moto: Moto, tmp_path: Path) -> None:
+    role = {"role_arn": "arn:aws:iam::123456789012:role/builder", "session_name": "imagesmith-test",
+            "external_id": "ext-1"}  # fmt: skip
+    result = build(moto, tmp_path, {**EXAMPLE, "assume_role": role})
+    assert result.returncode == 0, result.stdout + result.stderr
+    entries = [json.loads(line) for line in moto.recording.read_text().splitlines()]
+    calls = moto.calls()
+    assert calls[0].action == "AssumeRole"
+    assert (calls[0].params["RoleArn"], calls[0].params["ExternalId"]) == (role["role_arn"], "ext-1")
+    keys = {e["headers"]["Authorization"].split("Credential=")[1].split("/")[0] for e in entries[1:]}
+    assert len(keys) == 1 and "YOUR_ACCESS_KEY_HERE" not in keys
+    assert all("X-Amz-Security-Token" in e["headers"] for e in entries[1:])
