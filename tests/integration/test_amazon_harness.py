@@ -1,8 +1,9 @@
 """The moto harness for every amazon test, and the tests that the harness itself holds.
 
 How AWS traffic is kept on this machine: moto's server is started as the first process of a
-new network namespace that has only loopback (``unshare -n sh -c 'ip link set lo up; exec
-python -m moto.server -H 127.0.0.1 -p 5000'``, as root). Everything that talks AWS joins that
+new network namespace that has only loopback (``unshare -n python -c <bring lo up; exec python
+-m moto.server -H 127.0.0.1 -p 5000>``, as root; lo is brought up with an ioctl, so iproute2 is
+not needed). Everything that talks AWS joins that
 namespace instead of creating its own: builds (imagesmith's and Packer's) and the test sshd run
 under ``nsenter --net=/proc/<moto pid>/ns/net``, and the test's own boto3 checks run on one
 worker thread that entered the namespace with ``setns(2)``. So moto is reachable at
@@ -192,9 +193,9 @@ def start_moto(directory: Path, amis: list[dict[str, Any]] | None = None) -> Mot
         "MOTO_ENABLE_RECORDING": "true",
         "MOTO_RECORDER_FILEPATH": str(directory / "recording.jsonl"),
     }
-    script = f"ip link set lo up && exec {sys.executable} -m moto.server -H 127.0.0.1 -p {PORT}"
     log = (directory / "moto.log").open("wb")
-    proc = subprocess.Popen(["unshare", "-n", "sh", "-c", script], env=env, stdout=log, stderr=subprocess.STDOUT)
+    argv = ["unshare", "-n", sys.executable, "-c", _LO_UP_THEN_MOTO, str(PORT)]
+    proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
     log.close()
     deadline = time.monotonic() + 60
     own = os.readlink("/proc/self/ns/net")
@@ -209,6 +210,17 @@ def start_moto(directory: Path, amis: list[dict[str, Any]] | None = None) -> Mot
             raise RuntimeError(f"moto did not start: {(directory / 'moto.log').read_text()[-2000:]}")
         time.sleep(0.05)
     return moto
+
+
+#: ``ip link set lo up`` without needing iproute2 (SIOCGIFFLAGS/SIOCSIFFLAGS), then exec moto's server
+_LO_UP_THEN_MOTO = """
+import fcntl, os, socket, struct, sys
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+flags = struct.unpack("16sH14s", fcntl.ioctl(sock, 0x8913, struct.pack("16sH14s", b"lo", 0, b"")))[1]
+fcntl.ioctl(sock, 0x8914, struct.pack("16sH14s", b"lo", flags | 1, b""))
+sock.close()
+os.execv(sys.executable, [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", sys.argv[1]])
+"""
 
 
 def _netns_of(pid: int) -> str:
