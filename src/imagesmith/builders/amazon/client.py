@@ -52,6 +52,11 @@ class Aws:
             self._clients[key] = make_client(self.session, service, region, self.config)
         return self._clients[key]
 
+    def set_credentials(self, access_key: str, secret_key: str, token: str) -> None:
+        """Use other credentials from now on (clients made before are dropped)."""
+        self.session.set_credentials(access_key, secret_key, token)
+        self._clients.clear()
+
     async def call(
         self,
         service: str,
@@ -160,5 +165,4 @@ async def assume_role(aws: Aws) -> None:
     result = await aws.call("sts", "AssumeRole", **params)
     creds = result["Credentials"]
     secrets.add(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
-    aws.session.set_credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
-    aws._clients.clear()
+    aws.set_credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
