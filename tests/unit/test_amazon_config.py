@@ -151,3 +151,13 @@ def _const(value: str) -> Any:
         return value
 
     return probe
+
+
+def test_wait_limits_follow_aws_polling_and_packers_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_POLL_DELAY_SECONDS", "AWS_MAX_ATTEMPTS", "AWS_TIMEOUT_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
+    assert wait.wait_limits(None) == {}
+    config, _ = decode(aws_polling={"delay_seconds": 5, "max_attempts": 3})
+    assert wait.wait_limits(config.aws_polling) == {"max_delay": 5.0, "timeout": 15.0}
+    monkeypatch.setenv("AWS_TIMEOUT_SECONDS", "42")
+    assert wait.wait_limits(None) == {"timeout": 42.0}

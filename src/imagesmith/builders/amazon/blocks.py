@@ -129,7 +129,7 @@ class VaultAwsEngine:
 
 @dataclass(frozen=True)
 class Polling:
-    """``aws_polling``: Packer's fixed waiter delay and attempts. imagesmith reads them as bounds."""
+    """``aws_polling``: Packer's fixed waiter delay and attempts; imagesmith's bounds (see wait.wait_limits)."""
 
     delay_seconds: int = option(0)
     max_attempts: int = option(0)

@@ -12,7 +12,7 @@ from typing import Any
 
 from imagesmith.builders.amazon.client import Aws, AwsError
 from imagesmith.builders.amazon.state import EbsState
-from imagesmith.builders.amazon.wait import wait_until
+from imagesmith.builders.amazon.wait import wait_limits, wait_until
 from imagesmith.core.steps import Step
 
 
@@ -29,7 +29,13 @@ async def image_state(state: EbsState, region: str, image_id: str) -> str:
 async def wait_for_image(state: EbsState, region: str, image_id: str) -> list[str]:
     """Wait until ``image_id`` is available; return its snapshot ids."""
     what = f"AMI {image_id} in {region} to be available"
-    await wait_until(what, lambda: image_state(state, region, image_id), {"available"}, failed=frozenset({"failed"}))
+    await wait_until(
+        what,
+        lambda: image_state(state, region, image_id),
+        {"available"},
+        failed=frozenset({"failed"}),
+        limits=wait_limits(state.config.aws_polling),
+    )
     found = await state.aws.call("ec2", "DescribeImages", region, ImageIds=[image_id])
     return snapshots_of(found["Images"][0])
 

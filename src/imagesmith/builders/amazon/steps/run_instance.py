@@ -8,7 +8,7 @@ from typing import Any
 
 from imagesmith.builders.amazon.render import render_tags, to_api_tags
 from imagesmith.builders.amazon.state import EbsState
-from imagesmith.builders.amazon.wait import wait_until
+from imagesmith.builders.amazon.wait import wait_limits, wait_until
 from imagesmith.core.steps import Step, fail
 
 
@@ -88,7 +88,13 @@ class RunSourceInstance(Step[EbsState]):
         ui.message(f"Instance ID: {state.instance_id}")
         ui.say(f"Waiting for instance ({state.instance_id}) to become ready...")
         what = f"instance {state.instance_id} to be running"
-        await wait_until(what, lambda: instance_state(state), {"running"}, failed=frozenset({"terminated"}))
+        await wait_until(
+            what,
+            lambda: instance_state(state),
+            {"running"},
+            failed=frozenset({"terminated"}),
+            limits=wait_limits(state.config.aws_polling),
+        )
         state.volume_ids = [m["Ebs"]["VolumeId"] for m in state.instance.get("BlockDeviceMappings", []) if "Ebs" in m]
 
     async def cleanup(self, state: EbsState) -> None:
@@ -98,4 +104,6 @@ class RunSourceInstance(Step[EbsState]):
         ui.say("Terminating the source AWS instance...")
         await state.aws.call("ec2", "TerminateInstances", InstanceIds=[state.instance_id])
         what = f"instance {state.instance_id} to be terminated"
-        await wait_until(what, lambda: instance_state(state), {"terminated"})
+        await wait_until(
+            what, lambda: instance_state(state), {"terminated"}, limits=wait_limits(state.config.aws_polling)
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from imagesmith.builders.amazon.state import EbsState
 from imagesmith.builders.amazon.steps.run_instance import instance_state
-from imagesmith.builders.amazon.wait import wait_until
+from imagesmith.builders.amazon.wait import wait_limits, wait_until
 from imagesmith.core.steps import Step
 
 
@@ -22,7 +22,13 @@ class StopInstance(Step[EbsState]):
             await state.aws.call("ec2", "StopInstances", InstanceIds=[state.instance_id])
         ui.say("Waiting for the instance to stop...")
         what = f"instance {state.instance_id} to be stopped"
-        await wait_until(what, lambda: instance_state(state), {"stopped"}, failed=frozenset({"terminated"}))
+        await wait_until(
+            what,
+            lambda: instance_state(state),
+            {"stopped"},
+            failed=frozenset({"terminated"}),
+            limits=wait_limits(state.config.aws_polling),
+        )
 
 
 class ModifyInstance(Step[EbsState]):
