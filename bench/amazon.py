@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Benchmark amazon-ebs builds: imagesmith against Packer 1.6.6, both against moto in the same run.
+
+Each round starts a fresh moto server per tool (in its own loopback-only network namespace, see
+tests/integration/test_amazon_harness.py), runs the same template with ``imagesmith build`` and
+``packer build`` (Packer also gets ``custom_endpoint_ec2`` and ``skip_region_validation``, which it
+needs to reach moto), and records the wall time of the build command and the number of API
+requests moto received. moto answers at once and changes states immediately, so the difference is
+start-up, request overhead and, above all, how the waits poll. Each region's moto backend is
+warmed up before the timed build (moto builds it on the first request, which takes seconds).
+"build s" is the tool's own "finished after" time (start-up and template loading excluded).
+Needs root, moto[server] and packer. Not part of the test suite. Usage: ``python bench/amazon.py [--rounds 3]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.integration.test_amazon_ebs import EXAMPLE  # noqa: E402
+from tests.integration.test_amazon_harness import ENDPOINT, start_moto  # noqa: E402
+
+CASES: dict[str, dict[str, Any]] = {
+    "example": EXAMPLE,
+    "copies+tags": {**EXAMPLE, "ami_regions": ["eu-west-1", "us-east-2"], "tags": {"Base": "{{ .SourceAMIName }}"},
+                    "snapshot_tags": {"Kind": "snapshot"}},
+    "encrypt_boot": {**EXAMPLE, "encrypt_boot": True},
+}  # fmt: skip
+TOOLS = {
+    "imagesmith": [sys.executable, "-m", "imagesmith", "build"],
+    "packer": ["packer", "build"],
+}
+
+
+_FINISHED = re.compile(r"finished after (?:(\d+) minutes? )?(?:(\d+) seconds? )?(\d+) milliseconds?")
+
+
+def build_seconds(output: str) -> float:
+    """The build's own time as the tool reports it ("finished after 1 second 235 milliseconds")."""
+    found = _FINISHED.search(output)
+    if found is None:
+        return float("nan")
+    minutes, seconds, millis = (int(g or 0) for g in found.groups())
+    return minutes * 60 + seconds + millis / 1000
+
+
+def run_once(workdir: Path, tool: str, builder: dict[str, Any]) -> tuple[float, float, int]:
+    server = start_moto(workdir / "moto")
+    try:
+        if tool == "packer":
+            builder = {**builder, "custom_endpoint_ec2": ENDPOINT, "skip_region_validation": True}
+        template = workdir / "template.json"
+        template.write_text(json.dumps({"builders": [builder]}))
+        for region in ["us-west-1", *builder.get("ami_regions", [])]:  # moto loads a region's backend lazily
+            server.ec2("describe_instances", region)
+            server.ec2("describe_images", region, ImageIds=["ami-21055220"])
+        server.reset_recording()
+        started = time.monotonic()
+        result = server.run([*TOOLS[tool], str(template)], cwd=workdir)
+        seconds = time.monotonic() - started
+        if result.returncode != 0:
+            raise SystemExit(f"{tool} failed:\n{result.stdout}\n{result.stderr}")
+        return seconds, build_seconds(result.stdout), len(server.calls())
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    rows = []
+    for case, builder in CASES.items():
+        times: dict[str, list[float]] = {t: [] for t in TOOLS}
+        inner: dict[str, list[float]] = {t: [] for t in TOOLS}
+        calls: dict[str, int] = {}
+        for round_ in range(args.rounds):
+            order = list(TOOLS) if round_ % 2 == 0 else list(reversed(TOOLS))
+            for tool in order:
+                with tempfile.TemporaryDirectory() as tmp:
+                    seconds, build, count = run_once(Path(tmp), tool, builder)
+                times[tool].append(seconds)
+                inner[tool].append(build)
+                calls[tool] = count
+        med = {t: statistics.median(v) for t, v in times.items()}
+        bmed = {t: statistics.median(v) for t, v in inner.items()}
+        rows.append((case, med["packer"], med["imagesmith"], bmed["packer"], bmed["imagesmith"],
+                     calls["packer"], calls["imagesmith"]))  # fmt: skip
+    print(f"amazon-ebs against moto, median of {args.rounds} rounds (wall s of the build command)")
+    header = ["case", "packer wall s", "imagesmith wall s", "packer build s", "imagesmith build s", "packer calls",
+              "imagesmith calls"]  # fmt: skip
+    print("| " + " | ".join(header) + " |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for case, packer, ours, packer_build, our_build, packer_calls, our_calls in rows:
+        cells = [
+            case,
+            f"{packer:.2f}",
+            f"{ours:.2f}",
+            f"{packer_build:.2f}",
+            f"{our_build:.2f}",
+            packer_calls,
+            our_calls,
+        ]
+        print("| " + " | ".join(str(c) for c in cells) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""The amazon-ebs builder: Packer 1.6.6's step list (``builder/amazon/ebs/builder.go``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from imagesmith.builders.amazon.artifact import AmiArtifact
+from imagesmith.builders.amazon.client import Aws, assume_role, make_session
+from imagesmith.builders.amazon.config import EbsConfig
+from imagesmith.builders.amazon.state import EbsState
+from imagesmith.builders.amazon.steps.cleanup_volumes import CleanupVolumes
+from imagesmith.builders.amazon.steps.connect import ConnectSsh
+from imagesmith.builders.amazon.steps.create_ami import CreateAmi
+from imagesmith.builders.amazon.steps.create_tags import CreateTags
+from imagesmith.builders.amazon.steps.deregister_ami import DeregisterAmi
+from imagesmith.builders.amazon.steps.iam_profile import IamInstanceProfile
+from imagesmith.builders.amazon.steps.key_pair import KeyPair
+from imagesmith.builders.amazon.steps.modify_ami import ModifyAmiAttributes
+from imagesmith.builders.amazon.steps.pre_validate import PreValidate
+from imagesmith.builders.amazon.steps.region_copy import AmiRegionCopy
+from imagesmith.builders.amazon.steps.run_instance import RunSourceInstance
+from imagesmith.builders.amazon.steps.security_group import SecurityGroup
+from imagesmith.builders.amazon.steps.source_ami import SourceAmiInfo
+from imagesmith.builders.amazon.steps.stop_instance import ModifyInstance, StopInstance
+from imagesmith.core.plugin import Artifact, BuildContext, Builder
+from imagesmith.core.provision import ProvisionStep
+from imagesmith.core.steps import Step, run_steps, when
+
+LATE_RENDER = frozenset({
+    "ami_description", "run_tags", "run_tag", "run_volume_tags", "run_volume_tag",
+    "spot_tags", "spot_tag", "snapshot_tags", "snapshot_tag", "tags", "tag",
+})  # fmt: skip
+
+
+class Succeed(Step[EbsState]):
+    """Last step: the build succeeded, so the AMIs stay."""
+
+    async def run(self, state: EbsState) -> None:
+        state.succeeded = True
+
+
+def hook_data(state: EbsState) -> dict[str, str]:
+    """The generated data provisioners see: the source AMI facts plus the connection."""
+    cfg = state.config
+    data = dict(state.generated)
+    data |= {"ID": state.instance_id, "ConnType": cfg.communicator or "ssh"}
+    if cfg.communicator != "none":
+        data |= {"Host": cfg.ssh_host or str(state.instance.get("PublicIpAddress", "")),
+                 "Port": str(cfg.effective_ssh_port), "User": cfg.ssh_username, "Password": cfg.ssh_password,
+                 "SSHPrivateKey": state.private_key, "SSHPrivateKeyFile": cfg.ssh_private_key_file,
+                 "SSHAgentAuth": str(cfg.ssh_agent_auth).lower()}  # fmt: skip
+    return data
+
+
+def make_steps(cfg: EbsConfig, ctx: BuildContext) -> list[Step[EbsState] | None]:
+    uses_comm = cfg.communicator != "none"
+    return [
+        PreValidate(),
+        SourceAmiInfo(),
+        KeyPair(),
+        SecurityGroup(),
+        IamInstanceProfile(),
+        CleanupVolumes(),
+        RunSourceInstance(),
+        when(uses_comm, ConnectSsh()),
+        ProvisionStep[EbsState](ctx, lambda s: s.communicator, hook_data),
+        StopInstance(),
+        ModifyInstance(),
+        when(cfg.force_deregister, DeregisterAmi()),
+        CreateAmi(),
+        AmiRegionCopy(),
+        ModifyAmiAttributes(),
+        CreateTags(),
+        Succeed(),
+    ]
+
+
+class AmazonEbsBuilder(Builder):
+    type_name = "amazon-ebs"
+    config_class = EbsConfig
+    late_render = LATE_RENDER
+
+    async def run(self, ctx: BuildContext) -> Artifact | None:
+        import asyncio
+
+        from imagesmith.builders.null import NoneCommunicator
+
+        cfg: EbsConfig = self.config
+        if self.info.force:  # Packer: -force implies force_deregister
+            cfg = dataclasses.replace(cfg, force_deregister=True)
+        session = await asyncio.to_thread(make_session, cfg)
+        aws = Aws(cfg, session)
+        await assume_role(aws)
+        state = EbsState(config=cfg, aws=aws, ctx=ctx)
+        if cfg.communicator == "none":
+            state.communicator = NoneCommunicator()
+        steps: Sequence[Step[EbsState] | None] = make_steps(cfg, ctx)
+        await run_steps(steps, state, ctx.ui, on_error=ctx.info.on_error, pause=ctx.pause)
+        if not state.amis:
+            return None
+        return AmiArtifact(state.amis, aws, state.generated)

@@ -1,0 +1,49 @@
+"""What the amazon-ebs steps hand each other."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from imagesmith.builders.amazon.client import Aws
+from imagesmith.builders.amazon.config import EbsConfig
+from imagesmith.core.plugin import BuildContext, Communicator
+
+
+@dataclass
+class SourceImage:
+    """The source AMI as DescribeImages returned it (the fields the build uses)."""
+
+    id: str
+    name: str
+    creation_date: str
+    owner: str
+    owner_alias: str
+    tags: dict[str, str]
+    root_device_type: str
+
+
+@dataclass
+class EbsState:
+    config: EbsConfig
+    aws: Aws
+    ctx: BuildContext
+    source: SourceImage | None = None
+    key_name: str = ""
+    private_key: str = ""
+    security_group_ids: list[str] = field(default_factory=list)
+    instance_id: str = ""
+    instance: dict[str, Any] = field(default_factory=dict)
+    volume_ids: list[str] = field(default_factory=list)
+    communicator: Communicator | None = None
+    #: region → AMI id: the build region's first, then the copies
+    amis: dict[str, str] = field(default_factory=dict)
+    #: region → snapshot ids of that region's AMI
+    snapshots: dict[str, list[str]] = field(default_factory=dict)
+    generated: dict[str, str] = field(default_factory=dict)
+    #: set by the last step: cleanups keep what the build made
+    succeeded: bool = False
+
+    @property
+    def region(self) -> str:
+        return self.config.region
