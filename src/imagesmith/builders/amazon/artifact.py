@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from imagesmith.builders.amazon.client import Aws
+from imagesmith.core.generated import GeneratedData
 from imagesmith.core.plugin import Artifact
 
 BUILDER_ID = "mitchellh.amazonebs"
@@ -13,10 +14,10 @@ BUILDER_ID = "mitchellh.amazonebs"
 class AmiArtifact(Artifact):
     builder_id = BUILDER_ID
 
-    def __init__(self, amis: dict[str, str], aws: Aws, generated: dict[str, str]) -> None:
+    def __init__(self, amis: dict[str, str], aws: Aws, generated: GeneratedData) -> None:
         self.amis = dict(amis)
         self.aws = aws
-        self.generated = dict(generated)
+        self.generated = generated
 
     @property
     def id(self) -> str:
@@ -30,7 +31,7 @@ class AmiArtifact(Artifact):
         if name == "atlas.artifact.metadata":
             return {f"region.{region}": ami for region, ami in self.amis.items()}
         if name == "generated_data":
-            return dict(self.generated)
+            return self.generated
         return None
 
     async def destroy(self) -> None:

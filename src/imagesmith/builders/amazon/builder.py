@@ -23,9 +23,10 @@ from imagesmith.builders.amazon.steps.run_instance import RunSourceInstance
 from imagesmith.builders.amazon.steps.security_group import SecurityGroup
 from imagesmith.builders.amazon.steps.source_ami import SourceAmiInfo
 from imagesmith.builders.amazon.steps.stop_instance import ModifyInstance, StopInstance
+from imagesmith.core.generated import CommData, GeneratedData
 from imagesmith.core.plugin import Artifact, BuildContext, Builder
-from imagesmith.core.provision import ProvisionStep
 from imagesmith.core.steps import Step, run_steps, when
+from imagesmith.steps.provision import ProvisionStep
 
 LATE_RENDER = frozenset({
     "ami_description", "run_tags", "run_tag", "run_volume_tags", "run_volume_tag",
@@ -40,17 +41,19 @@ class Succeed(Step[EbsState]):
         state.succeeded = True
 
 
-def hook_data(state: EbsState) -> dict[str, str]:
-    """The generated data provisioners see: the source AMI facts plus the connection."""
+def hook_data(state: EbsState) -> GeneratedData:
+    """The generated data provisioners see: the source AMI facts plus the instance and its connection
+    (Packer's StepConnect stores ``communicator_config`` only when it connects)."""
     cfg = state.config
-    data = dict(state.generated)
-    data |= {"ID": state.instance_id, "ConnType": cfg.communicator or "ssh"}
+    comm = None
     if cfg.communicator != "none":
-        data |= {"Host": cfg.ssh_host or str(state.instance.get("PublicIpAddress", "")),
-                 "Port": str(cfg.effective_ssh_port), "User": cfg.ssh_username, "Password": cfg.ssh_password,
-                 "SSHPrivateKey": state.private_key, "SSHPrivateKeyFile": cfg.ssh_private_key_file,
-                 "SSHAgentAuth": str(cfg.ssh_agent_auth).lower()}  # fmt: skip
-    return data
+        comm = CommData(
+            conn_type=cfg.communicator or "ssh", host=cfg.ssh_host or str(state.instance.get("PublicIpAddress", "")),
+            port=cfg.effective_ssh_port, user=cfg.ssh_username, password=cfg.ssh_password,
+            ssh_private_key=state.private_key, ssh_private_key_file=cfg.ssh_private_key_file,
+            ssh_agent_auth=bool(cfg.ssh_agent_auth),
+        )  # fmt: skip
+    return dataclasses.replace(state.generated, id=state.instance_id, comm=comm)
 
 
 def make_steps(cfg: EbsConfig, ctx: BuildContext) -> list[Step[EbsState] | None]:
@@ -64,7 +67,7 @@ def make_steps(cfg: EbsConfig, ctx: BuildContext) -> list[Step[EbsState] | None]
         CleanupVolumes(),
         RunSourceInstance(),
         when(uses_comm, ConnectSsh()),
-        ProvisionStep[EbsState](ctx, lambda s: s.communicator, hook_data),
+        ProvisionStep[EbsState](ctx, hook_data),
         StopInstance(),
         ModifyInstance(),
         when(cfg.force_deregister, DeregisterAmi()),
@@ -84,7 +87,7 @@ class AmazonEbsBuilder(Builder):
     async def run(self, ctx: BuildContext) -> Artifact | None:
         import asyncio
 
-        from imagesmith.builders.null import NoneCommunicator
+        from imagesmith.communicator.none import NoneCommunicator
 
         cfg: EbsConfig = self.config
         if self.info.force:  # Packer: -force implies force_deregister

@@ -12,41 +12,33 @@ from collections.abc import Mapping
 from typing import Any
 
 from imagesmith.builders.amazon.blocks import KeyValue, NameValue
+from imagesmith.core.generated import GeneratedData
 from imagesmith.core.plugin import BuildInfo
+from imagesmith.core.render import render_runtime
 from imagesmith.core.steps import fail
 from imagesmith.errors import RenderError
 
 
-def make_generated_data(region: str, source: Any) -> dict[str, str]:
+def make_generated_data(region: str, source: Any) -> GeneratedData:
     """Packer's ``StepSetGeneratedData`` for the amazon builders (source: a SourceImage or None)."""
     if source is None:
-        return {"BuildRegion": region}
-    return {
-        "BuildRegion": region,
-        "SourceAMI": source.id,
-        "SourceAMIName": source.name,
-        "SourceAMICreationDate": source.creation_date,
-        "SourceAMIOwner": source.owner,
-        "SourceAMIOwnerName": source.owner_alias,
-    }
+        return GeneratedData(extra={"BuildRegion": region})
+    return GeneratedData(
+        extra={
+            "BuildRegion": region,
+            "SourceAMI": source.id,
+            "SourceAMIName": source.name,
+            "SourceAMICreationDate": source.creation_date,
+            "SourceAMIOwner": source.owner,
+            "SourceAMIOwnerName": source.owner_alias,
+        }
+    )
 
 
 def render_late(text: str, data: Mapping[str, Any], info: BuildInfo, what: str) -> str:
     """Render ``text`` with ``data`` (the build's generated data plus SourceAMITags)."""
-    if "{{" not in text:
-        return text
-    from imagesmith.template.context import RenderContext
-    from imagesmith.template.engine import render
-
-    ctx = RenderContext(
-        user_vars=dict(info.user_variables),
-        build_name=info.build_name,
-        build_type=info.builder_type,
-        template_path=info.template_path or None,
-        data=dict(data),
-    )
     try:
-        return render(text, ctx)
+        return render_runtime(text, info, data)
     except RenderError as exc:
         raise fail(f"Error rendering {what}: {exc}") from exc
 

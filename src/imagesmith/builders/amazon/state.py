@@ -7,6 +7,7 @@ from typing import Any
 
 from imagesmith.builders.amazon.client import Aws
 from imagesmith.builders.amazon.config import EbsConfig
+from imagesmith.core.generated import GeneratedData
 from imagesmith.core.plugin import BuildContext, Communicator
 
 
@@ -40,7 +41,7 @@ class EbsState:
     amis: dict[str, str] = field(default_factory=dict)
     #: region → snapshot ids of that region's AMI
     snapshots: dict[str, list[str]] = field(default_factory=dict)
-    generated: dict[str, str] = field(default_factory=dict)
+    generated: GeneratedData = field(default_factory=GeneratedData)
     #: set by the last step: cleanups keep what the build made
     succeeded: bool = False
 

@@ -17,7 +17,7 @@ class CreateTags(Step[EbsState]):
         cfg = state.config
         ui = state.ctx.ui
         info = state.ctx.info
-        data = {**state.generated, "SourceAMITags": state.source.tags if state.source else {}}
+        data = {**state.generated.extra, "SourceAMITags": state.source.tags if state.source else {}}
         tags = render_tags(cfg.tags, cfg.tag, data, info, "tags")
         snapshot_tags = render_tags(cfg.snapshot_tags, cfg.snapshot_tag, data, info, "snapshot_tags")
         if not tags and not snapshot_tags:

@@ -40,7 +40,7 @@ class ModifyAmiAttributes(Step[EbsState]):
     async def run(self, state: EbsState) -> None:
         cfg = state.config
         ui = state.ctx.ui
-        description = render_late(cfg.ami_description, state.generated, state.ctx.info, "ami_description")
+        description = render_late(cfg.ami_description, state.generated.extra, state.ctx.info, "ami_description")
         images, snapshots = image_changes(cfg, description), snapshot_changes(cfg)
         if not images and not snapshots:
             return

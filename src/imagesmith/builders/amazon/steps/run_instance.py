@@ -21,8 +21,11 @@ def run_params(state: EbsState) -> dict[str, Any]:
     """RunInstances parameters, field for field what Packer 1.6.6 sends."""
     cfg = state.config
     info = state.ctx.info
-    run_tags = {"Name": "Packer Builder", **render_tags(cfg.run_tags, cfg.run_tag, state.generated, info, "run_tags")}
-    volume_tags = render_tags(cfg.run_volume_tags, cfg.run_volume_tag, state.generated, info, "run_volume_tags")
+    run_tags = {
+        "Name": "Packer Builder",
+        **render_tags(cfg.run_tags, cfg.run_tag, state.generated.extra, info, "run_tags"),
+    }
+    volume_tags = render_tags(cfg.run_volume_tags, cfg.run_volume_tag, state.generated.extra, info, "run_volume_tags")
     specs = [{"ResourceType": "instance", "Tags": to_api_tags(run_tags)}]
     if volume_tags:
         specs.append({"ResourceType": "volume", "Tags": to_api_tags(volume_tags)})
