@@ -5,7 +5,10 @@ acquired before a build starts (0 = unlimited), ``-debug`` runs builds one at a 
 first SIGINT/SIGTERM prints ``Cancelling build after receiving <signal>`` and cancels every
 build; their step cleanups run (they are shielded), and each build then reports what it
 cleaned up. A second signal during cleanup stops waiting: imagesmith names, per build,
-whatever it had to leave behind, and exits.
+whatever it had to leave behind, and exits. Signal handlers are installed only when
+``RunOptions.handle_signals`` asks for them and the run is on the main thread (the Python API's
+async variant runs on its caller's loop, whose signals are the caller's business); cancelling
+the task that awaits :func:`run_all` cancels every build and waits for their cleanups.
 
 Exit status: 0 when every build succeeded, 1 otherwise (Packer's).
 """
@@ -14,9 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from imagesmith.core.build import BuildOutcome, BuildRunner, format_duration
 from imagesmith.core.prepared import PreparedBuild
@@ -32,6 +36,16 @@ class RunOptions:
     debug: bool = False
     color: bool = False
     timestamps: bool = False
+    handle_signals: bool = True
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The exit status Packer would give, and each build's outcome in order."""
+
+    code: int
+    outcomes: list[BuildOutcome] = field(default_factory=list)
+    interrupted: bool = False
 
 
 class Interrupts:
@@ -65,26 +79,40 @@ class Interrupts:
 
 async def run_builds(builds: Sequence[PreparedBuild], ui: Ui, opts: RunOptions) -> int:
     """Run ``builds`` (in order, as parallel as allowed), print the summary; return the exit status."""
+    return (await run_all(builds, ui, opts)).code
+
+
+async def run_all(builds: Sequence[PreparedBuild], ui: Ui, opts: RunOptions) -> RunResult:
+    """:func:`run_builds`, returning every build's outcome with the exit status."""
     start = time.monotonic()
     runners = make_runners(builds, ui, opts)
     interrupts = Interrupts(ui)
-    interrupts.install()
+    signals = opts.handle_signals and threading.current_thread() is threading.main_thread()
+    if signals:
+        interrupts.install()
+    group = asyncio.create_task(_run_group(runners, opts))
+    first = asyncio.create_task(interrupts.first.wait())
     try:
-        group = asyncio.create_task(_run_group(runners, opts))
-        first = asyncio.create_task(interrupts.first.wait())
-        await asyncio.wait([group, first], return_when=asyncio.FIRST_COMPLETED)
+        try:
+            await asyncio.wait([group, first], return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:  # our caller was cancelled: so are the builds, after their cleanups
+            group.cancel()
+            await asyncio.wait([group])
+            raise
         if not group.done():
             group.cancel()
             second = asyncio.create_task(interrupts.second.wait())
             await asyncio.wait([group, second], return_when=asyncio.FIRST_COMPLETED)
             second.cancel()
-        first.cancel()
         outcomes = [r.outcome for r in runners]
         if interrupts.count:
-            return report_interrupted(outcomes, runners, ui, start, abandoned=not group.done())
-        return report_summary(outcomes, ui, start)
+            code = report_interrupted(outcomes, runners, ui, start, abandoned=not group.done())
+            return RunResult(code, outcomes, interrupted=True)
+        return RunResult(report_summary(outcomes, ui, start), outcomes)
     finally:
-        interrupts.uninstall()
+        first.cancel()
+        if signals:
+            interrupts.uninstall()
 
 
 def make_runners(builds: Sequence[PreparedBuild], ui: Ui, opts: RunOptions) -> list[BuildRunner]:

@@ -55,7 +55,7 @@ def make_entry(config: ManifestConfig, artifact: Artifact, info: Any, custom: di
         entry["build_time"] = int(time.time())
     entry["files"] = files or None
     entry["artifact_id"] = artifact.id
-    entry["packer_run_uuid"] = os.environ.get("PACKER_RUN_UUID", info.run_uuid)
+    entry["packer_run_uuid"] = info.run_uuid
     entry["custom_data"] = custom
     return entry
 
@@ -122,7 +122,7 @@ class ManifestPostProcessor(PostProcessor):
         if config.custom_data is not None:
             custom = {k: render_runtime(v, self.info, data) for k, v in config.custom_data.items()}
         entry = make_entry(config, artifact, self.info, custom)
-        run_uuid = os.environ.get("PACKER_RUN_UUID", self.info.run_uuid)
+        run_uuid = self.info.run_uuid
         lock = config.output + ".lock"
         async with _LOCAL_LOCK:
             locked = await lock_file(lock)

@@ -215,7 +215,8 @@ async def _run_one(
     argv = [render_runtime(part, info, runtime) for part in config.execute_command or _default_execute()]
     ui.say(f"Running local shell script: {script}")
     try:
-        done = await run(argv, check=False, on_stdout=ui.message, on_stderr=ui.error, what="shell-local")
+        env = {"PACKER_RUN_UUID": info.run_uuid} if info.run_uuid else None  # this run's, not the process's
+        done = await run(argv, check=False, on_stdout=ui.message, on_stderr=ui.error, what="shell-local", env=env)
     except ToolError as exc:  # could not start
         raise BuildError(
             f"Error executing script: {absolute}\n\nPlease see output above for more information."
