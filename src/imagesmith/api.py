@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -80,9 +79,9 @@ class Inspection:
 
 
 @contextmanager
-def run_scope() -> Iterator[str]:
-    """One run's private state for the code inside and the tasks/threads it starts; yields its UUID."""
-    from imagesmith.builders.qemu.steps.ports import port_scope
+def run_scope() -> Iterator[None]:
+    """One run's private state (secrets, clock, ports) for the code inside and the tasks it starts."""
+    from imagesmith.core.ports import port_scope
     from imagesmith.secrets import run_filter
     from imagesmith.template.context import run_clock
 
@@ -91,7 +90,7 @@ def run_scope() -> Iterator[str]:
         stack.enter_context(run_clock())
         stack.enter_context(port_scope())
         try:
-            yield str(uuid.uuid4())
+            yield
         except ImagesmithError as exc:  # masked while the run's secrets are known: callers print it after
             _mask_error(exc, secrets.scrub)
             raise
@@ -214,7 +213,10 @@ async def _build(
 
     if on_error not in ON_ERROR:
         raise ImagesmithError(f"on_error must be one of {', '.join(ON_ERROR)}, not {on_error!r}")
-    with run_scope() as run_uuid:
+    import uuid
+
+    with run_scope():
+        run_uuid = str(uuid.uuid4())
         template = load(path)
         builds = _prepare(template, vars, var_files, only, except_, force, debug, on_error, run_uuid)
         out = ui if ui is not None else ConsoleUi(color=False)

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 import imagesmith
-from imagesmith.builders.qemu.steps.ports import pick_port, port_scope, release_port, reserved
+from imagesmith.core.ports import pick_port, port_scope, release_port, reserved
 from imagesmith.ui import ConsoleUi
 
 WAIT_FOR_PEER = (
