@@ -107,9 +107,11 @@ def build(path: Path, run: Run) -> list[object]:
 
 def test_two_runs_one_after_the_other(tmp_path: Path) -> None:
     path, a, b = make_runs(tmp_path, meet=False)
+    handler = signal.getsignal(signal.SIGINT)
     assert build(path, a)
     time.sleep(1.1)  # {{timestamp}} has a resolution of one second
     assert build(path, b)
+    assert signal.getsignal(signal.SIGINT) is handler  # the main thread's handlers were put back
     check_isolated(a, b)
 
 
@@ -250,3 +252,40 @@ def test_port_reservations_are_shared_but_released_with_their_run() -> None:
         port = pick_port("127.0.0.1", low, low, "test")
         release_port("127.0.0.1", port)
         assert not reserved()
+
+
+def test_cancelling_build_async_stops_the_build_and_cleans_up(tmp_path: Path) -> None:
+    path = tmp_path / "t.json"
+    pid_file = tmp_path / "pid"
+    template = {
+        "builders": [{"type": "null", "communicator": "none"}],
+        "provisioners": [{"type": "shell-local", "inline": [f"echo $$ > {pid_file}", "sleep 600"]}],
+    }
+    path.write_text(json.dumps(template))
+
+    async def main() -> float:
+        task = asyncio.create_task(imagesmith.build_async(str(path), ui=ConsoleUi(io.StringIO(), io.StringIO())))
+        for _ in range(1200):
+            if pid_file.exists() and pid_file.read_text().strip():
+                break
+            await asyncio.sleep(0.1)
+        task.cancel()
+        started = time.monotonic()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return time.monotonic() - started
+
+    handler = signal.getsignal(signal.SIGINT)
+    assert asyncio.run(main()) < 120  # not the 600 s the script would take
+    assert signal.getsignal(signal.SIGINT) is handler
+    assert not _running(int(pid_file.read_text()))
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie does not: the script's parent was killed with it, and
+    reaping the orphan is the job of the machine's init, which in a container may never do it)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
