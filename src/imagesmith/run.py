@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import os
 import shlex
 import signal
@@ -34,9 +35,26 @@ _READ_SIZE = 1 << 20
 _TERM_GRACE = 5.0
 _PR_SET_CHILD_SUBREAPER = 36
 
-#: Processes started here and maybe still running; and every session id they were started in.
-_live: set[asyncio.subprocess.Process] = set()
+#: Processes started here and maybe still running, per run (see :func:`track_processes`; runs in one
+#: process, e.g. two API builds in two threads, must not stop each other's); and every session id
+#: they were started in.
+_all_live: set[asyncio.subprocess.Process] = set()
+_live_var: contextvars.ContextVar[set[asyncio.subprocess.Process]] = contextvars.ContextVar("imagesmith_live")
 _sessions: set[int] = set()
+
+
+def track_processes() -> contextvars.Token[set[asyncio.subprocess.Process]]:
+    """Start a run's own set of live processes (for :func:`stop_all`) in the current context; tasks
+    created from here on share it. Undo with ``_live_var.reset(token)`` via :func:`untrack_processes`."""
+    return _live_var.set(set())
+
+
+def untrack_processes(token: contextvars.Token[set[asyncio.subprocess.Process]]) -> None:
+    _live_var.reset(token)
+
+
+def _live() -> set[asyncio.subprocess.Process]:
+    return _live_var.get(_all_live)
 
 
 def quote_argv(argv: Sequence[str]) -> str:
@@ -220,16 +238,18 @@ async def _spawn(
         )
     except OSError as exc:
         raise ToolError(argv, None, str(exc), what) from exc
-    _live.difference_update([p for p in _live if p.returncode is not None])
-    _live.add(proc)
+    live = _live()
+    live.difference_update([p for p in live if p.returncode is not None])
+    live.add(proc)
     _sessions.add(proc.pid)
     return proc
 
 
 async def stop_all(grace: float = 1.0) -> None:
     """Stop and reap every process started here that still runs (after an abandoned cleanup)."""
-    running = [p for p in _live if p.returncode is None]
-    _live.clear()
+    live = _live()
+    running = [p for p in live if p.returncode is None]
+    live.clear()
     if running:
         logger.debug("stopping %d process(es) left running", len(running))
         await asyncio.gather(*(stop_process(p, grace) for p in running), return_exceptions=True)

@@ -4,12 +4,21 @@ Packer 1.6.6 scrubs the console but not machine-readable output (``packer/ui.go`
 escaped forms of a secret (#12918). Here every writer goes through :func:`scrub`, and each secret
 is registered together with the forms it commonly takes on the way out (JSON-escaped,
 shell-quoted, machine-readable comma-escaped, each line of a multi-line value).
+
+Each run (``imagesmith.build``/``validate``/``inspect``, so each CLI command too) has its own
+filter, held in a :class:`~contextvars.ContextVar` set by :func:`run_filter`: the run's asyncio
+tasks and its ``asyncio.to_thread`` workers inherit it, and two runs in one process, in two
+threads or two tasks, never mask (or learn) each other's secrets. Outside any run, a
+process-wide fallback filter is used (plain library use, tests).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 MASK = "<sensitive>"
 _MIN_LINE = 4  # lines of a multi-line secret shorter than this are too common to mask alone
@@ -64,10 +73,46 @@ def _forms_of(value: str) -> list[str]:
     return forms
 
 
-#: The process-wide filter. Sensitive template variables are added when the template is loaded.
-secrets = SecretFilter()
+_outside_runs = SecretFilter()
+_current: ContextVar[SecretFilter] = ContextVar("imagesmith_secrets")
+
+
+def current_filter() -> SecretFilter:
+    """The filter of the run this code belongs to (the process-wide fallback outside any run)."""
+    return _current.get(_outside_runs)
+
+
+@contextmanager
+def run_filter() -> Iterator[SecretFilter]:
+    """Give the code inside (and the tasks and ``to_thread`` workers it starts) a fresh filter."""
+    token = _current.set(SecretFilter())
+    try:
+        yield _current.get()
+    finally:
+        _current.reset(token)
+
+
+class _CurrentFilter:
+    """``secrets.add(...)`` / ``secrets.scrub(...)`` on the current run's filter."""
+
+    def add(self, *values: str) -> None:
+        current_filter().add(*values)
+
+    def clear(self) -> None:
+        current_filter().clear()
+
+    def scrub(self, text: str) -> str:
+        return current_filter().scrub(text)
+
+    def __bool__(self) -> bool:
+        return bool(current_filter())
+
+
+#: The current run's filter. Sensitive template variables are added when the template's
+#: variables are rendered, credentials when a plugin reads them.
+secrets = _CurrentFilter()
 
 
 def scrub(text: str) -> str:
-    """Mask every registered secret in ``text``."""
-    return secrets.scrub(text)
+    """Mask every secret registered in the current run in ``text``."""
+    return _current.get(_outside_runs).scrub(text)

@@ -90,9 +90,6 @@ def packer_errors(output: str) -> list[str]:
         item = _PREFIX.sub("", item)
         item = re.sub(r"^'[^']*':? (?=expected|source data)", "", item)
         item = re.sub(r"^unknown configuration key: '(.*)'$", r"unknown configuration key: \1", item)
-        m = re.match(r"error initializing builder '(.*)': Unknown builder", item)
-        if m:
-            item = f'unknown builder type "{m.group(1)}"'
         item = re.sub(r"^(Failed to interpolate \"[^\"]*\").*", r"\1", item)
         if not any(p.match(item) for p in _DROP):
             out.append(item)

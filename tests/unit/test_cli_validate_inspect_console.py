@@ -63,7 +63,8 @@ def test_prepare_reports_every_problem_of_every_build_once(tmp_path: Path) -> No
     messages = [str(p) for p in info.value.problems]
     assert len(messages) == len(set(messages)) == 4, messages
     assert any('builders[0]: unknown configuration key: "bogus"' in m for m in messages)
-    assert any('builders[1]: unknown builder type "nosuch" (imagesmith has: ' in m for m in messages)
+    unknown = "builders[1]: error initializing builder 'nosuch': Unknown builder nosuch (imagesmith has: "
+    assert any(unknown in m for m in messages)
     empty = "provisioners[0]: Command, Inline, Script and Scripts options cannot all be empty."
     assert any(empty in m for m in messages)
     assert any('`max_retries` must be a valid integer: strconv.Atoi: parsing "lots"' in m for m in messages)

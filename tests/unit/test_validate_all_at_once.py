@@ -22,7 +22,7 @@ def test_template_and_plugin_problems_are_reported_together(tmp_path: Path) -> N
     assert result.returncode == 1
     assert "3 errors occurred" in result.stderr
     assert 'unknown configuration key: "bogus_key"' in result.stderr
-    assert 'unknown builder type "no-such-builder"' in result.stderr
+    assert "error initializing builder 'no-such-builder': Unknown builder no-such-builder" in result.stderr
     assert "'only' specified builder 'nope' not found" in result.stderr
     assert "Traceback" not in result.stderr
 

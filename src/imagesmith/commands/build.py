@@ -1,16 +1,17 @@
-"""``imagesmith build [options] TEMPLATE``: run the template's builds (Packer 1.6.6's ``packer build``)."""
+"""``imagesmith build [options] TEMPLATE``: run the template's builds (Packer 1.6.6's ``packer build``).
+
+The flags are turned into a call of :func:`imagesmith.api.build`, the same function programs use.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
-import uuid
 from typing import Any
 
 from imagesmith.commands._vars import add_only_except_flags, add_var_flags, collect_vars, split_names
-from imagesmith.errors import UsageError
+from imagesmith.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from imagesmith.ui import ConsoleUi, MachineReadableUi, Ui
 
 ON_ERROR = ("cleanup", "abort", "ask", "run-cleanup-provisioner")
@@ -34,9 +35,8 @@ def add_arguments(parser: Any) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    """Prepare every selected build, run them, print the summary; return the exit status."""
-    from imagesmith.core.prepare import PrepareOptions, load_template, prepare_builds
-    from imagesmith.core.run_builds import RunOptions, run_builds
+    """Build through :func:`imagesmith.api.build` (which prints the summary); return the exit status."""
+    from imagesmith.api import BuildFailed, build
 
     if not options.template:
         raise UsageError("a template file is required", hint="imagesmith build [options] TEMPLATE")
@@ -45,31 +45,24 @@ def run(options: argparse.Namespace) -> int:
             f'invalid value "{options.on_error}" for flag -on-error: value must be one of: {", ".join(ON_ERROR)}'
         )
     parallel = _parse_int(options.parallel_builds, "parallel-builds")
-    run_uuid = str(uuid.uuid4())
-    os.environ["PACKER_RUN_UUID"] = run_uuid  # shell-local scripts and the manifest read it, as in Packer
     variables, var_files = collect_vars(options)
-    template = load_template(options.template)
-    builds = prepare_builds(
-        template,
-        PrepareOptions(
+    try:
+        build(
+            options.template,
             vars=variables,
             var_files=var_files,
             only=split_names(options.only),
             except_=split_names(getattr(options, "except")),
+            parallel_builds=max(parallel, 0),
+            on_error=options.on_error,
             force=options.force,
             debug=options.debug,
-            on_error=options.on_error,
-            run_uuid=run_uuid,
-        ),
-    )
-    ui = make_ui(options)
-    opts = RunOptions(
-        parallel_builds=max(parallel, 0),
-        debug=options.debug,
-        color=isinstance(ui, ConsoleUi) and ui.color,
-        timestamps=options.timestamp_ui,
-    )
-    return asyncio.run(run_builds(builds, ui, opts))
+            ui=make_ui(options),
+            timestamps=options.timestamp_ui,
+        )
+    except BuildFailed as exc:  # the summary already named every failed build
+        return EXIT_INTERRUPTED if exc.interrupted else EXIT_FAILED
+    return EXIT_OK
 
 
 def make_ui(options: argparse.Namespace) -> Ui:

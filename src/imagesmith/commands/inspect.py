@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imagesmith.errors import ImagesmithError
 from imagesmith.ui import ConsoleUi, MachineReadableUi, Ui
+
+if TYPE_CHECKING:
+    from imagesmith.api import InspectedVariable, Inspection
 
 NOTE = (
     "\nNote: If your build names contain user variables or template\n"
@@ -30,75 +33,68 @@ def add_arguments(parser: Any) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
+    from imagesmith.api import inspect
     from imagesmith.commands.validate import template_arg
-    from imagesmith.core.prepare import load_template
 
     path = template_arg(options, "inspect")
     assert path is not None
     if not options.machine_readable:
-        inspect_template(load_template(path), ConsoleUi(sys.stdout, sys.stdout))
+        say_inspection(inspect(path), ConsoleUi(sys.stdout, sys.stdout))
         return 0
     ui = MachineReadableUi(sys.stdout)
     try:
-        template = load_template(path)
+        inspection = inspect(path)
     except ImagesmithError as exc:
         ui.error(f"Failed to parse template: {exc}")
         return 1
-    inspect_template(template, ui)
+    say_inspection(inspection, ui)
     return 0
 
 
-def inspect_template(template: Any, ui: Ui) -> None:
-    """Write Packer's inspect report of ``template`` to ``ui``."""
+def say_inspection(inspection: Inspection, ui: Ui) -> None:
+    """Write Packer's inspect report of a template (:func:`imagesmith.api.inspect`) to ``ui``."""
     ui.say("Packer Inspect: JSON mode")
-    if template.description:
+    if inspection.description:
         ui.say("Description:\n")
-        ui.say(template.description + "\n")
-    _say_variables(template, ui)
+        ui.say(inspection.description + "\n")
+    _say_variables(inspection.variables, ui)
     ui.say("")
     ui.say("Builders:\n")
-    if not template.builders:
+    if not inspection.builders:
         ui.say("  <No builders>")
-    width = max((len(b.name) for b in template.builders), default=0)
-    for block in sorted(template.builders, key=lambda b: b.name):
-        line = f"  {block.name.ljust(width)}"
-        if block.name != block.type:
-            line += f" ({block.type})"
-        ui.machine("template-builder", block.name, block.type)
+    width = max((len(name) for name, _ in inspection.builders), default=0)
+    for name, type_name in sorted(inspection.builders):
+        line = f"  {name.ljust(width)}"
+        if name != type_name:
+            line += f" ({type_name})"
+        ui.machine("template-builder", name, type_name)
         ui.say(line)
     ui.say("")
     ui.say("Provisioners:\n")
-    if not template.provisioners:
+    if not inspection.provisioners:
         ui.say("  <No provisioners>")
-    for prov in template.provisioners:
-        ui.machine("template-provisioner", prov.type)
-        ui.say(f"  {prov.type}")
+    for type_name in inspection.provisioners:
+        ui.machine("template-provisioner", type_name)
+        ui.say(f"  {type_name}")
     ui.say(NOTE)
 
 
-def _say_variables(template: Any, ui: Ui) -> None:
-    variables = template.variables
+def _say_variables(variables: list[InspectedVariable], ui: Ui) -> None:
     if not variables:
         ui.say("Variables:\n")
         ui.say("  <No variables>")
         return
-    hidden = set(template.sensitive_variables)
-
-    def shown(name: str) -> str:
-        default: str = variables[name].default
-        return "<sensitive>" if name in hidden else default
-
-    required = sorted(n for n, v in variables.items() if v.required)
+    required = sorted((v for v in variables if v.required), key=lambda v: v.name)
     if required:
         ui.say("Required variables:\n")
-        for name in required:
-            ui.machine("template-variable", name, shown(name), "1")
-            ui.say(f"  {name}")
+        for var in required:
+            ui.machine("template-variable", var.name, var.default, "1")
+            ui.say(f"  {var.name}")
         ui.say("")
     ui.say("Optional variables and their defaults:\n")
-    width = max(len(n) for n in variables)
-    for name in sorted(variables):
-        if variables[name].required:
+    width = max(len(v.name) for v in variables)
+    for var in sorted(variables, key=lambda v: v.name):
+        if var.required:
             continue
-        ui.machine("template-variable", name, shown(name), "0")
-        ui.say(f"  {name.ljust(width)} = {shown(name)}")
+        ui.machine("template-variable", var.name, var.default, "0")
+        ui.say(f"  {var.name.ljust(width)} = {var.default}")

@@ -57,20 +57,20 @@ def run(options: argparse.Namespace) -> int:
 
 
 def check(options: argparse.Namespace) -> str:
-    """Run the check the options ask for; return the success message or raise ImagesmithError."""
-    from imagesmith.core.prepare import PrepareOptions, load_template, prepare_builds
+    """Run the check the options ask for (:func:`imagesmith.api.validate`); return the success message."""
+    from imagesmith.api import validate
 
     path = template_arg(options, "validate")
     assert path is not None
     variables, var_files = collect_vars(options)
-    template = load_template(path)
-    if options.syntax_only:
-        return "Syntax-only check passed. Everything looks okay."
-    opts = PrepareOptions(
+    validate(
+        path,
         vars=variables,
         var_files=var_files,
         only=split_names(options.only),
         except_=split_names(getattr(options, "except")),
+        syntax_only=options.syntax_only,
     )
-    prepare_builds(template, opts)
+    if options.syntax_only:
+        return "Syntax-only check passed. Everything looks okay."
     return "The configuration is valid."

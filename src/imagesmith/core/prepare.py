@@ -146,18 +146,6 @@ def make_renderer(template: Template, user_vars: Mapping[str, str], *, once: boo
     return lambda text: engine(text, ctx) if "{{" in text else text
 
 
-def _available(kind: registry.Kind) -> list[str]:
-    """Type names of ``kind`` that really are plugins (helper modules in the package are not)."""
-    out = []
-    for name in registry.known(kind):
-        try:
-            if registry.lookup(kind, name) is not None:
-                out.append(name)
-        except ImportError:  # a broken third-party plugin must not hide the real error
-            continue
-    return out
-
-
 class _Preparer:
     """Prepares one build, appending problems to a shared list."""
 
@@ -200,10 +188,15 @@ class _Preparer:
         )
 
     def _lookup(self, kind: registry.Kind, type_name: str, where: Any, path: str) -> Any:
-        plugin = registry.lookup(kind, type_name)
+        try:
+            plugin = registry.lookup(kind, type_name)
+        except registry.PluginLoadError as exc:
+            self.problems.append(Problem(str(exc), where, path))
+            return None
         if plugin is None:
-            known = ", ".join(_available(kind)) or "none"
-            self.problems.append(Problem(f'unknown {kind} type "{type_name}" (imagesmith has: {known})', where, path))
+            known = ", ".join(registry.known(kind)) or "none"
+            message = f"{registry.unknown_message(kind, type_name)} (imagesmith has: {known})"
+            self.problems.append(Problem(message, where, path))
         return plugin
 
     def _builder(self, block: BuilderBlock, info: BuildInfo) -> Builder | None:

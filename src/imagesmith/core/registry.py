@@ -1,64 +1,107 @@
-"""The one registry of plugins, keyed by kind and type name.
+"""The one registry of plugins, keyed by kind and the type name templates use.
 
-Built-in plugins are found by name: type ``shell-local`` of kind ``provisioner`` is the module
-``imagesmith.provisioners.shell_local`` and its ``PLUGIN`` attribute; a builder may be a package
-(``imagesmith.builders.qemu``). Modules are imported only when a template uses them. Third-party
-plugins come in through the entry-point groups ``imagesmith.builders``, ``imagesmith.provisioners``
-and ``imagesmith.post_processors``.
+Every plugin, built-in or not, is declared as an entry point of its kind's group: imagesmith's
+own in its ``pyproject.toml``, a third party's in theirs (see docs/plugins.md)::
+
+    [project.entry-points."imagesmith.provisioners"]
+    shell-local = "imagesmith.provisioners.shell_local:ShellLocalProvisioner"
+
+A type name nobody declared is unknown, as in Packer (``"shell_local"`` is not ``"shell-local"``).
+imagesmith's own declarations win over a third party declaring the same name. The groups are
+read once per process, only the group a lookup needs, and a plugin's module is imported only
+when a template uses it (see :mod:`imagesmith.core.entry_points` for why the groups are not
+read through ``importlib.metadata`` first).
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
-import pkgutil
 from typing import Literal
 
-from imagesmith.core.plugin import Plugin
+from imagesmith.core.entry_points import EntryPoint, read_group
+from imagesmith.core.plugin import Builder, Plugin, PostProcessor, Provisioner
+from imagesmith.errors import ImagesmithError
 
 Kind = Literal["builder", "provisioner", "post-processor"]
-_PACKAGES: dict[str, str] = {
+
+#: Entry-point group of each kind. ``imagesmith.datasources`` is reserved for HCL2 data sources.
+GROUPS: dict[str, str] = {
     "builder": "imagesmith.builders",
     "provisioner": "imagesmith.provisioners",
     "post-processor": "imagesmith.post_processors",
+    "datasource": "imagesmith.datasources",
 }
-_GROUPS: dict[str, str] = {k: v for k, v in _PACKAGES.items()}
+_BASES: dict[str, type[Plugin]] = {"builder": Builder, "provisioner": Provisioner, "post-processor": PostProcessor}
+_OWN_DIST = "imagesmith"
 
 
-def _module_name(name: str) -> str:
-    return name.replace("-", "_")
+class PluginLoadError(ImagesmithError):
+    """A declared plugin could not be imported, or is not a plugin of its kind."""
+
+
+def unknown_message(kind: Kind, name: str) -> str:
+    """Packer 1.6.6's words for a type name no plugin declares."""
+    return f"error initializing {kind} '{name}': Unknown {kind} {name}"
 
 
 @functools.cache
 def lookup(kind: Kind, name: str) -> type[Plugin] | None:
-    """The plugin class for ``name``, or None if imagesmith has no such plugin."""
-    if not name or not all(c.isalnum() or c in "-_" for c in name):
+    """The plugin class declared as ``name`` in ``kind``'s group, or None if nobody declares it.
+
+    Raises :class:`PluginLoadError` when the declaration points at something that does not import
+    or is not a subclass of the kind's base class (Builder, Provisioner, PostProcessor).
+    """
+    entry = _declared(GROUPS[kind]).get(name) or _declared_by_metadata(GROUPS[kind]).get(name)
+    if entry is None:
         return None
-    try:
-        module = importlib.import_module(f"{_PACKAGES[kind]}.{_module_name(name)}")
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith(_PACKAGES[kind]):
-            return _from_entry_points(kind, name)
-        raise
-    plugin = getattr(module, "PLUGIN", None)
-    return plugin if isinstance(plugin, type) else None
-
-
-def _from_entry_points(kind: Kind, name: str) -> type[Plugin] | None:
-    from importlib.metadata import entry_points  # imported here: costs start-up time
-
-    for ep in entry_points(group=_GROUPS[kind]):
-        if ep.name == name:
-            loaded = ep.load()
-            return loaded if isinstance(loaded, type) else None
-    return None
+    plugin = _load(entry, kind)
+    base = _BASES[kind]
+    if not isinstance(plugin, type) or not issubclass(plugin, base):
+        raise PluginLoadError(
+            f"error initializing {kind} '{name}': {name} = {entry.value} (from {entry.dist}) is not a {base.__name__}"
+        )
+    return plugin
 
 
 def known(kind: Kind) -> list[str]:
-    """Type names available for ``kind`` (built-in and entry points), without importing them."""
-    package = importlib.import_module(_PACKAGES[kind])
-    names = {m.name.replace("_", "-") for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_")}
-    from importlib.metadata import entry_points
+    """Every type name declared for ``kind``, without importing any plugin."""
+    return sorted(set(_declared(GROUPS[kind])) | set(_declared_by_metadata(GROUPS[kind])))
 
-    names |= {ep.name for ep in entry_points(group=_GROUPS[kind])}
-    return sorted(names)
+
+@functools.cache
+def _declared(group: str) -> dict[str, EntryPoint]:
+    entries = read_group(group)
+    own = [e for e in entries if e.dist == _OWN_DIST]
+    others = [e for e in entries if e.dist != _OWN_DIST]
+    out: dict[str, EntryPoint] = {}
+    for entry in own + others:
+        out.setdefault(entry.name, entry)
+    return out
+
+
+@functools.cache
+def _declared_by_metadata(group: str) -> dict[str, EntryPoint]:
+    """The group as ``importlib.metadata`` sees it: asked only when the fast reader misses a name."""
+    from importlib.metadata import entry_points  # imported here: costs start-up time
+
+    out: dict[str, EntryPoint] = {}
+    for ep in entry_points(group=group):
+        out.setdefault(ep.name, EntryPoint(ep.name, ep.value, ep.dist.name if ep.dist else "?"))
+    return out
+
+
+def _load(entry: EntryPoint, kind: Kind) -> object:
+    module_name, _, attrs = entry.value.partition(":")
+    attrs = attrs.split("[", 1)[0].strip()  # "mod:attr [extra]": extras are pip's business
+    try:
+        obj: object = importlib.import_module(module_name.strip())
+        for attr in filter(None, attrs.split(".")):
+            obj = getattr(obj, attr)
+    except Exception as exc:  # any import-time failure of a third-party plugin is the user's to see
+        raise PluginLoadError(
+            f"error initializing {kind} '{entry.name}': cannot load {entry.name} = {entry.value}"
+            f" (from {entry.dist}): {type(exc).__name__}: {exc}",
+            hint=f"reinstall or fix the distribution {entry.dist}",
+        ) from exc
+    return obj

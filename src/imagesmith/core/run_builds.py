@@ -6,6 +6,10 @@ first SIGINT/SIGTERM prints ``Cancelling build after receiving <signal>`` and ca
 build; their step cleanups run (they are shielded), and each build then reports what it
 cleaned up. A second signal during cleanup stops waiting: imagesmith names, per build,
 whatever it had to leave behind, stops (and waits for) every process it still runs, and exits.
+Signal handlers are installed only when ``RunOptions.handle_signals`` asks for them and the run is
+on the main thread (the Python API's async variant runs on its caller's loop, whose signals are the
+caller's business); cancelling the task that awaits :func:`run_all` cancels every build and waits
+for their cleanups.
 
 The group's own outcome is always read: a build's failures are recorded by its runner, so
 anything the group raises is a bug, reported as an internal error of every unfinished build.
@@ -17,15 +21,16 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from imagesmith.core.build import BuildOutcome, BuildRunner, format_duration
 from imagesmith.core.prepared import PreparedBuild
 from imagesmith.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, describe_failure
 from imagesmith.log import log_loop_exception
-from imagesmith.run import stop_all
+from imagesmith.run import stop_all, track_processes, untrack_processes
 from imagesmith.ui import BUILD_COLORS, ColoredUi, MachineReadableUi, TargetedUi, Ui
 
 SIGNAL_NAMES = {signal.SIGINT: "interrupt", signal.SIGTERM: "terminated"}
@@ -37,6 +42,16 @@ class RunOptions:
     debug: bool = False
     color: bool = False
     timestamps: bool = False
+    handle_signals: bool = True
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The exit status Packer would give, and each build's outcome in order."""
+
+    code: int
+    outcomes: list[BuildOutcome] = field(default_factory=list)
+    interrupted: bool = False
 
 
 class Interrupts:
@@ -70,29 +85,46 @@ class Interrupts:
 
 async def run_builds(builds: Sequence[PreparedBuild], ui: Ui, opts: RunOptions) -> int:
     """Run ``builds`` (in order, as parallel as allowed), print the summary; return the exit status."""
+    return (await run_all(builds, ui, opts)).code
+
+
+async def run_all(builds: Sequence[PreparedBuild], ui: Ui, opts: RunOptions) -> RunResult:
+    """:func:`run_builds`, returning every build's outcome with the exit status."""
     start = time.monotonic()
     runners = make_runners(builds, ui, opts)
     interrupts = Interrupts(ui)
-    interrupts.install()
-    asyncio.get_running_loop().set_exception_handler(log_loop_exception)
+    signals = opts.handle_signals and threading.current_thread() is threading.main_thread()
+    if signals:
+        interrupts.install()
+    if opts.handle_signals:  # the CLI's own loop; an API caller's loop keeps its handler
+        asyncio.get_running_loop().set_exception_handler(log_loop_exception)
+    processes = track_processes()
+    group = asyncio.create_task(_run_group(runners, opts))
+    first = asyncio.create_task(interrupts.first.wait())
     try:
-        group = asyncio.create_task(_run_group(runners, opts))
-        first = asyncio.create_task(interrupts.first.wait())
-        await asyncio.wait([group, first], return_when=asyncio.FIRST_COMPLETED)
+        try:
+            await asyncio.wait([group, first], return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:  # our caller was cancelled: so are the builds, after their cleanups
+            group.cancel()
+            await asyncio.wait([group])
+            raise
         if not group.done():
             group.cancel()
             second = asyncio.create_task(interrupts.second.wait())
             await asyncio.wait([group, second], return_when=asyncio.FIRST_COMPLETED)
             second.cancel()
-        first.cancel()
         read_group_outcome(group, runners)
         outcomes = [r.outcome for r in runners]
         if interrupts.count:
-            return report_interrupted(outcomes, runners, ui, start, abandoned=not group.done())
-        return report_summary(outcomes, ui, start)
+            code = report_interrupted(outcomes, runners, ui, start, abandoned=not group.done())
+            return RunResult(code, outcomes, interrupted=True)
+        return RunResult(report_summary(outcomes, ui, start), outcomes)
     finally:
-        interrupts.uninstall()
+        first.cancel()
+        if signals:
+            interrupts.uninstall()
         await stop_all()
+        untrack_processes(processes)
 
 
 def read_group_outcome(group: asyncio.Task[None], runners: Sequence[BuildRunner]) -> None:

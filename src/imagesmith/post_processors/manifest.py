@@ -13,7 +13,9 @@ import asyncio
 import contextlib
 import json
 import os
+import threading
 import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,8 +28,22 @@ from imagesmith.template.decode import option
 from imagesmith.ui import Ui
 
 RENDER_ERROR = "Error processing command: "
-#: a process-wide lock as well: the lock file only guards against other processes
-_LOCAL_LOCK = asyncio.Lock()
+#: The lock file only guards against other processes. In this process, the builds of one run wait
+#: for each other on their loop's lock, and the read-change-write of the file holds a thread lock,
+#: since two API runs (two threads, two event loops) may write one manifest at once.
+_FILE_LOCK = threading.Lock()
+_LOOP_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+_LOOP_LOCKS_GUARD = threading.Lock()
+
+
+def _loop_lock() -> asyncio.Lock:
+    with _LOOP_LOCKS_GUARD:
+        return _LOOP_LOCKS.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+
+
+def _update_locked(path: str, entry: Mapping[str, Any], run_uuid: str, force: bool) -> None:
+    with _FILE_LOCK:
+        update_manifest(path, entry, run_uuid, force)
 
 
 @dataclass(frozen=True)
@@ -55,7 +71,7 @@ def make_entry(config: ManifestConfig, artifact: Artifact, info: Any, custom: di
         entry["build_time"] = int(time.time())
     entry["files"] = files or None
     entry["artifact_id"] = artifact.id
-    entry["packer_run_uuid"] = os.environ.get("PACKER_RUN_UUID", info.run_uuid)
+    entry["packer_run_uuid"] = info.run_uuid
     entry["custom_data"] = custom
     return entry
 
@@ -122,12 +138,12 @@ class ManifestPostProcessor(PostProcessor):
             data = artifact.generated_data
             custom = {k: render_runtime(v, self.info, data, error=RENDER_ERROR) for k, v in config.custom_data.items()}
         entry = make_entry(config, artifact, self.info, custom)
-        run_uuid = os.environ.get("PACKER_RUN_UUID", self.info.run_uuid)
+        run_uuid = self.info.run_uuid
         lock = config.output + ".lock"
-        async with _LOCAL_LOCK:
+        async with _loop_lock():
             locked = await lock_file(lock)
             try:
-                await asyncio.to_thread(update_manifest, config.output, entry, run_uuid, self.info.force)
+                await asyncio.to_thread(_update_locked, config.output, entry, run_uuid, self.info.force)
             finally:
                 if locked:
                     with contextlib.suppress(OSError):

@@ -166,7 +166,8 @@ async def _run_one(
     argv = render_all(config.execute_command or _default_execute(), info, runtime, error=RENDER_ERROR)
     ui.say(f"Running local shell script: {script}")
     try:
-        done = await run(argv, check=False, on_stdout=ui.message, on_stderr=ui.error, what="shell-local")
+        env = {"PACKER_RUN_UUID": info.run_uuid} if info.run_uuid else None  # this run's, not the process's
+        done = await run(argv, check=False, on_stdout=ui.message, on_stderr=ui.error, what="shell-local", env=env)
     except ToolError as exc:  # could not start
         ui.error(str(exc))  # the "output above" the message points to
         raise BuildError(

@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-#: One instant per process, like Packer's ``interpolate.InitTime``: isotime, strftime,
-#: timestamp all read it, so every expression in one run agrees on "now".
-INIT_TIME: datetime = datetime.now(UTC)
+#: The instant used outside any run (plain library use, tests): the time of import.
+PROCESS_START: datetime = datetime.now(UTC)
+_run_start: ContextVar[datetime] = ContextVar("imagesmith_run_start")
+
+
+def run_start_time() -> datetime:
+    """The current run's start (Packer's ``interpolate.InitTime``): isotime, strftime, timestamp
+    all read it, so every expression of one run agrees on "now" and two runs in one process do not."""
+    return _run_start.get(PROCESS_START)
+
+
+@contextmanager
+def run_clock(start: datetime | None = None) -> Iterator[datetime]:
+    """Start a run's clock for the code inside (and the tasks and threads' contexts it starts)."""
+    token = _run_start.set(start or datetime.now(UTC))
+    try:
+        yield _run_start.get()
+    finally:
+        _run_start.reset(token)
 
 
 @dataclass(frozen=True)
@@ -28,7 +46,8 @@ class RenderContext:
     - ``funcs``: extra functions, e.g. a builder's ``clean_resource_name``.
     - ``build_passthrough``: at prepare time ``{{build `ID`}}`` renders to ``{{.ID}}`` so that
       it can be filled in later; otherwise it is looked up in ``data``.
-    - ``init_time``: the instant isotime/strftime/timestamp/uuid report.
+    - ``init_time``: the instant isotime/strftime/timestamp/uuid report; by default the current
+      run's start (:func:`run_start_time`).
     """
 
     user_vars: Mapping[str, str] | None = field(default_factory=dict)
@@ -41,4 +60,4 @@ class RenderContext:
     data: Any = None
     funcs: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     build_passthrough: bool = False
-    init_time: datetime = INIT_TIME
+    init_time: datetime = field(default_factory=run_start_time)

@@ -1,0 +1,1 @@
+"""An example imagesmith plugin package (docs/plugins.md walks through it)."""
