@@ -126,9 +126,15 @@ def test_vault_errors_name_missing_settings_fake_server(monkeypatch: pytest.Monk
         render_once('{{ vault "secret/x" "k" }}', VARS)
 
 
-def test_aws_secretsmanager_without_boto3_is_a_clear_error() -> None:
-    if importlib.util.find_spec("boto3") is not None:
-        pytest.skip("boto3 is installed; the no-boto3 message cannot be shown")
+def test_aws_secretsmanager_without_boto3_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_import = importlib.import_module
+
+    def without_boto3(name: str, package: str | None = None) -> object:
+        if name == "boto3":
+            raise ModuleNotFoundError("No module named 'boto3'", name="boto3")
+        return real_import(name, package)
+
+    monkeypatch.setattr(importlib, "import_module", without_boto3)
     with pytest.raises(RenderError, match="needs the Python package boto3"):
         render('{{ aws_secretsmanager "prod/db" }}', VARS)
 
