@@ -196,7 +196,8 @@ def compile_bytecode(baseline: str | None) -> None:
     checkout run with PYTHONDONTWRITEBYTECODE=1 would otherwise compile ~230 modules on every start
     (0.26 s measured), which is not what a user's installed imagesmith does."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    paths = [str(ROOT / "src"), *[p for p in sys.path if p.endswith("site-packages")], *([baseline] if baseline else [])]
+    paths = [str(ROOT / "src"), *[p for p in sys.path if p.endswith("site-packages")]]
+    paths += [baseline] if baseline else []
     subprocess.run([sys.executable, "-m", "compileall", "-q", *paths], env=env, capture_output=True)
 
 
