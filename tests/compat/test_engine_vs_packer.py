@@ -13,7 +13,6 @@ import json
 import os
 import random
 import string
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import pytest
 from imagesmith.errors import RenderError
 from imagesmith.template.context import RenderContext
 from imagesmith.template.engine import render
+from tests.conftest import run_packer
 from tests.unit.test_engine_fuzz import VALID, VOCABULARY
 
 pytestmark = [pytest.mark.compat]
@@ -101,18 +101,14 @@ def _run_console(tmp_path: Path, lines: list[str]) -> list[tuple[bool, str]]:
     """(is_error, text) for each input line, from one ``packer console`` run."""
     template = tmp_path / "t.json"
     template.write_text(json.dumps({"variables": USER_VARS, "builders": [{"type": "null", "communicator": "none"}]}))
-    stdin = tmp_path / "stdin.txt"
-    stdin.write_text("".join(line + "\n" for line in lines))
-    with stdin.open() as fh:
-        proc = subprocess.run(
-            ["packer", "-machine-readable", "console", str(template)],
-            stdin=fh,
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-            env={**os.environ, "CHECKPOINT_DISABLE": "1"},
-            timeout=120,
-        )
+    proc = run_packer(
+        "-machine-readable",
+        "console",
+        str(template),
+        stdin="".join(line + "\n" for line in lines),
+        cwd=tmp_path,
+        timeout=120,
+    )
     records = []
     for raw in proc.stdout.splitlines():
         parts = raw.split(",", 4)
