@@ -109,8 +109,15 @@ def _run_console(tmp_path: Path, lines: list[str]) -> list[tuple[bool, str]]:
         cwd=tmp_path,
         timeout=120,
     )
+    results = parse_console_records(proc.stdout)
+    assert len(results) == len(lines), proc.stdout + proc.stderr
+    return results
+
+
+def parse_console_records(stdout: str) -> list[tuple[bool, str]]:
+    """(is_error, text) for each answer of a ``-machine-readable console`` run (errors unwrapped)."""
     records = []
-    for raw in proc.stdout.splitlines():
+    for raw in stdout.splitlines():
         parts = raw.split(",", 4)
         if len(parts) == 5 and parts[2] == "ui":
             text = parts[4].replace("%!(PACKER_COMMA)", ",").replace("\\n", "\n").replace("\\r", "\r")
@@ -124,7 +131,6 @@ def _run_console(tmp_path: Path, lines: list[str]) -> list[tuple[bool, str]]:
             assert next(it, None) == "", "console follows each error with an empty line"
         else:
             results.append((False, text))
-    assert len(results) == len(lines), proc.stdout + proc.stderr
     return results
 
 
