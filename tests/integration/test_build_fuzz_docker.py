@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.integration.test_build_fuzz_local import (
+    EXPLORE,
     check_outcome,
     note_outcome,
     post_processors,
@@ -29,8 +30,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 IMAGE = "imagesmith-test/busybox:latest"
 FUZZ = settings(
-    max_examples=25,
-    derandomize=True,
+    max_examples=EXPLORE or 80,
+    derandomize=not EXPLORE,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],

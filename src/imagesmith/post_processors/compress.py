@@ -107,9 +107,12 @@ class Compress(PostProcessor):
         data["BuildName"] = self.info.build_name
         data["BuilderType"] = self.info.builder_type
         try:
-            return render_output(self.config.output or DEFAULT_OUTPUT, data, self.info)
+            target = render_output(self.config.output or DEFAULT_OUTPUT, data, self.info)
         except ImagesmithError as exc:
             raise BuildError(f"Error interpolating output value: {exc}") from exc
+        if not os.path.basename(target) or os.path.isdir(target):  # "/", "out/": Go's os.Create fails so
+            raise BuildError(f"Failed to create output file {target}: is a directory")
+        return target
 
 
 def announce(ui: Ui, archive: str, algorithm: str, target: str, files: list[str], threads: int) -> None:
