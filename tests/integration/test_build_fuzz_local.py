@@ -35,7 +35,7 @@ pytestmark = [pytest.mark.integration]
 #: IMAGESMITH_FUZZ_EXPLORE=<examples> explores with random seeds (to hunt bugs; never in CI)
 EXPLORE = int(os.environ.get("IMAGESMITH_FUZZ_EXPLORE", "0"))
 FUZZ = settings(
-    max_examples=EXPLORE or 300,
+    max_examples=EXPLORE or 200,
     derandomize=not EXPLORE,
     deadline=None,
     database=None,
@@ -220,7 +220,7 @@ def test_null_and_file_builds_report_every_error(
     check_outcome(doc, code, output)
 
 
-@FUZZ
+@settings(FUZZ, max_examples=EXPLORE or 80)
 @given(provisioners(["shell-local", "sleep", "breakpoint"]), st.sampled_from(["cleanup", "abort"]))
 def test_on_error_modes_report_every_error(
     new_dir: Any, capsys: pytest.CaptureFixture[str], provs: list[Any], on_error: str
