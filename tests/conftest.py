@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.packer_oracle import run_packer
+
+__all__ = ["FIXTURES", "IN_CI", "ROOT", "require_tool", "run_cli", "run_packer"]
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -85,18 +89,4 @@ def run_cli(
         cwd=cwd,
         env=full_env,
         timeout=timeout,
-    )
-
-
-def run_packer(
-    *args: str,
-    stdin: str | None = None,
-    cwd: str | Path | None = None,
-    env: dict[str, str] | None = None,
-    timeout: float = 300,
-) -> subprocess.CompletedProcess[str]:
-    """Run the oracle, Packer 1.6.6, with its phone-home disabled."""
-    full_env = {**os.environ, "CHECKPOINT_DISABLE": "1", **(env or {})}
-    return subprocess.run(
-        ["packer", *args], input=stdin, capture_output=True, text=True, cwd=cwd, env=full_env, timeout=timeout
     )

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, run_packer
 
 pytestmark = [pytest.mark.compat, pytest.mark.integration]
 
@@ -76,9 +76,11 @@ ORDER_TEMPLATE: dict[str, Any] = {
 
 
 def run_tool(tool: str, args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    argv = ["packer"] if tool == "packer" else [sys.executable, "-m", "imagesmith"]
+    if tool == "packer":
+        return run_packer("build", *args, cwd=cwd, timeout=120)
     env = {**os.environ, "CHECKPOINT_DISABLE": "1"}
-    return subprocess.run([*argv, "build", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=120)
+    argv = [sys.executable, "-m", "imagesmith", "build", *args]
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, env=env, timeout=120)
 
 
 def files_of(root: Path) -> dict[str, Any]:

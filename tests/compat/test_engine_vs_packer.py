@@ -13,7 +13,6 @@ import json
 import os
 import random
 import string
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import pytest
 from imagesmith.errors import RenderError
 from imagesmith.template.context import RenderContext
 from imagesmith.template.engine import render
+from tests.conftest import run_packer
 from tests.unit.test_engine_fuzz import VALID, VOCABULARY
 
 pytestmark = [pytest.mark.compat]
@@ -101,20 +101,23 @@ def _run_console(tmp_path: Path, lines: list[str]) -> list[tuple[bool, str]]:
     """(is_error, text) for each input line, from one ``packer console`` run."""
     template = tmp_path / "t.json"
     template.write_text(json.dumps({"variables": USER_VARS, "builders": [{"type": "null", "communicator": "none"}]}))
-    stdin = tmp_path / "stdin.txt"
-    stdin.write_text("".join(line + "\n" for line in lines))
-    with stdin.open() as fh:
-        proc = subprocess.run(
-            ["packer", "-machine-readable", "console", str(template)],
-            stdin=fh,
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-            env={**os.environ, "CHECKPOINT_DISABLE": "1"},
-            timeout=120,
-        )
+    proc = run_packer(
+        "-machine-readable",
+        "console",
+        str(template),
+        stdin="".join(line + "\n" for line in lines),
+        cwd=tmp_path,
+        timeout=120,
+    )
+    results = parse_console_records(proc.stdout)
+    assert len(results) == len(lines), proc.stdout + proc.stderr
+    return results
+
+
+def parse_console_records(stdout: str) -> list[tuple[bool, str]]:
+    """(is_error, text) for each answer of a ``-machine-readable console`` run (errors unwrapped)."""
     records = []
-    for raw in proc.stdout.splitlines():
+    for raw in stdout.splitlines():
         parts = raw.split(",", 4)
         if len(parts) == 5 and parts[2] == "ui":
             text = parts[4].replace("%!(PACKER_COMMA)", ",").replace("\\n", "\n").replace("\\r", "\r")
@@ -128,7 +131,6 @@ def _run_console(tmp_path: Path, lines: list[str]) -> list[tuple[bool, str]]:
             assert next(it, None) == "", "console follows each error with an empty line"
         else:
             results.append((False, text))
-    assert len(results) == len(lines), proc.stdout + proc.stderr
     return results
 
 

@@ -27,7 +27,7 @@ from functools import cache
 import pytest
 
 from tests.compat.fixture_cases import Case, all_cases, load_expected, template_files
-from tests.conftest import FIXTURES, packer_available
+from tests.conftest import FIXTURES, packer_available, run_packer
 
 pytestmark = pytest.mark.compat
 
@@ -174,7 +174,7 @@ def test_recording_still_matches_live_packer(case: Case, live_packer: None) -> N
         pytest.skip("Packer hides aws_region as <sensitive> or not depending on Go map order (see DIFFERENCES.md)")
     expected = load_expected(case)
     assert expected is not None
-    live = _run(["packer", *case.argv], case)
+    live = run_packer(*case.argv, stdin=case.stdin, cwd=case.cwd, env=case.env, timeout=120)
     recorded = expected["packer"]
     assert live.returncode == recorded["rc"]  # type: ignore[index]
     machine = "-machine-readable" in case.argv

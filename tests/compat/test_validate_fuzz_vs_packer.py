@@ -5,7 +5,12 @@ not held against imagesmith). Random template-shaped documents go through ``-syn
 well-formed templates with random plugin configs (null, shell-local, file, shell, sleep,
 compress, checksum, manifest) go through the full validate; random chains of variables (with
 ``-var``, self-references, ``{{ .X }}``, failing functions) through ``console`` (the ``variables``
-dump must be the same) and ``validate``. Needs Packer 1.6.6.
+dump must be the same) and ``validate``.
+
+Hypothesis runs derandomized, so the inputs are the same on every run, and Packer's answers to them
+are recorded (``python tests/compat/record_packer.py --answers``, in tests/compat/expected/packer-answers):
+the fuzz tests compare with the recordings, and ask the live Packer only for an input with no
+recording. ``test_recordings_still_match_live_packer`` re-runs a fixed sample of ten live.
 """
 
 from __future__ import annotations
@@ -21,11 +26,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.packer_oracle import ANSWERS, call_from_recording, recorded_or_live, replay, run_packer
 from tests.unit.test_template_fuzz import templates, well_formed
 
 pytestmark = pytest.mark.compat
+#: fewer examples in the nested run under the crashing packer (test_compat_survives_packer_crashes.py)
+EXAMPLES = int(os.environ.get("IMAGESMITH_FUZZ_EXAMPLES", "40"))
 SETTINGS = settings(
-    max_examples=40,
+    max_examples=EXAMPLES,
+    derandomize=True,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
@@ -36,9 +45,7 @@ def _outcomes(doc: dict[str, Any], where: Path, *flags: str) -> tuple[int, str, 
     path = where / "t.json"
     path.write_text(json.dumps(doc))
     env = {**os.environ, "CHECKPOINT_DISABLE": "1"}
-    theirs = subprocess.run(
-        ["packer", "validate", *flags, path.name], cwd=where, env=env, capture_output=True, text=True, check=False
-    )
+    theirs = recorded_or_live("validate", *flags, path.name, cwd=where)
     ours = subprocess.run(
         [sys.executable, "-m", "imagesmith", "validate", *flags, path.name],
         cwd=where,
@@ -86,8 +93,12 @@ variable_sets = st.tuples(
 def _console_and_validate(prog: list[str], args: list[str], where: Path) -> tuple[list[str], int]:
     env = {**os.environ, "CHECKPOINT_DISABLE": "1"}
     run = {"cwd": where, "env": env, "capture_output": True, "text": True, "check": False}
-    console = subprocess.run([*prog, "console", *args, "t.json"], input="variables\n", **run)  # type: ignore[call-overload]
-    validate = subprocess.run([*prog, "validate", *args, "t.json"], **run)  # type: ignore[call-overload]
+    if prog == ["packer"]:
+        console = recorded_or_live("console", *args, "t.json", stdin="variables\n", cwd=where)
+        validate = recorded_or_live("validate", *args, "t.json", cwd=where)
+    else:
+        console = subprocess.run([*prog, "console", *args, "t.json"], input="variables\n", **run)  # type: ignore[call-overload]
+        validate = subprocess.run([*prog, "validate", *args, "t.json"], **run)  # type: ignore[call-overload]
     return sorted(line for line in console.stdout.splitlines() if line.strip()), validate.returncode
 
 
@@ -115,8 +126,12 @@ def test_inspect_agrees_with_packer(tmp_path: Path, need_packer: None, doc: dict
     env = {**os.environ, "CHECKPOINT_DISABLE": "1"}
     outcomes = []
     for prog in (["packer"], [sys.executable, "-m", "imagesmith"]):
-        result = subprocess.run(
-            [*prog, "inspect", "t.json"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+        result = (
+            recorded_or_live("inspect", "t.json", cwd=tmp_path)
+            if prog == ["packer"]
+            else subprocess.run(
+                [*prog, "inspect", "t.json"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+            )
         )
         lines = sorted(line.rstrip() for line in result.stdout.splitlines() if line.strip())
         outcomes.append((result.returncode, lines if result.returncode == 0 else [], result.stdout + result.stderr))
@@ -124,3 +139,38 @@ def test_inspect_agrees_with_packer(tmp_path: Path, need_packer: None, doc: dict
     if "PACKER CRASH" in packer_out:
         return
     assert (our_rc, our_lines) == (packer_rc, packer_lines), f"{json.dumps(doc)}\n{packer_out}\n{our_out}"
+
+
+#: how many recorded fuzz answers are re-checked against the live Packer on each run
+LIVE_SAMPLE = 10
+
+
+def _fuzz_recordings() -> list[dict[str, Any]]:
+    """Every recorded answer made by this module's fuzz tests, in a fixed order."""
+    found = []
+    for path in sorted(ANSWERS.glob("*.json")):
+        data = json.loads(path.read_text())
+        if str(data.get("test", "")).startswith(f"{__name__.replace('.', '/')}.py::test_"):
+            found.append(data)
+    return found
+
+
+def _projection(rc: int, stdout: str) -> tuple[int, list[str]]:
+    """What the fuzz tests compare: the exit code, and the sorted lines of a successful answer."""
+    return rc, sorted(line.rstrip() for line in stdout.splitlines() if line.strip()) if rc == 0 else []
+
+
+def test_recordings_still_match_live_packer(need_packer: None, tmp_path: Path) -> None:
+    """A fixed sample of the recorded fuzz answers, asked of the live Packer again: the recordings must
+    be Packer's real behaviour (exit code, and the sorted lines of a successful answer)."""
+    recordings = _fuzz_recordings()
+    assert len(recordings) >= 100, "the fuzz answers are not recorded: python tests/compat/record_packer.py --answers"
+    sample = recordings[:: len(recordings) // LIVE_SAMPLE][:LIVE_SAMPLE]
+    for n, data in enumerate(sample):
+        where = tmp_path / str(n)
+        call = call_from_recording(data, where)
+        live = run_packer(*call.args, stdin=call.stdin, cwd=call.cwd, env=call.env, crash_ok=True)
+        recorded = replay(call, data)
+        assert _projection(live.returncode, live.stdout) == _projection(recorded.returncode, recorded.stdout), (
+            f"{call.shown}: live Packer differs from the recording\n--- live:\n{live.stdout}{live.stderr}"
+        )

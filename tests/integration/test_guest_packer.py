@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.packer_oracle import survive_crash
+
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,7 +134,15 @@ def _packer_build(tmp: Path, transfer: str, serial_port: int) -> tuple[subproces
 def run_build(argv: list[str], tmp: Path, tool: str) -> tuple[subprocess.Popen[str], Timeline]:
     """Run a build command in ``tmp`` (CHECKPOINT_DISABLE, a private PACKER_CACHE_DIR), each output line
     timestamped on arrival; fail after BUILD_TIMEOUT. Its whole process group is stopped afterwards, also on
-    a failure or pytest's timeout, so no packer, imagesmith or qemu is left behind."""
+    a failure or pytest's timeout, so no packer, imagesmith or qemu is left behind. Packer runs through
+    tests/packer_oracle.py's survive_crash: a build Packer itself crashed is run once more."""
+    if tool != "packer":
+        return _run_build_once(argv, tmp, tool)
+    shown = " ".join(argv) + f"  (in {tmp})"
+    return survive_crash(tmp, shown, lambda: _run_build_once(argv, tmp, tool), lambda done: done[1].text())
+
+
+def _run_build_once(argv: list[str], tmp: Path, tool: str) -> tuple[subprocess.Popen[str], Timeline]:
     env = {**os.environ, "CHECKPOINT_DISABLE": "1", "PACKER_CACHE_DIR": str(tmp / "packer_cache")}
     timeline = Timeline()
     proc = subprocess.Popen(

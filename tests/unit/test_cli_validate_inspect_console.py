@@ -142,7 +142,7 @@ def test_console_piped_lines_variables_help_and_errors(template: Path) -> None:
     assert result.returncode == 1
     out = result.stdout
     variables = "\n: ,\nn: 2,\npw: <sensitive>,\nreq: r,\nv: val,\n"
-    assert out.startswith(f"X\n{variables}\n<sensitive>\nPacker console JSON Mode.")
+    assert out.startswith(f"X\n\n{variables}\n<sensitive>\nPacker console JSON Mode.")  # an empty line answers ""
     assert 'function "nosuch" not defined' in result.stderr
     assert "build_name not available" in result.stderr
 

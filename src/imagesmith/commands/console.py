@@ -4,7 +4,9 @@ On a terminal it is a REPL (``> `` prompt; ``variables``, ``help``, ``exit``, Ct
 stdin each line is evaluated in turn. Differences from Packer 1.6.6, on purpose: piped mode prints
 every line's result (Packer prints only the last one) and exits 1 if any line failed (Packer exits
 0); variables are listed sorted (Packer's order is random). Sensitive values print as
-``<sensitive>``. As in Packer, the context has the user variables but no build and no ``env``.
+``<sensitive>``. As in Packer, the context has the user variables but no build, no ``env`` and no
+``packer_version``. With ``-machine-readable`` each answer is a ``ui,say`` record, and a failing line
+Packer's ``???????: Interpolation error`` record followed by an empty one, as Packer prints them.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+import textwrap
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from imagesmith.commands._vars import add_var_flags, collect_vars
 from imagesmith.errors import ImagesmithError, RenderError, TemplateError
 from imagesmith.secrets import scrub
+from imagesmith.ui import MachineReadableUi
 
 HELP = """Packer console JSON Mode.
 The Packer console allows you to experiment with Packer interpolations.
@@ -44,15 +48,16 @@ def run(options: argparse.Namespace) -> int:
     path = template_arg(options, "console", optional=True)
     variables, var_files = collect_vars(options)
     user_vars, render = _make_evaluator(path, variables, var_files)
+    show = _show_machine_readable if options.machine_readable else _show
     if sys.stdin.isatty():
-        return _repl(user_vars, render)
-    return _piped(user_vars, render)
+        return _repl(user_vars, render, show)
+    return _piped(user_vars, render, show)
 
 
 def _make_evaluator(
     path: str | None, variables: dict[str, str], var_files: list[str]
 ) -> tuple[dict[str, str], Callable[[str], str]]:
-    from imagesmith.core.prepare import load_template, make_renderer
+    from imagesmith.core.prepare import load_template
     from imagesmith.template.model import Template
     from imagesmith.template.parse import check_template
     from imagesmith.template.variables import check_required, merge_given, render_variables
@@ -68,13 +73,48 @@ def _make_evaluator(
         render_variables(template, given, into=user_vars)
     except ImagesmithError as exc:  # Packer's console carries on with what it has rendered so far
         print(f"Warning: {scrub(str(exc))}", file=sys.stderr)
-    return user_vars, make_renderer(template, user_vars)
+    return user_vars, _make_renderer(template.path, user_vars)
+
+
+def _make_renderer(template_path: str, user_vars: Mapping[str, str]) -> Callable[[str], str]:
+    """Packer 1.6.6's console context: the user variables and the template's directory; no build, no
+    ``env`` and no ``packer_version`` (both fail there with "... not available"/"not allowed here")."""
+    from imagesmith.template.context import RenderContext
+    from imagesmith.template.engine import render
+
+    ctx = RenderContext(user_vars=dict(user_vars), template_path=template_path)
+    return lambda text: render(text, ctx) if "{{" in text else text
+
+
+#: what a console prints: ``show(answer, None)`` or ``show(None, error)``
+Show = Callable[[str | None, RenderError | None], None]
+
+
+def _show(answer: str | None, error: RenderError | None) -> None:
+    if error is not None:
+        print(f"Error: interpolation error: {scrub(str(error))}", file=sys.stderr)
+    elif answer is not None:
+        print(scrub(answer))
+
+
+def _show_machine_readable(answer: str | None, error: RenderError | None) -> None:
+    """Packer's records: an answer is a ``say``; an error is a ``say`` of its message wrapped at 80
+    columns under ``???????: Interpolation error``, then an empty ``say``."""
+    ui = MachineReadableUi(sys.stdout)
+    if error is not None:
+        wrapped = "\n".join(
+            textwrap.fill(line, 80, break_long_words=False, break_on_hyphens=False) for line in str(error).split("\n")
+        )
+        ui.say(f"???????: Interpolation error\n\n{wrapped}\n\n")
+        ui.say("")
+    elif answer is not None:
+        ui.say(answer)
 
 
 def evaluate(line: str, user_vars: Mapping[str, str], render: Callable[[str], str]) -> tuple[str | None, bool]:
     """``(output, stop)`` for one console line; raises RenderError for a bad expression."""
     if line == "":
-        return None, False
+        return "", False  # Packer answers an empty line with an empty line
     if line == "exit":
         return None, True
     if line == "help":
@@ -84,21 +124,21 @@ def evaluate(line: str, user_vars: Mapping[str, str], render: Callable[[str], st
     return render(line), False
 
 
-def _piped(user_vars: Mapping[str, str], render: Callable[[str], str]) -> int:
+def _piped(user_vars: Mapping[str, str], render: Callable[[str], str], show: Show) -> int:
     code = 0
     for raw in sys.stdin:
+        line = raw.removesuffix("\n").removesuffix("\r")  # as Go's line scanner: spaces are kept
         try:
-            out, _ = evaluate(raw.strip(), user_vars, render)
+            out, _ = evaluate(line, user_vars, render)
         except RenderError as exc:
-            print(f"Error: interpolation error: {scrub(str(exc))}", file=sys.stderr)
+            show(None, exc)
             code = 1
             continue
-        if out is not None:
-            print(scrub(out))
+        show(out, None)
     return code
 
 
-def _repl(user_vars: Mapping[str, str], render: Callable[[str], str]) -> int:
+def _repl(user_vars: Mapping[str, str], render: Callable[[str], str], show: Show) -> int:
     with contextlib.suppress(ImportError):  # line editing and history for input()
         import readline  # noqa: F401
     while True:
@@ -110,9 +150,8 @@ def _repl(user_vars: Mapping[str, str], render: Callable[[str], str]) -> int:
         try:
             out, stop = evaluate(line.strip(), user_vars, render)
         except RenderError as exc:
-            print(f"Error: interpolation error: {scrub(str(exc))}", file=sys.stderr)
+            show(None, exc)
             continue
         if stop:
             return 0
-        if out is not None:
-            print(scrub(out))
+        show(out, None)

@@ -104,9 +104,12 @@ class Compress(PostProcessor):
 
     def _render_target(self, artifact: Artifact) -> str:
         data = {**artifact.generated_data, "BuildName": self.info.build_name, "BuilderType": self.info.builder_type}
-        return render_runtime(
+        target = render_runtime(
             self.config.output or DEFAULT_OUTPUT, self.info, data, error="Error interpolating output value: "
         )
+        if not os.path.basename(target) or os.path.isdir(target):  # "/", "out/": Go's os.Create fails so
+            raise BuildError(f"Failed to create output file {target}: is a directory")
+        return target
 
 
 def announce(ui: Ui, archive: str, algorithm: str, target: str, files: list[str], threads: int) -> None:
