@@ -13,6 +13,7 @@ prints it too). Ctrl-C outside a build prints ``Interrupted.``. Run as the ``ima
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from types import TracebackType
 
@@ -124,13 +125,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         become_subreaper()
         _install_hooks()
     try:
-        return _main(list(sys.argv[1:] if argv is None else argv))
+        code = _main(list(sys.argv[1:] if argv is None else argv))
+        if argv is None:
+            sys.stdout.flush()  # here, where a closed pipe can still be handled
+        return code
+    except BrokenPipeError:  # `imagesmith console t.json | head -1`: the reader left, as with any CLI
+        _silence_stdout()
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
         if argv is None:
             reap_sessions()
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so Python's own flush at exit does not report the broken pipe."""
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _main(args: list[str]) -> int:
@@ -166,6 +183,8 @@ def _main(args: list[str]) -> int:
         return EXIT_INTERRUPTED
     except SystemExit as exc:  # argparse -h
         return int(exc.code or 0)
+    except BrokenPipeError:
+        raise  # the reader of our output went away: main() ends quietly
     except Exception as exc:  # the command's boundary: a bug becomes a message too
         print(f"Error: {describe_failure(exc, f'imagesmith {verb}')}", file=sys.stderr)
         _print_traceback()

@@ -205,3 +205,25 @@ def test_validate_machine_readable(template: Path, tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stdout.split(",", 1)[1].startswith(",ui,error,Error: ")
     assert 'unknown configuration key: "bogus"' in result.stdout
+
+
+def test_console_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """`imagesmith console t.json | head -1`: the reader leaves early; no traceback, a non-zero exit."""
+    import subprocess
+    import sys
+
+    template = tmp_path / "t.json"
+    template.write_text('{"variables": {"a": "1"}, "builders": [{"type": "null", "communicator": "none"}]}')
+    lines = tmp_path / "lines"
+    lines.write_bytes(b"{{user `a`}}\n" * 50000)  # 100 kB of answers: more than a pipe holds
+    with open(lines, "rb") as stdin:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "imagesmith", "console", str(template)],
+            stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.read(2) == b"1\n"
+        proc.stdout.close()  # the reader goes away with most answers unread
+        err = proc.stderr.read()
+        assert proc.wait(timeout=120) != 0
+    assert b"Traceback" not in err and b"internal error" not in err, err
