@@ -226,4 +226,4 @@ def test_console_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
         proc.stdout.close()  # the reader goes away with most answers unread
         err = proc.stderr.read()
         assert proc.wait(timeout=120) != 0
-    assert b"Traceback" not in err and b"internal error" not in err, err
+    assert err == b"", err  # quiet, as cat or grep are when their reader leaves
