@@ -34,3 +34,15 @@ def test_missing_required_variable_still_stops_early(tmp_path: Path) -> None:
     result = run_cli("validate", str(path))
     assert result.returncode == 1
     assert "required variable not set: req" in result.stderr
+
+
+def test_a_bool_duration_decodes_as_packers_weak_int(tmp_path: Path) -> None:
+    """Packer 1.6.6 decodes `"pause_before_connecting": false` (mapstructure's weak bool → int64: 0 ns)
+    and goes on to the next check; it is not a type error (found by the build fuzz against Packer)."""
+    builder = {"type": "null", "ssh_host": "127.0.0.1", "ssh_username": "x", "pause_before_connecting": False}
+    template = tmp_path / "t.json"
+    template.write_text(json.dumps({"builders": [builder]}))
+    done = run_cli("validate", str(template))
+    assert done.returncode == 1
+    assert "one authentication method must be specified" in done.stderr
+    assert "time.Duration" not in done.stderr

@@ -295,8 +295,8 @@ def _to_duration(value: Any, where: str) -> Duration:
             return parse_go_duration(value)
         except ValueError as exc:
             raise ConfigValueError(str(exc)) from None
-    if isinstance(value, bool):
-        raise _bad(where, "time.Duration", value)
+    if isinstance(value, bool):  # mapstructure's weak decoding into int64: true is 1 ns, false 0
+        return Duration(1e-9 if value else 0.0)
     if isinstance(value, int | float):  # mapstructure: a number is nanoseconds
         return Duration(float(value) / 1e9)
     raise _bad(where, "time.Duration", value)
