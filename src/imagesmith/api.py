@@ -105,8 +105,16 @@ def _mask_error(exc: ImagesmithError, scrub: Callable[[str], str]) -> None:
         exc.errors = {name: scrub(error) for name, error in exc.errors.items()}
 
 
-def load(path: str) -> Template:
-    """Read and parse the template at ``path`` (``-``: stdin); raise TemplateError with every problem."""
+def load(path: str, vars: Mapping[str, str] | None = None, var_files: Sequence[str] = ()) -> Template:
+    """Read and parse the template at ``path`` (``-``: stdin); raise TemplateError with every problem.
+
+    HCL2 configuration (``*.pkr.hcl``, ``*.pkr.json``, a directory) takes its variables here
+    (``vars``, ``var_files``, ``PKR_VAR_*``); a JSON template takes them when builds are prepared.
+    """
+    from imagesmith.template.hcl2_bridge import is_hcl2, load_hcl2
+
+    if is_hcl2(path):
+        return load_hcl2(path, vars, var_files)
     from imagesmith.core.prepare import load_template
 
     return load_template(path)
@@ -122,8 +130,13 @@ def validate(
     syntax_only: bool = False,
 ) -> None:
     """Check the template fully, with nothing built or touched; raise TemplateError with every problem."""
+    from imagesmith.template.hcl2_bridge import check_hcl2_syntax, is_hcl2
+
     with run_scope():
-        template = load(path)
+        if syntax_only and is_hcl2(path):
+            check_hcl2_syntax(path)
+            return
+        template = load(path, vars, var_files)
         if not syntax_only:
             _prepare(template, vars, var_files, only, except_)
 
@@ -137,6 +150,10 @@ def inspect(path: str) -> Inspection:
         InspectedVariable(name, "<sensitive>" if name in hidden else var.default, var.required, name in hidden)
         for name, var in sorted(template.variables.items())
     ]
+    from imagesmith.template.hcl2_bridge import HCL2Template
+
+    if isinstance(template, HCL2Template):
+        variables = [InspectedVariable(v.name, v.value, False, v.sensitive) for v in template.hcl2_variables]
     return Inspection(
         path=template.path,
         description=template.description,
@@ -217,7 +234,7 @@ async def _build(
 
     with run_scope():
         run_uuid = str(uuid.uuid4())
-        template = load(path)
+        template = load(path, vars, var_files)
         builds = _prepare(template, vars, var_files, only, except_, force, debug, on_error, run_uuid)
         out = ui if ui is not None else ConsoleUi(color=False)
         color = isinstance(out, ConsoleUi) and out.color
@@ -244,7 +261,10 @@ def _prepare(
     run_uuid: str = "",
 ) -> list[PreparedBuild]:
     from imagesmith.core.prepare import PrepareOptions, prepare_builds
+    from imagesmith.template.hcl2_bridge import HCL2Template
 
+    if isinstance(template, HCL2Template):  # its variables were applied when it was loaded
+        vars, var_files = {}, ()
     options = PrepareOptions(
         vars=dict(vars or {}),
         var_files=list(var_files),
