@@ -264,6 +264,8 @@ def _prepare(
     from imagesmith.template.hcl2_bridge import HCL2Template
 
     if isinstance(template, HCL2Template):  # its variables were applied when it was loaded
+        if not template.builders:  # valid in HCL2 (a JSON template needs a builder)
+            return []
         vars, var_files = {}, ()
     options = PrepareOptions(
         vars=dict(vars or {}),

@@ -82,6 +82,7 @@ def load_hcl2(path: str, vars: Mapping[str, str] | None = None, var_files: Seque
         for n, v in sorted(tpl.variables.items())
     ]
     diags = Diagnostics()
+    _check_source_types(tpl, diags)
     _BuildMaker(tpl, out, diags).make_all()
     if diags.has_errors():
         raise TemplateError([problem_of(d) for d in diags.errors()])
@@ -109,6 +110,22 @@ def _show(val: Value | None) -> str:
         return show(val)
     except Exception:  # a display problem must not hide the template; fall back to plain text
         return str(to_python(val))
+
+
+def _check_source_types(tpl: hm.Template, diags: Diagnostics) -> None:
+    """Every source names a builder imagesmith has, used or not (as Packer checks them)."""
+    from imagesmith.core import registry
+
+    for source in tpl.sources.values():
+        try:
+            found = registry.lookup("builder", source.type) is not None
+        except registry.PluginLoadError as exc:
+            diags.add(f"Failed to load the {source.type} builder", str(exc), source.range)
+            continue
+        if not found:
+            known = ", ".join(registry.known("builder"))
+            diags.add(f"Unknown source type {source.type}",
+                      f'The source "{source.type}" is unknown to imagesmith (it has: {known}).', source.range)
 
 
 def _register_secrets(tpl: hm.Template) -> None:
@@ -153,7 +170,7 @@ class _BuildMaker:
     def _context(self, build: hm.Build, source: hm.Source) -> EvalContext:
         ctx = hdecode.eval_context(self.tpl, source)
         variables = dict(ctx.variables or {})
-        accessors = {k: string_val(f"{{{{ build `{k}` }}}}") for k in BUILD_KEYS}
+        accessors = {k: string_val(_SENTINELS[k]) for k in BUILD_KEYS}
         accessors["name"] = string_val(build.name)
         variables["build"] = object_val(accessors)
         return EvalContext(variables, ctx.functions)
@@ -255,11 +272,30 @@ def _shape(body: HCLBody) -> tuple[list[str], dict[str, int]]:
     return [n for n in inner.body.attributes if n not in inner.hidden], blocks
 
 
+# build.X evaluates to a marker no string function changes (upper(build.ID) must still work, as
+# Packer's "{{.ID}}" does); the evaluated strings then get the Go-template call the run-time render fills.
+_SENTINELS = {k: f"\ue000{i}\ue001" for i, k in enumerate(BUILD_KEYS)}
+_ACCESSORS = {v: f"{{{{ build `{k}` }}}}" for k, v in _SENTINELS.items()}
+
+
 def _python(val: Value) -> Any:
     plain, _ = val.unmark()
     if not plain.is_wholly_known():
         return "(known after build)"
-    return to_python(plain)
+    return _with_accessors(to_python(plain))
+
+
+def _with_accessors(obj: Any) -> Any:
+    if isinstance(obj, str):
+        if "\ue000" in obj:
+            for sentinel, accessor in _ACCESSORS.items():
+                obj = obj.replace(sentinel, accessor)
+        return obj
+    if isinstance(obj, list):
+        return [_with_accessors(v) for v in obj]
+    if isinstance(obj, dict):
+        return {_with_accessors(k): _with_accessors(v) for k, v in obj.items()}
+    return obj
 
 
 def _merge_into(base: JsonObject, overrides: JsonObject) -> None:

@@ -291,9 +291,9 @@ def _decode_build(block: ContentBlock, tpl: Template, diags: Diagnostics) -> Bui
 
 def _source_use(ref: str, rng: object, tpl: Template, diags: Diagnostics) -> SourceUse | None:
     parts = ref.split(".")
-    if len(parts) == 3 and parts[0] == "source":
-        parts = parts[1:]
-    if len(parts) != 2:
+    if len(parts) > 2:  # Packer drops the first part whatever it says ("source", "sources", ...)
+        parts = parts[1:3]
+    if len(parts) != 2 or not all(parts):
         diags.add("Invalid source reference", f'A source reference must be like "source.type.name"; got "{ref}".',
                   rng)  # type: ignore[arg-type]
         return None

@@ -169,12 +169,12 @@ def _set(var: Variable, val: Value, origin: str, where: object, diags: Diagnosti
 
 
 def check_variables(tpl: Template, used: set[str], diags: Diagnostics) -> None:
-    """Required values present where used, and every validation condition true."""
+    """Every variable has a value (Packer 1.6.6 and current Packer ask it even of unused ones;
+    ``used`` is kept for callers), and every validation condition is true."""
     for var in tpl.variables.values():
         if var.value is None:
-            if var.name in used:
-                diags.add(f'Unset variable "{var.name}"', "A used variable must be set or have a default value; "
-                          "see https://packer.io/docs/templates/hcl_templates/syntax for details.", var.range)
+            diags.add(f'Unset variable "{var.name}"', "A used variable must be set or have a default value; "
+                      "see https://packer.io/docs/templates/hcl_templates/syntax for details.", var.range)
             continue
         for v in var.validations:
             ctx = EvalContext({"var": object_val({var.name: var.value})}, standard_functions())
