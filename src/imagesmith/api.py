@@ -76,6 +76,7 @@ class Inspection:
     builders: list[tuple[str, str]]  # (name, type), in template order
     provisioners: list[str]  # types, in template order
     post_processors: list[list[str]]  # types of each chain
+    hcl2_report: str = ""  # HCL2 configuration: Packer's "HCL2 mode" report, shown instead
 
 
 @contextmanager
@@ -143,6 +144,14 @@ def validate(
 
 def inspect(path: str) -> Inspection:
     """The template's variables, builders, provisioners and post-processors (raises TemplateError)."""
+    from imagesmith.template.hcl2_bridge import is_hcl2
+
+    if is_hcl2(path):
+        from imagesmith.template.hcl2_inspect import inspect_hcl2
+
+        with run_scope():
+            report = inspect_hcl2(path)
+        return Inspection(path, "", [], [], [], [], hcl2_report=report)
     with run_scope():
         template = load(path)
     hidden = set(template.sensitive_variables)
@@ -150,10 +159,7 @@ def inspect(path: str) -> Inspection:
         InspectedVariable(name, "<sensitive>" if name in hidden else var.default, var.required, name in hidden)
         for name, var in sorted(template.variables.items())
     ]
-    from imagesmith.template.hcl2_bridge import HCL2Template
 
-    if isinstance(template, HCL2Template):
-        variables = [InspectedVariable(v.name, v.value, False, v.sensitive) for v in template.hcl2_variables]
     return Inspection(
         path=template.path,
         description=template.description,

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from imagesmith.errors import Location, Problem, TemplateError
 from imagesmith.hcl2.body import AttributeSchema, BlockSchema, BodySchema, HCLBody, NativeBody
 from imagesmith.hcl2.diagnostics import Diagnostic, Diagnostics
-from imagesmith.hcl2.display import show
+from imagesmith.hcl2.dynblock import DynamicBody
 from imagesmith.hcl2.evaluator import EvalContext, evaluate
 from imagesmith.hcl2.packer import decode as hdecode
 from imagesmith.hcl2.packer import model as hm
@@ -37,22 +37,26 @@ from imagesmith.template.positions import JsonObject
 
 __all__ = ["HCL2Template", "is_hcl2", "load_hcl2"]
 
-BUILD_KEYS = ("ID", "Host", "Port", "User", "Password", "ConnType", "PackerRunUUID", "PackerHTTPIP",
-              "PackerHTTPPort", "PackerHTTPAddr", "SSHPublicKey", "SSHPrivateKey", "WinRMPassword")
-
-
-@dataclass
-class InspectedHCL2Variable:
-    name: str
-    value: str
-    sensitive: bool
+BUILD_KEYS = (
+    "ID",
+    "Host",
+    "Port",
+    "User",
+    "Password",
+    "ConnType",
+    "PackerRunUUID",
+    "PackerHTTPIP",
+    "PackerHTTPPort",
+    "PackerHTTPAddr",
+    "SSHPublicKey",
+    "SSHPrivateKey",
+    "WinRMPassword",
+)
 
 
 @dataclass
 class HCL2Template(Template):
-    """A :class:`Template` made from HCL2; its variables are already applied (``hcl2_variables``)."""
-
-    hcl2_variables: list[InspectedHCL2Variable] = field(default_factory=list)
+    """A :class:`Template` made from HCL2; its variables were applied when it was decoded."""
 
 
 def is_hcl2(path: str) -> bool:
@@ -60,8 +64,12 @@ def is_hcl2(path: str) -> bool:
     return path.endswith((".pkr.hcl", ".pkr.json")) or (path != "-" and Path(path).is_dir())
 
 
-def load_hcl2(path: str, vars: Mapping[str, str] | None = None, var_files: Sequence[str] = (),
-              env: Mapping[str, str] | None = None) -> HCL2Template:
+def load_hcl2(
+    path: str,
+    vars: Mapping[str, str] | None = None,
+    var_files: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> HCL2Template:
     """Decode the HCL2 configuration at ``path``; raise TemplateError with every located problem.
 
     ``var_files`` apply in order, then ``vars`` (imagesmith's API keeps them apart, so command-line
@@ -71,16 +79,12 @@ def load_hcl2(path: str, vars: Mapping[str, str] | None = None, var_files: Seque
         raise TemplateError(f"{path}: no such file or directory")
     var_args = [("-var-file", f) for f in var_files] + [("-var", f"{k}={v}") for k, v in (vars or {}).items()]
     tpl, diags = hdecode.load(path, var_args, env)
-    _register_secrets(tpl)
+    register_secrets(tpl)
     if diags.has_errors():
         raise TemplateError([problem_of(d) for d in diags.errors()])
     # template_dir is the path's directory, as for JSON: a directory gets a name inside it
     full = Path(path).resolve()
     out = HCL2Template(path=str(full) if full.is_file() else f"{full}{os.sep}.", display=path)
-    out.hcl2_variables = [
-        InspectedHCL2Variable(n, "<sensitive>" if v.sensitive else _show(v.value), v.sensitive)
-        for n, v in sorted(tpl.variables.items())
-    ]
     diags = Diagnostics()
     _check_source_types(tpl, diags)
     _BuildMaker(tpl, out, diags).make_all()
@@ -97,19 +101,13 @@ def problem_of(diag: Diagnostic) -> Problem:
         where = Location(diag.subject.filename, pos.line, pos.column)
     text = diag.format().split("\n", 1)
     message = diag.summary + (f"; {diag.detail}" if diag.detail else "")
-    excerpt = [line for line in text[1].splitlines() if line.strip() and not line.startswith("  on ")] \
-        if len(text) > 1 else []
+    excerpt = (
+        [line for line in text[1].splitlines() if line.strip() and not line.startswith("  on ")]
+        if len(text) > 1
+        else []
+    )
     excerpt = [line for line in excerpt if line != diag.detail]
     return Problem(message + ("\n" + "\n".join(excerpt) if excerpt else ""), where)
-
-
-def _show(val: Value | None) -> str:
-    if val is None:
-        return "<unknown>"
-    try:
-        return show(val)
-    except Exception:  # a display problem must not hide the template; fall back to plain text
-        return str(to_python(val))
 
 
 def _check_source_types(tpl: hm.Template, diags: Diagnostics) -> None:
@@ -124,11 +122,15 @@ def _check_source_types(tpl: hm.Template, diags: Diagnostics) -> None:
             continue
         if not found:
             known = ", ".join(registry.known("builder"))
-            diags.add(f"Unknown source type {source.type}",
-                      f'The source "{source.type}" is unknown to imagesmith (it has: {known}).', source.range)
+            diags.add(
+                f"Unknown source type {source.type}",
+                f'The source "{source.type}" is unknown to imagesmith (it has: {known}).',
+                source.range,
+            )
 
 
-def _register_secrets(tpl: hm.Template) -> None:
+def register_secrets(tpl: hm.Template) -> None:
+    """Mask the values of ``sensitive`` variables in this run's output."""
     for var in tpl.variables.values():
         if var.sensitive and var.value is not None and var.value.is_wholly_known():
             plain = to_python(var.value.unmark()[0])
@@ -197,17 +199,27 @@ class _BuildMaker:
                 return hm.Source(use.type, use.local_name or use.name, src.body, src.range)
         raise KeyError(name)
 
-    def _provisioners(self, build: hm.Build, prov: hm.Provisioner, names: list[str],
-                      into: list[ProvisionerBlock]) -> None:
+    def _provisioners(
+        self, build: hm.Build, prov: hm.Provisioner, names: list[str], into: list[ProvisionerBlock]
+    ) -> None:
         """One block per source: ``source.*`` and ``build.name`` differ between a build's sources."""
         for name in names:
             if _skips(prov.only, prov.except_, name):
                 continue
             ctx = self._context(build, self._source_of(build, name))
-            block = ProvisionerBlock(len(into), prov.type, self._mapping(prov.body, ctx, _PROV_META),
-                                     only=[name], location=_loc(prov.range),
-                                     path=f"provisioner \"{prov.type}\"", max_retries=str(prov.max_retries or ""))
-            block.override = {name: v for k, v in _override(prov.override).items() if _matches(k, name)}
+            block = ProvisionerBlock(
+                len(into),
+                prov.type,
+                self._mapping(prov.body, ctx, _PROV_META),
+                only=[name],
+                location=_loc(prov.range),
+                path=f'provisioner "{prov.type}"',
+                max_retries=str(prov.max_retries or ""),
+            )
+            overrides = _override(prov.override)
+            for key, value in overrides.items():
+                if _matches(key, name):
+                    block.override[name] = value
             for attr in ("pause_before", "timeout"):
                 text = getattr(prov, attr)
                 if text:
@@ -222,20 +234,30 @@ class _BuildMaker:
             ctx = self._context(build, self._source_of(build, name))
             index = len(self.out.post_processors)
             current = [
-                PostProcessorBlock(index, j, pp.type, pp.name, self._mapping(pp.body, ctx, _PP_META),
-                                   only=[name], keep_input_artifact=pp.keep_input_artifact, location=_loc(pp.range),
-                                   path=f"post-processor \"{pp.type}\"")
-                for j, pp in enumerate(chain) if not _skips(pp.only, pp.except_, name)
+                PostProcessorBlock(
+                    index,
+                    j,
+                    pp.type,
+                    pp.name,
+                    self._mapping(pp.body, ctx, _PP_META),
+                    only=[name],
+                    keep_input_artifact=pp.keep_input_artifact,
+                    location=_loc(pp.range),
+                    path=f'post-processor "{pp.type}"',
+                )
+                for j, pp in enumerate(chain)
+                if not _skips(pp.only, pp.except_, name)
             ]
             if current:
                 self.out.post_processors.append(current)
 
     def _mapping(self, body: HCLBody, ctx: EvalContext, skip: tuple[str, ...] = ()) -> JsonObject:
         """A plugin body evaluated into the mapping its typed config decodes (blocks → lists of mappings)."""
-        dyn = hdecode.DynamicBody(body, ctx)
+        dyn = DynamicBody(body, ctx)
         attrs, blocks = _shape(body)
-        content, cdiags = dyn.content(BodySchema([AttributeSchema(a) for a in attrs],
-                                                 [BlockSchema(t, ("label",) * n) for t, n in blocks.items()]))
+        content, cdiags = dyn.content(
+            BodySchema([AttributeSchema(a) for a in attrs], [BlockSchema(t, ("label",) * n) for t, n in blocks.items()])
+        )
         self.diags.extend(cdiags)
         out = JsonObject()
         out.loc = _loc(body.missing_item_range())
