@@ -116,7 +116,9 @@ def test_a_directory_and_hcl_json_are_accepted(tmp_path: Path) -> None:
 
 
 def test_sensitive_values_are_registered_and_masked_in_errors(tmp_path: Path) -> None:
-    text = NULL_BUILD.replace('communicator = "none"\n}\n\nsource "null" "b"', 'communicator = var.secret\n}\n\nsource "null" "b"')
+    text = NULL_BUILD.replace(
+        'communicator = "none"\n}\n\nsource "null" "b"', 'communicator = var.secret\n}\n\nsource "null" "b"'
+    )
     path = write(tmp_path, text)
     with pytest.raises(TemplateError) as caught:
         api.validate(str(path))
@@ -131,15 +133,33 @@ def test_validate_cli_on_the_docker_example() -> None:
 @pytest.mark.parametrize(
     ("text", "args", "expected"),
     [
-        pytest.param(NULL_BUILD, ["-var", "nope=1"], 'Undefined -var variable; A "nope" variable was passed', id="unknown-variable"),
+        pytest.param(
+            NULL_BUILD,
+            ["-var", "nope=1"],
+            'Undefined -var variable; A "nope" variable was passed',
+            id="unknown-variable",
+        ),
         pytest.param(NULL_BUILD.replace("default = 2", 'default = "abc"'), [], "t.pkr.hcl:10:", id="type-mismatch"),
         pytest.param(NULL_BUILD, ["-var", "count=abc"], "Invalid argument value for -var variable", id="var-mismatch"),
-        pytest.param('source "nosuch" "x" {\n}\nbuild {\n  sources = ["source.nosuch.x"]\n}\n', [],
-                     "t.pkr.hcl:1:1: Unknown source type nosuch", id="unknown-builder"),
-        pytest.param(NULL_BUILD.replace("${var.count}", "${var.cnt}"), [], "t.pkr.hcl:27:74: Unsupported attribute", id="undeclared-reference"),
-        pytest.param('source "null" "x" {\n  communicator = "none"\n  bogus = 1\n}\nbuild {\n  sources = ["source.null.x"]\n}\n',
-                     [], "t.pkr.hcl:3:", id="unknown-builder-option"),
-        pytest.param('build {\n  sources = [\n', [], "t.pkr.hcl:", id="syntax"),
+        pytest.param(
+            'source "nosuch" "x" {\n}\nbuild {\n  sources = ["source.nosuch.x"]\n}\n',
+            [],
+            "t.pkr.hcl:1:1: Unknown source type nosuch",
+            id="unknown-builder",
+        ),
+        pytest.param(
+            NULL_BUILD.replace("${var.count}", "${var.cnt}"),
+            [],
+            "t.pkr.hcl:27:74: Unsupported attribute",
+            id="undeclared-reference",
+        ),
+        pytest.param(
+            'source "null" "x" {\n  communicator = "none"\n  bogus = 1\n}\nbuild {\n  sources = ["source.null.x"]\n}\n',
+            [],
+            "t.pkr.hcl:3:",
+            id="unknown-builder-option",
+        ),
+        pytest.param("build {\n  sources = [\n", [], "t.pkr.hcl:", id="syntax"),
     ],
 )
 def test_bad_input_gives_a_located_error_and_exit_1(tmp_path: Path, text: str, args: list[str], expected: str) -> None:

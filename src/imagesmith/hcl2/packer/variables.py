@@ -159,6 +159,7 @@ def _set(var: Variable, val: Value, origin: str, where: object, diags: Diagnosti
         var.value, var.value_from = convert(val, var.type), origin
         var.value_range = where if isinstance(where, Range) else None
     except ConversionError as exc:
+        var.value_from = "invalid"  # reported here; not "unset" as well
         if origin == "cmd":
             diags.add("Invalid argument value for -var variable", f"The received arg value for {var.name} is not "
                       f"compatible with the variable's type constraint: {exc}.", None)
@@ -173,6 +174,8 @@ def check_variables(tpl: Template, used: set[str], diags: Diagnostics) -> None:
     ``used`` is kept for callers), and every validation condition is true."""
     for var in tpl.variables.values():
         if var.value is None:
+            if var.value_from == "invalid":
+                continue
             diags.add(f'Unset variable "{var.name}"', "A used variable must be set or have a default value; "
                       "see https://packer.io/docs/templates/hcl_templates/syntax for details.", var.range)
             continue
