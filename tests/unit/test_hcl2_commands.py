@@ -196,7 +196,9 @@ DIFFERENT = {
     "hcl2/complete/sources.pkr.hcl": "no virtualbox builder",
     "hcl2/sources/basic.pkr.hcl": "no virtualbox builder",
 }
-HCL2_FIXTURES = sorted(str(p.relative_to(FIXTURES)) for p in FIXTURES.rglob("*.pkr.hcl") if p.is_file())
+HCL2_FIXTURES = sorted(
+    str(p.relative_to(FIXTURES)) for p in [*FIXTURES.rglob("*.pkr.hcl"), *FIXTURES.rglob("*.pkr.json")] if p.is_file()
+)
 
 
 def _imagesmith_verdict(command: str, path: Path, monkeypatch: pytest.MonkeyPatch) -> int:
@@ -236,7 +238,13 @@ def test_inspect_verdict_matches_packer(fixture: str, need_packer: None, monkeyp
 
 @pytest.mark.compat
 @pytest.mark.parametrize(
-    "fixture", ["command/var-arg/fruit_builder.pkr.hcl", "command/hcl/inspect/fruit_string.pkr.hcl"]
+    "fixture",
+    [
+        "command/var-arg/fruit_builder.pkr.hcl",
+        "command/hcl/inspect/fruit_string.pkr.hcl",
+        "command/build-only/template.pkr.json",
+        "command/build-only/template.pkr.hcl",
+    ],
 )
 def test_inspect_report_matches_packer(fixture: str, need_packer: None, monkeypatch: pytest.MonkeyPatch) -> None:
     path = FIXTURES / fixture

@@ -56,12 +56,20 @@ def _build_lines(index: int, build: hm.Build) -> list[str]:
     if build.description:
         lines += [f"  > Description: {build.description}", ""]
     lines += ["    sources:", ""]
-    lines += [f"      {use.type}.{use.local_name or use.name}" for use in build.sources] + [""]
+    for use in build.sources:
+        lines += [f"      {use.type}.{use.local_name or use.name}", ""]
     lines += ["    provisioners:", ""]
-    lines += [f"      {p.type}" for p in build.provisioners] or ["      <no provisioner>"]
-    lines += ["", "    post-processors:", ""]
+    for prov in build.provisioners:
+        lines += [f"      {_named(prov.type, prov.name)}", ""]
+    if not build.provisioners:
+        lines += ["      <no provisioner>", ""]
+    lines += ["    post-processors:", ""]
     if not build.post_processors:
         lines += ["      <no post-processor>", ""]
     for i, chain in enumerate(build.post_processors):
-        lines += [f"      {i}:"] + [f"        {pp.type}" for pp in chain] + [""]
+        lines += [f"      {i}:"] + [f"        {_named(pp.type, pp.name)}" for pp in chain] + [""]
     return lines
+
+
+def _named(type_name: str, name: str) -> str:
+    return f"{type_name}.{name}" if name else type_name
