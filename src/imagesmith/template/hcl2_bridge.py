@@ -72,8 +72,7 @@ def load_hcl2(
 ) -> HCL2Template:
     """Decode the HCL2 configuration at ``path``; raise TemplateError with every located problem.
 
-    ``var_files`` apply in order, then ``vars`` (imagesmith's API keeps them apart, so command-line
-    order between a -var and a -var-file is not kept; see docs/hcl2.md).
+    ``var_files`` apply in order, then ``vars``: a -var beats every -var-file, as in Packer 1.6.6.
     """
     if not Path(path).exists():
         raise TemplateError(f"{path}: no such file or directory")
