@@ -178,6 +178,12 @@ def test_located_error_has_a_source_excerpt(tmp_path: Path) -> None:
     assert '     1: source "nosuch" "x" {' in done.stderr and "^^^" in done.stderr
 
 
+def test_a_directory_without_configuration_is_an_error(tmp_path: Path) -> None:
+    for command in ("validate", "inspect"):
+        done = run_cli(command, str(tmp_path), cwd=tmp_path)
+        assert done.returncode == 1 and "Could not find any config file in" in done.stderr + done.stdout
+
+
 def test_syntax_only_parses_without_evaluating(tmp_path: Path) -> None:
     path = write(tmp_path, 'variable "v" {\n  type = string\n}\nsource "nosuch" "x" {\n}\n')
     done = run_cli("validate", "-syntax-only", str(path), cwd=tmp_path)

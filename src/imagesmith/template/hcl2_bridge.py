@@ -64,6 +64,17 @@ def is_hcl2(path: str) -> bool:
     return path.endswith((".pkr.hcl", ".pkr.json")) or (path != "-" and Path(path).is_dir())
 
 
+def check_exists(path: str) -> None:
+    """Packer's errors for a path that is missing or a directory without configuration files."""
+    if not Path(path).exists():
+        raise TemplateError(f"{path}: no such file or directory")
+    if Path(path).is_dir() and not hdecode.config_files(Path(path))[0]:
+        raise TemplateError(
+            f"Could not find any config file in {path}",
+            hint="A config file must be suffixed with `.pkr.hcl` or `.pkr.json`. A folder can be referenced.",
+        )
+
+
 def load_hcl2(
     path: str,
     vars: Mapping[str, str] | None = None,
@@ -74,8 +85,7 @@ def load_hcl2(
 
     ``var_files`` apply in order, then ``vars``: a -var beats every -var-file, as in Packer 1.6.6.
     """
-    if not Path(path).exists():
-        raise TemplateError(f"{path}: no such file or directory")
+    check_exists(path)
     var_args = [("-var-file", f) for f in var_files] + [("-var", f"{k}={v}") for k, v in (vars or {}).items()]
     tpl, diags = hdecode.load(path, var_args, env)
     register_secrets(tpl)
@@ -351,8 +361,7 @@ def _loc(rng: Range) -> Location:
 
 def check_hcl2_syntax(path: str) -> None:
     """``validate -syntax-only``: parse every configuration file, evaluate nothing."""
-    if not Path(path).exists():
-        raise TemplateError(f"{path}: no such file or directory")
+    check_exists(path)
     diags = Diagnostics()
     conf, auto = hdecode.config_files(Path(path))
     for file in conf + auto:

@@ -7,7 +7,6 @@ other problem (syntax, schema, bad values) is an error. Sensitive values read ``
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 from imagesmith.errors import TemplateError
 from imagesmith.hcl2.display import show
@@ -15,15 +14,14 @@ from imagesmith.hcl2.packer import decode as hdecode
 from imagesmith.hcl2.packer import model as hm
 from imagesmith.hcl2.values import Value
 from imagesmith.template.engine.gofmt import quote_string
-from imagesmith.template.hcl2_bridge import problem_of, register_secrets
+from imagesmith.template.hcl2_bridge import check_exists, problem_of, register_secrets
 
 __all__ = ["inspect_hcl2"]
 
 
 def inspect_hcl2(path: str, env: Mapping[str, str] | None = None) -> str:
     """The inspect report of the configuration at ``path``; raise TemplateError on invalid input."""
-    if not Path(path).exists():
-        raise TemplateError(f"{path}: no such file or directory")
+    check_exists(path)
     tpl, diags = hdecode.load(path, [], env)
     register_secrets(tpl)
     errors = [d for d in diags.errors() if not d.summary.startswith("Unset variable")]
