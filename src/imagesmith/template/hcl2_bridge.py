@@ -108,14 +108,15 @@ def problem_of(diag: Diagnostic) -> Problem:
     if diag.subject is not None:
         pos = diag.subject.start_pos
         where = Location(diag.subject.filename, pos.line, pos.column)
-    text = diag.format().split("\n", 1)
     message = diag.summary + (f"; {diag.detail}" if diag.detail else "")
-    excerpt = (
-        [line for line in text[1].splitlines() if line.strip() and not line.startswith("  on ")]
-        if len(text) > 1
-        else []
-    )
-    excerpt = [line for line in excerpt if line != diag.detail]
+    excerpt: list[str] = []
+    if diag.subject is not None:  # format() puts the excerpt between "  on file:line:col:" and a blank line
+        lines = diag.format().splitlines()
+        start = next((i for i, line in enumerate(lines) if line.startswith("  on ")), len(lines))
+        for line in lines[start + 1 :]:
+            if not line.strip():
+                break
+            excerpt.append(line)
     return Problem(message + ("\n" + "\n".join(excerpt) if excerpt else ""), where)
 
 
