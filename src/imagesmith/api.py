@@ -76,6 +76,7 @@ class Inspection:
     builders: list[tuple[str, str]]  # (name, type), in template order
     provisioners: list[str]  # types, in template order
     post_processors: list[list[str]]  # types of each chain
+    hcl2_report: str = ""  # HCL2 configuration: Packer's "HCL2 mode" report, shown instead
 
 
 @contextmanager
@@ -105,8 +106,16 @@ def _mask_error(exc: ImagesmithError, scrub: Callable[[str], str]) -> None:
         exc.errors = {name: scrub(error) for name, error in exc.errors.items()}
 
 
-def load(path: str) -> Template:
-    """Read and parse the template at ``path`` (``-``: stdin); raise TemplateError with every problem."""
+def load(path: str, vars: Mapping[str, str] | None = None, var_files: Sequence[str] = ()) -> Template:
+    """Read and parse the template at ``path`` (``-``: stdin); raise TemplateError with every problem.
+
+    HCL2 configuration (``*.pkr.hcl``, ``*.pkr.json``, a directory) takes its variables here
+    (``vars``, ``var_files``, ``PKR_VAR_*``); a JSON template takes them when builds are prepared.
+    """
+    from imagesmith.template.hcl2_bridge import is_hcl2, load_hcl2
+
+    if is_hcl2(path):
+        return load_hcl2(path, vars, var_files)
     from imagesmith.core.prepare import load_template
 
     return load_template(path)
@@ -122,14 +131,27 @@ def validate(
     syntax_only: bool = False,
 ) -> None:
     """Check the template fully, with nothing built or touched; raise TemplateError with every problem."""
+    from imagesmith.template.hcl2_bridge import check_hcl2_syntax, is_hcl2
+
     with run_scope():
-        template = load(path)
+        if syntax_only and is_hcl2(path):
+            check_hcl2_syntax(path)
+            return
+        template = load(path, vars, var_files)
         if not syntax_only:
             _prepare(template, vars, var_files, only, except_)
 
 
 def inspect(path: str) -> Inspection:
     """The template's variables, builders, provisioners and post-processors (raises TemplateError)."""
+    from imagesmith.template.hcl2_bridge import is_hcl2
+
+    if is_hcl2(path):
+        from imagesmith.template.hcl2_inspect import inspect_hcl2
+
+        with run_scope():
+            report = inspect_hcl2(path)
+        return Inspection(path, "", [], [], [], [], hcl2_report=report)
     with run_scope():
         template = load(path)
     hidden = set(template.sensitive_variables)
@@ -137,6 +159,7 @@ def inspect(path: str) -> Inspection:
         InspectedVariable(name, "<sensitive>" if name in hidden else var.default, var.required, name in hidden)
         for name, var in sorted(template.variables.items())
     ]
+
     return Inspection(
         path=template.path,
         description=template.description,
@@ -217,7 +240,7 @@ async def _build(
 
     with run_scope():
         run_uuid = str(uuid.uuid4())
-        template = load(path)
+        template = load(path, vars, var_files)
         builds = _prepare(template, vars, var_files, only, except_, force, debug, on_error, run_uuid)
         out = ui if ui is not None else ConsoleUi(color=False)
         color = isinstance(out, ConsoleUi) and out.color
@@ -244,7 +267,12 @@ def _prepare(
     run_uuid: str = "",
 ) -> list[PreparedBuild]:
     from imagesmith.core.prepare import PrepareOptions, prepare_builds
+    from imagesmith.template.hcl2_bridge import HCL2Template
 
+    if isinstance(template, HCL2Template):  # its variables were applied when it was loaded
+        if not template.builders:  # valid in HCL2 (a JSON template needs a builder)
+            return []
+        vars, var_files = {}, ()
     options = PrepareOptions(
         vars=dict(vars or {}),
         var_files=list(var_files),

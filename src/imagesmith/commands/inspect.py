@@ -53,6 +53,9 @@ def run(options: argparse.Namespace) -> int:
 
 def say_inspection(inspection: Inspection, ui: Ui) -> None:
     """Write Packer's inspect report of a template (:func:`imagesmith.api.inspect`) to ``ui``."""
+    if inspection.hcl2_report:
+        ui.say(inspection.hcl2_report)
+        return
     ui.say("Packer Inspect: JSON mode")
     if inspection.description:
         ui.say("Description:\n")

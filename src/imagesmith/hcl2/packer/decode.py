@@ -24,7 +24,7 @@ from imagesmith.hcl2.packer.version import check_constraint
 from imagesmith.hcl2.parser import parse_config
 from imagesmith.hcl2.references import traversals
 from imagesmith.hcl2.types import BOOL, NUMBER, STRING, ListType
-from imagesmith.hcl2.values import Value, object_val, string_val
+from imagesmith.hcl2.values import Value, object_val, string_val, unknown_val
 
 PACKER_VERSION = "1.6.6"
 CONFIG_SCHEMA = BodySchema(blocks=[
@@ -197,7 +197,8 @@ def _all_exprs(body: HCLBody) -> list[ast.Expr]:
 
 def base_variables(tpl: Template) -> dict[str, Value]:
     """``var``, ``path`` and ``packer`` as expressions see them."""
-    variables = {n: v.value for n, v in tpl.variables.items() if v.value is not None}
+    # an unset variable (already reported) is unknown, so what uses it is not reported again
+    variables = {n: v.value if v.value is not None else unknown_val(v.type) for n, v in tpl.variables.items()}
     return {
         "var": object_val(variables),
         "path": object_val({"root": string_val(tpl.root.replace(os.sep, "/")),
@@ -291,9 +292,9 @@ def _decode_build(block: ContentBlock, tpl: Template, diags: Diagnostics) -> Bui
 
 def _source_use(ref: str, rng: object, tpl: Template, diags: Diagnostics) -> SourceUse | None:
     parts = ref.split(".")
-    if len(parts) == 3 and parts[0] == "source":
-        parts = parts[1:]
-    if len(parts) != 2:
+    if len(parts) > 2:  # Packer drops the first part whatever it says ("source", "sources", ...)
+        parts = parts[1:3]
+    if len(parts) != 2 or not all(parts):
         diags.add("Invalid source reference", f'A source reference must be like "source.type.name"; got "{ref}".',
                   rng)  # type: ignore[arg-type]
         return None

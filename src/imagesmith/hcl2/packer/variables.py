@@ -159,6 +159,7 @@ def _set(var: Variable, val: Value, origin: str, where: object, diags: Diagnosti
         var.value, var.value_from = convert(val, var.type), origin
         var.value_range = where if isinstance(where, Range) else None
     except ConversionError as exc:
+        var.value_from = "invalid"  # reported here; not "unset" as well
         if origin == "cmd":
             diags.add("Invalid argument value for -var variable", f"The received arg value for {var.name} is not "
                       f"compatible with the variable's type constraint: {exc}.", None)
@@ -169,12 +170,14 @@ def _set(var: Variable, val: Value, origin: str, where: object, diags: Diagnosti
 
 
 def check_variables(tpl: Template, used: set[str], diags: Diagnostics) -> None:
-    """Required values present where used, and every validation condition true."""
+    """Every variable has a value (Packer 1.6.6 and current Packer ask it even of unused ones;
+    ``used`` is kept for callers), and every validation condition is true."""
     for var in tpl.variables.values():
         if var.value is None:
-            if var.name in used:
-                diags.add(f'Unset variable "{var.name}"', "A used variable must be set or have a default value; "
-                          "see https://packer.io/docs/templates/hcl_templates/syntax for details.", var.range)
+            if var.value_from == "invalid":
+                continue
+            diags.add(f'Unset variable "{var.name}"', "A used variable must be set or have a default value; "
+                      "see https://packer.io/docs/templates/hcl_templates/syntax for details.", var.range)
             continue
         for v in var.validations:
             ctx = EvalContext({"var": object_val({var.name: var.value})}, standard_functions())
