@@ -1,17 +1,21 @@
-"""Helpers for the configuration-management integration tests: the Debian image, a recording ``docker``.
+"""Helpers for the configuration-management integration tests: the Debian image, the guest commands.
 
-Both imagesmith and Packer 1.6.6 find ``docker`` on PATH; :func:`recording_env` puts a wrapper in
-front that appends each call's argv to a log and then runs the real docker. The guest commands a
-provisioner ran are the ``docker exec … /bin/sh -c "(command)"`` calls in that log (communicator
-housekeeping such as Packer's ``chown -R`` or imagesmith's ``test -d`` is not wrapped in parentheses).
+Packer 1.6.6 runs the docker CLI: :func:`recording_env` puts a ``docker`` wrapper first on PATH that
+appends each call's argv to a log and then runs the real docker. imagesmith talks to the Engine API
+instead and writes each exec's argv to its debug log (``+ docker exec argv: [...]``), which
+:func:`build_with` points at a file. The guest commands a provisioner ran are the
+``/bin/sh -c "(command)"`` execs (communicator housekeeping such as Packer's ``chown -R`` is not
+wrapped in parentheses).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,10 +88,22 @@ def normalise(text: str) -> str:
 
 
 def guest_commands(log: Path) -> list[str]:
-    """The CM provisioners' commands, in order, normalised (staging UUIDs, temp inventory names)."""
+    """The CM provisioners' commands (from the docker CLI log), in order, normalised (staging UUIDs,
+    temp inventory names)."""
+    return _provisioner_commands(argv for argv in read_calls(log) if len(argv) > 3 and argv[0] == "exec")
+
+
+def guest_commands_from_debug_log(log: Path) -> list[str]:
+    """The same, from imagesmith's debug log (``+ docker exec argv: [...]``)."""
+    marker = "+ docker exec argv: "
+    argvs = [json.loads(line.split(marker, 1)[1]) for line in log.read_text().splitlines() if marker in line]
+    return _provisioner_commands(argvs)
+
+
+def _provisioner_commands(argvs: Iterable[list[str]]) -> list[str]:
     out = []
-    for argv in read_calls(log):
-        if len(argv) > 3 and argv[0] == "exec" and argv[-2] == "-c":
+    for argv in argvs:
+        if len(argv) > 2 and argv[-2] == "-c":
             command = argv[-1]
             if command.startswith("(") and command.endswith(")"):
                 out.append(normalise(command[1:-1]))
@@ -119,11 +135,17 @@ def build_with(tool: str, template: Path, tmp: Path) -> Run:
     workdir.mkdir()
     env, log = recording_env(workdir)
     runner = run_cli if tool == "imagesmith" else run_packer
+    debug_log = workdir / "imagesmith-debug.log"
+    if tool == "imagesmith":
+        env |= {"IMAGESMITH_LOG": "1", "IMAGESMITH_LOG_PATH": str(debug_log)}
     start = time.monotonic()
     done = runner("build", "-machine-readable", str(template), cwd=template.parent, env=env, timeout=900)
     seconds = time.monotonic() - start
     output = done.stdout + done.stderr
-    commands = guest_commands(log) if log.exists() else []
+    if tool == "imagesmith":
+        commands = guest_commands_from_debug_log(debug_log) if debug_log.exists() else []
+    else:
+        commands = guest_commands(log) if log.exists() else []
     return Run(done.returncode, output, artifact_id(done.stdout), commands, seconds)
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from imagesmith.core.plugin import LineCallback
 from imagesmith.docker_engine import Request, call, connect, send
 from imagesmith.errors import BuildError
+from imagesmith.log import logger
 
 if TYPE_CHECKING:
     from aiodocker.stream import Stream
@@ -69,6 +71,8 @@ async def run_exec(
 ) -> int:
     """Create and start the exec of ``request``, feed it ``stdin`` (then end of input), return its exit status."""
     out, err = LineSplitter(stdout), LineSplitter(stderr)
+    # the exact command, as the CLI's would be on its command line (the debug log masks secrets)
+    logger.debug("+ docker exec argv: %s", json.dumps((request.body or {}).get("Cmd", [])))
     async with connect() as docker, call("docker exec"):
         async with send(docker, request) as response:
             exec_id = (await response.json())["Id"]
