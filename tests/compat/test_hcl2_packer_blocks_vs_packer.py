@@ -4,15 +4,14 @@ errors come from plugin settings are left out: plugins are not decoded here)."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from imagesmith.hcl2.packer.decode import eval_context, load
 from imagesmith.hcl2.values import to_python
+from tests.conftest import run_packer
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "packer-1.6.6"
 CASES = [
@@ -36,9 +35,7 @@ CASES = [
 
 
 def _packer_errors(path: Path) -> list[str]:
-    env = {**os.environ, "CHECKPOINT_DISABLE": "1"}
-    proc = subprocess.run(["packer", "validate", path.name], cwd=path.parent, env=env, capture_output=True,
-                          text=True, timeout=300)
+    proc = run_packer("validate", path.name, cwd=path.parent)
     return sorted(set(re.findall(r"^Error: (.*)$", proc.stdout + proc.stderr, re.M)))
 
 
@@ -70,12 +67,15 @@ def test_variable_precedence_and_types(tmp_path: Path) -> None:
         'build {\n  name = "b"\n  sources = ["source.null.x"]\n'
         '  provisioner "shell-local" {\n    only = ["null.x"]\n    max_retries = 2\n    inline = ["echo"]\n  }\n'
         '  post-processors {\n    post-processor "manifest" {}\n    post-processor "checksum" {\n'
-        '      keep_input_artifact = true\n    }\n  }\n}\n'
+        "      keep_input_artifact = true\n    }\n  }\n}\n"
     )
-    (tmp_path / "x.auto.pkrvars.hcl").write_text('n = 3\n')
-    (tmp_path / "y.pkrvars.hcl").write_text('n = 4\n')
-    tpl, diags = load(tmp_path, [("-var", "l=[\"a\", \"b\"]"), ("-var-file", str(tmp_path / "y.pkrvars.hcl"))],
-                      env={"PKR_VAR_n": "2", "PKR_VAR_s": "from-env"})
+    (tmp_path / "x.auto.pkrvars.hcl").write_text("n = 3\n")
+    (tmp_path / "y.pkrvars.hcl").write_text("n = 4\n")
+    tpl, diags = load(
+        tmp_path,
+        [("-var", 'l=["a", "b"]'), ("-var-file", str(tmp_path / "y.pkrvars.hcl"))],
+        env={"PKR_VAR_n": "2", "PKR_VAR_s": "from-env"},
+    )
     assert not diags, [str(d) for d in diags]
     assert to_python(tpl.variables["n"].value) == 4  # -var-file beats auto file beats env beats default
     assert to_python(tpl.variables["l"].value) == ["a", "b"]
@@ -94,9 +94,11 @@ def test_variable_precedence_and_types(tmp_path: Path) -> None:
 def test_undeclared_variable_and_bad_value(tmp_path: Path) -> None:
     (tmp_path / "a.pkr.hcl").write_text('variable "n" {\n  type = number\n}\n')
     _, diags = load(tmp_path, [("-var", "nope=1"), ("-var", "n=abc")], env={})
-    assert sorted(d.summary for d in diags.errors()) == ["Invalid argument value for -var variable",
-                                                         "Undefined -var variable"]
-    (tmp_path / "b.auto.pkrvars.hcl").write_text('undeclared = 1\n')
+    assert sorted(d.summary for d in diags.errors()) == [
+        "Invalid argument value for -var variable",
+        "Undefined -var variable",
+    ]
+    (tmp_path / "b.auto.pkrvars.hcl").write_text("undeclared = 1\n")
     _, diags = load(tmp_path, [("-var", "n=5")], env={})
     assert not diags.has_errors()
     assert [(d.severity, d.summary) for d in diags] == [("warning", "Undefined variable")]
@@ -143,8 +145,18 @@ def test_json_syntax_templates(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("constraint", "ok"),
-    [(">= 1.0.0", True), (">= 1.7", False), ("~> 1.6", True), ("~> 1.6.7", False), ("~> 1.6.0", True),
-     ("!= 1.6.6", False), ("> 1.5, < 1.7", True), ("= 1.6.6", True), ("1.6.6", True), ("nonsense", None)],
+    [
+        (">= 1.0.0", True),
+        (">= 1.7", False),
+        ("~> 1.6", True),
+        ("~> 1.6.7", False),
+        ("~> 1.6.0", True),
+        ("!= 1.6.6", False),
+        ("> 1.5, < 1.7", True),
+        ("= 1.6.6", True),
+        ("1.6.6", True),
+        ("nonsense", None),
+    ],
 )
 def test_version_constraints(constraint: str, ok: bool | None) -> None:
     from imagesmith.hcl2.packer.version import check_constraint
@@ -175,11 +187,11 @@ SMALL_CASES = {
     },
     "failing_validation_of_default": {
         "a.pkr.hcl": 'variable "n" {\n  type = number\n  default = 1\n  validation {\n'
-                     '    condition = var.n > 5\n    error_message = "Too small."\n  }\n}\n',
+        '    condition = var.n > 5\n    error_message = "Too small."\n  }\n}\n',
     },
     "duplicate_source": {
         "a.pkr.hcl": 'source "null" "x" {\n  communicator = "none"\n}\nsource "null" "x" {\n'
-                     '  communicator = "none"\n}\n',
+        '  communicator = "none"\n}\n',
     },
     "syntax_error": {"a.pkr.hcl": 'variable "a" {\n  default = "x\n}\n'},
 }
@@ -192,8 +204,6 @@ def test_small_templates_match_packer(case: str, tmp_path: Path, need_packer: No
         (tmp_path / name).write_text(text)
     _, diags = load(tmp_path, env={})
     ours = sorted({d.summary for d in diags.errors()})
-    env = {**os.environ, "CHECKPOINT_DISABLE": "1"}
-    proc = subprocess.run(["packer", "validate", "."], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=300)
+    proc = run_packer("validate", ".", cwd=tmp_path)
     theirs = sorted(set(re.findall(r"^Error: (.*)$", proc.stdout + proc.stderr, re.M)))
     assert ours == theirs
