@@ -78,6 +78,7 @@ def test_builds_without_the_docker_cli(need_docker: None, tmp_path: Path) -> Non
     image = run.output.split("Imported Docker image: ")[-1].split()[0] if "Imported" in run.output else ""
     assert image.startswith("sha256:"), run.output
     subprocess.run(["docker", "rmi", image], capture_output=True, check=True)
+    run.assert_clean()
 
 
 def test_daemon_refuses_commit(need_docker: None, tmp_path: Path) -> None:
