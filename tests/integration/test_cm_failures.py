@@ -9,6 +9,8 @@ checks that no container is left.
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -56,6 +58,8 @@ def check_failure(root: Path, block: dict[str, Any], staging: str, tool_line: st
     finally:
         for container in left:
             subprocess.run(["docker", "rm", "-f", container], capture_output=True)
+        for left_dir in re.findall(r"&& rm -rf (\S+)", output):  # the mounted temp dir abort keeps
+            shutil.rmtree(left_dir, ignore_errors=True)
     before = containers()
     done = run_cli("build", str(template), cwd=root, timeout=600)
     assert done.returncode == 1
