@@ -10,7 +10,7 @@ import tarfile
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from imagesmith.builders.docker import DockerBuilder
+from imagesmith.builders.docker.builder import DockerBuilder
 from imagesmith.builders.docker.config import DockerConfig
 from imagesmith.core.plugin import Artifact, BuildContext, BuildInfo, Communicator, Provisioner
 from imagesmith.errors import Problem, TemplateError

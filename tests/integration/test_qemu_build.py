@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from imagesmith.builders.qemu import QemuBuilder
+from imagesmith.builders.qemu.builder import QemuBuilder
 from imagesmith.builders.qemu.config import QemuConfig
 from imagesmith.core.plugin import BuildContext, BuildInfo, Communicator
 from imagesmith.errors import BuildError, Problem

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from imagesmith.builders.qemu import QemuBuilder
+from imagesmith.builders.qemu.builder import QemuBuilder
 from imagesmith.core.plugin import BuildContext, BuildInfo, Communicator
 from imagesmith.errors import BuildError
 from tests.integration.test_qemu_build import ISO, RecordingUi, _noop, _qemu_pids, _serial_tail, make_config

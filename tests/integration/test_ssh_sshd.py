@@ -257,8 +257,8 @@ def test_timeout_says_what_answered(tmp_path: Path) -> None:
 def test_shell_and_file_provisioners_over_ssh(sshd: Sshd, tmp_path: Path, method: str) -> None:
     from imagesmith.core.plugin import BuildInfo
     from imagesmith.errors import Problem
-    from imagesmith.provisioners.file import PLUGIN as FILE
-    from imagesmith.provisioners.shell import PLUGIN as SHELL
+    from imagesmith.provisioners.file import FileProvisioner as FILE
+    from imagesmith.provisioners.shell import ShellProvisioner as SHELL
     from imagesmith.template.decode import decode_config
     from imagesmith.ui import Ui
 

@@ -18,7 +18,7 @@ from imagesmith.core.artifact import FileArtifact
 from imagesmith.core.plugin import Artifact, BuildInfo, PostProcessResult
 from imagesmith.core.registry import lookup
 from imagesmith.errors import BuildError, Problem
-from imagesmith.post_processors.vagrant import BUILDER_ID, PLUGIN, Vagrant
+from imagesmith.post_processors.vagrant import BUILDER_ID, Vagrant
 from imagesmith.post_processors.vagrant.config import VagrantConfig
 from imagesmith.run import run
 from imagesmith.template.decode import decode_config
@@ -80,7 +80,7 @@ def read_box(path: str | Path) -> tuple[list[tarfile.TarInfo], dict[str, bytes]]
 
 
 def test_registry_finds_the_plugin() -> None:
-    assert lookup("post-processor", "vagrant") is PLUGIN is Vagrant
+    assert lookup("post-processor", "vagrant") is Vagrant
 
 
 def test_libvirt_box_from_a_qcow2(qcow2: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -107,6 +107,3 @@ class FileBuilder(Builder):
         return FileArtifact(
             BUILDER_ID, [config.target], artifact_id="File", description=f"Stored file: {config.target}"
         )
-
-
-PLUGIN = FileBuilder

@@ -100,6 +100,3 @@ class NullBuilder(Builder):
         ]
         await run_steps(steps, state, ctx.ui, on_error=ctx.info.on_error, pause=ctx.pause)
         return NullArtifact()
-
-
-PLUGIN = NullBuilder

@@ -42,6 +42,3 @@ class ArtificePostProcessor(PostProcessor):
         result = ArtificeArtifact(BUILDER_ID, files, artifact_id="")
         ui.say(f"Using these artifact files: {', '.join(result.files)}")
         return PostProcessResult(result, keep=True, force_override=False)
-
-
-PLUGIN = ArtificePostProcessor

@@ -156,6 +156,3 @@ def _size(path: str) -> int:
         return os.path.getsize(path)
     except OSError:
         return 0
-
-
-PLUGIN = Checksum

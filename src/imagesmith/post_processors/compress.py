@@ -146,6 +146,3 @@ def _size(path: str) -> int:
         return os.path.getsize(path)
     except OSError:
         return 0
-
-
-PLUGIN = Compress

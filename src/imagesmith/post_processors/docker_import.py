@@ -51,6 +51,3 @@ async def _read_chunks(path: str) -> AsyncIterator[bytes]:
     with open(path, "rb") as src:
         while chunk := await asyncio.to_thread(src.read, _CHUNK):
             yield chunk
-
-
-PLUGIN = DockerImport

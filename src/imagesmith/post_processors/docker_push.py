@@ -53,6 +53,3 @@ class DockerPush(PostProcessor):
                 except ImagesmithError as exc:
                     ui.error(f"Error logging out: {exc}")
         return PostProcessResult(ImportArtifact(names[0], builder_id=BUILDER_ID_IMPORT), keep=True)
-
-
-PLUGIN = DockerPush

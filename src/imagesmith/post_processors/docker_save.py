@@ -51,6 +51,3 @@ class DockerSave(PostProcessor):
                 await asyncio.to_thread(path.unlink, True)
         ui.message(f"Saved to: {path}")
         return PostProcessResult(artifact, keep=True)
-
-
-PLUGIN = DockerSave

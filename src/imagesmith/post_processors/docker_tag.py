@@ -49,6 +49,3 @@ class DockerTag(PostProcessor):
         result = ImportArtifact(names[-1], builder_id=BUILDER_ID_TAG, state=state)
         # Tagging an image that is then deleted is pointless: Packer always keeps the input.
         return PostProcessResult(result, keep=True, force_override=True)
-
-
-PLUGIN = DockerTag

@@ -149,6 +149,3 @@ class ManifestPostProcessor(PostProcessor):
                     with contextlib.suppress(OSError):
                         os.unlink(lock)
         return PostProcessResult(artifact, keep=True, force_override=True)
-
-
-PLUGIN = ManifestPostProcessor

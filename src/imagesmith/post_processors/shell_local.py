@@ -18,6 +18,3 @@ class ShellLocalPostProcessor(PostProcessor):
     async def post_process(self, ui: Ui, artifact: Artifact) -> PostProcessResult:
         await run_shell_local(self.config, ui, self.info, artifact.generated_data)
         return PostProcessResult(artifact, keep=True, force_override=True)
-
-
-PLUGIN = ShellLocalPostProcessor

@@ -247,6 +247,3 @@ class AnsibleLocalProvisioner(Provisioner):
                 )
             if status != 0:
                 raise BuildError(f"Non-zero exit status: {status}")
-
-
-PLUGIN = AnsibleLocalProvisioner

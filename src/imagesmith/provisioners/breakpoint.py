@@ -31,6 +31,3 @@ class BreakpointProvisioner(Provisioner):
         # A UI that can't ask (machine-readable, no terminal) continues at once, as Packer does.
         with contextlib.suppress(RuntimeError, EOFError):
             await ui.ask("Press enter to continue.")
-
-
-PLUGIN = BreakpointProvisioner

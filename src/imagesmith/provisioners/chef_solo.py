@@ -216,6 +216,3 @@ class ChefSoloProvisioner(Provisioner):
     def _render(self, text: str, fields: Mapping[str, Any], what: str) -> str:
         """The one place this provisioner renders templates at run time."""
         return render_runtime(text, fields, self.info, what)
-
-
-PLUGIN = ChefSoloProvisioner

@@ -106,6 +106,3 @@ async def download(ui: Ui, comm: Communicator, src: str, dst: str) -> None:
     except (BuildError, OSError) as exc:
         ui.error(f"Download failed: {exc}")
         raise exc if isinstance(exc, BuildError) else BuildError(str(exc)) from exc
-
-
-PLUGIN = FileProvisioner

@@ -228,6 +228,3 @@ class PuppetMasterlessProvisioner(Provisioner):
     def _render(self, text: str, fields: Mapping[str, Any]) -> str:
         """The one place this provisioner renders templates at run time."""
         return render_runtime(text, fields, self.info, "execute_command")
-
-
-PLUGIN = PuppetMasterlessProvisioner

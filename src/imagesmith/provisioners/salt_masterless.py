@@ -236,6 +236,3 @@ class SaltMasterlessProvisioner(Provisioner):
         ui.message(f"Creating directory: {path}")
         if await run_command(ui, comm, self.guest.create_dir(path)) != 0:
             raise BuildError(f"{context}: Non-zero exit status.")
-
-
-PLUGIN = SaltMasterlessProvisioner

@@ -192,6 +192,3 @@ def _write_inline(shebang: str, lines: list[str]) -> str:
         out.write(f"#!{shebang}\n")
         out.writelines(line + "\n" for line in lines)
     return name
-
-
-PLUGIN = ShellProvisioner

@@ -190,6 +190,3 @@ class ShellLocalProvisioner(Provisioner):
 
     async def provision(self, ui: Ui, comm: Communicator | None, data: Mapping[str, str]) -> None:
         await run_shell_local(self.config, ui, self.info, data)
-
-
-PLUGIN = ShellLocalProvisioner

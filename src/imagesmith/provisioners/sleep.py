@@ -23,6 +23,3 @@ class SleepProvisioner(Provisioner):
 
     async def provision(self, ui: Ui, comm: Communicator | None, data: Mapping[str, str]) -> None:
         await asyncio.sleep(max(float(self.config.duration), 0.0))
-
-
-PLUGIN = SleepProvisioner

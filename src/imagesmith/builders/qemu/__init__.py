@@ -1,5 +1,1 @@
 """The ``qemu`` builder (Packer 1.6.6's ``builder/qemu``)."""
-
-from imagesmith.builders.qemu.builder import QemuBuilder
-
-PLUGIN = QemuBuilder

@@ -8,6 +8,4 @@ provider puts in the box), :mod:`.box` (the tar.gz, written atomically), :mod:`.
 
 from imagesmith.post_processors.vagrant.post_processor import BUILDER_ID, Vagrant
 
-PLUGIN = Vagrant
-
-__all__ = ["BUILDER_ID", "PLUGIN", "Vagrant"]
+__all__ = ["BUILDER_ID", "Vagrant"]
