@@ -21,11 +21,10 @@ import os
 import re
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
-from functools import cache
 
 import pytest
 
+from tests.compat.batches import Batched
 from tests.compat.fixture_cases import Case, all_cases, load_expected, template_files
 from tests.conftest import FIXTURES, packer_available, run_packer
 
@@ -40,16 +39,12 @@ KNOWN_DIFFERENCES: dict[str, str] = {}
 def _run(argv: list[str], case: Case) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CHECKPOINT_DISABLE": "1", **case.env}
     return subprocess.run(
-        argv, input=case.stdin, capture_output=True, text=True, cwd=case.cwd, env=env, timeout=120, check=False
+        argv, input=case.stdin, capture_output=True, text=True, cwd=case.cwd, env=env, timeout=600, check=False
     )
 
 
-@cache
-def imagesmith_results() -> dict[str, subprocess.CompletedProcess[str]]:
-    """Run every case through imagesmith once (in parallel; each is a real process)."""
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        results = pool.map(lambda c: _run([sys.executable, "-m", "imagesmith", *c.argv], c), CASES)
-        return {case.id: result for case, result in zip(CASES, results, strict=True)}
+#: every case through imagesmith once, a batch at a time (each is a real process; see batches.py).
+IMAGESMITH = Batched(CASES, lambda c: c.id, lambda c: _run([sys.executable, "-m", "imagesmith", *c.argv], c))
 
 
 # --- what counts as "the same" ---------------------------------------------------------------
@@ -132,7 +127,7 @@ def disagreements(case: Case, packer: dict[str, object], ours: subprocess.Comple
 def test_case_agrees_with_recorded_packer(case: Case) -> None:
     expected = load_expected(case)
     assert expected is not None, f"no recording for {case.id}: run tests/compat/record_packer.py"
-    ours = imagesmith_results()[case.id]
+    ours = IMAGESMITH[case.id]
     found = disagreements(case, expected["packer"], ours)  # type: ignore[arg-type]
     if case.id in KNOWN_DIFFERENCES:
         assert found, f"{case.id} now agrees with Packer: remove it from KNOWN_DIFFERENCES"
@@ -142,7 +137,7 @@ def test_case_agrees_with_recorded_packer(case: Case) -> None:
 
 def test_agreement_count() -> None:
     """Print the agreement count (pytest -s shows it); every case is either agreeing or known."""
-    results = imagesmith_results()
+    results = IMAGESMITH.all()
     agree = sum(
         1
         for case in CASES

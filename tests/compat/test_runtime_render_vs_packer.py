@@ -8,12 +8,11 @@ Time-dependent functions (timestamp, isotime, strftime, uuid, the run UUID) comp
 from __future__ import annotations
 
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
-from functools import cache
 from pathlib import Path
 
 import pytest
 
+from tests.compat.batches import Batched
 from tests.compat.runtime_render_cases import CASES, Case, load_expected, run_case, same_answer
 from tests.conftest import run_cli, run_packer
 
@@ -25,12 +24,8 @@ def _run(case: Case, runner: object) -> dict[str, str]:
         return run_case(case, Path(tmp) / case.id, runner)  # type: ignore[arg-type]
 
 
-@cache
-def imagesmith_answers(group: str) -> dict[str, dict[str, str]]:
-    """Every case of ``group`` run once, four at a time (each run is a separate imagesmith process)."""
-    cases = [c for c in CASES if c.group == group]
-    with ThreadPoolExecutor(4) as pool:
-        return dict(zip((c.id for c in cases), pool.map(lambda c: _run(c, run_cli), cases), strict=True))
+#: every case run once through imagesmith, a batch at a time (each run is a separate process).
+IMAGESMITH = Batched(CASES, lambda c: c.id, lambda c: _run(c, run_cli))
 
 
 def _need_tools(case: Case, request: pytest.FixtureRequest) -> None:
@@ -52,7 +47,7 @@ def test_runtime_render_matches_recorded_packer(case: Case, request: pytest.Fixt
     _need_tools(case, request)
     expected = load_expected()
     assert case.id in expected, f"no recording for {case.id}: run tests/compat/record_runtime_render.py"
-    problems = _compare(case, imagesmith_answers(case.group)[case.id], expected[case.id])
+    problems = _compare(case, IMAGESMITH[case.id], expected[case.id])
     assert not problems, "\n".join(problems)
 
 
@@ -60,7 +55,7 @@ def test_runtime_render_matches_recorded_packer(case: Case, request: pytest.Fixt
 def test_runtime_render_matches_live_packer(case_id: str, need_packer: None, request: pytest.FixtureRequest) -> None:
     case = next(c for c in CASES if c.id == case_id)
     _need_tools(case, request)
-    problems = _compare(case, imagesmith_answers(case.group)[case.id], _run(case, run_packer))
+    problems = _compare(case, IMAGESMITH[case.id], _run(case, run_packer))
     assert not problems, "\n".join(problems)
 
 

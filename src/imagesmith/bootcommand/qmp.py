@@ -30,8 +30,12 @@ class QmpClient:
         self.events: list[dict[str, Any]] = []
 
     @classmethod
-    async def connect(cls, path: str | Path, timeout: float = 10.0) -> QmpClient:
-        """Connect to QEMU's ``-qmp unix:PATH,server,nowait`` socket, retrying until ``timeout``."""
+    async def connect(cls, path: str | Path, timeout: float = 10.0, greeting_timeout: float = 60.0) -> QmpClient:
+        """Connect to QEMU's ``-qmp unix:PATH,server,nowait`` socket, retrying until ``timeout``.
+
+        Once connected, QEMU's greeting may take a while on a loaded host: it gets
+        ``greeting_timeout`` of its own, so a slow QEMU is not mistaken for a missing socket.
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
@@ -44,11 +48,14 @@ class QmpClient:
                 await asyncio.sleep(0.05)
         client = cls(reader, writer)
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(greeting_timeout):
                 greeting = await client._read()
                 if "QMP" not in greeting:
                     raise QmpError(f"unexpected QMP greeting: {greeting}")
                 await client.execute("qmp_capabilities")
+        except TimeoutError as exc:
+            await client.close()
+            raise QmpError(f"QEMU's QMP socket {path} did not answer within {greeting_timeout:g} s") from exc
         except BaseException:
             await client.close()
             raise

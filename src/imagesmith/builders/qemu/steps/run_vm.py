@@ -95,7 +95,7 @@ class RunVm(Step[QemuState]):
 
 async def _connect_qmp(path: str, proc: Any) -> QmpClient:
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + 30
+    deadline = loop.time() + 120  # qemu creates the socket at once; this only bounds a stuck start
     while True:
         if proc.returncode is not None:
             raise QmpError(f"qemu exited with status {proc.returncode}")
