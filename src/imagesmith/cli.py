@@ -64,6 +64,7 @@ VERBS: dict[str, str] = {
     "build": "build image(s) from template",
     "console": "creates a console for testing variable interpolation",
     "fix": "fixes templates from old versions of packer",
+    "fmt": "Rewrites HCL2 config files to canonical format",
     "inspect": "see components of a template",
     "validate": "check that a template is valid",
     "version": "Prints the Packer-compatible and imagesmith versions",
