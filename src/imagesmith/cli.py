@@ -65,6 +65,7 @@ VERBS: dict[str, str] = {
     "console": "creates a console for testing variable interpolation",
     "fix": "fixes templates from old versions of packer",
     "fmt": "Rewrites HCL2 config files to canonical format",
+    "init": "Install missing plugins or upgrade plugins",
     "inspect": "see components of a template",
     "validate": "check that a template is valid",
     "version": "Prints the Packer-compatible and imagesmith versions",

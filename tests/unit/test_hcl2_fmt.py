@@ -87,9 +87,7 @@ def test_stdin_to_stdout(monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.C
     assert capsysbinary.readouterr().out == b"a = 1\n"
 
 
-def test_syntax_error_names_the_place_and_leaves_the_file(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_syntax_error_names_the_place_and_leaves_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = _write(tmp_path, "bad.pkr.hcl", "a=1\nb = \n")
     good = _write(tmp_path, "good.pkr.hcl", "a=1\n")
     assert main(["fmt", str(bad), str(good)]) == 1
