@@ -1,6 +1,6 @@
 """``imagesmith console`` on an HCL2 file against ``packer console`` (1.6.6): the printed answers.
 
-The same lines are piped into both; every answer (Packer's ``PrintableCtyValue`` layout: bare
+The same lines are piped into both, one run a line; every answer (Packer's ``PrintableCtyValue`` layout: bare
 strings, one element a line, sorted keys, Go's ``%g`` numbers) and the ``variables`` listing must be
 identical. One difference is on purpose and tested on its own: a function applied to a sensitive
 value stays ``<sensitive>`` (Packer 1.6.6 prints the secret's derived value).
@@ -63,9 +63,14 @@ def _ours(lines: list[str], cwd: Path, monkeypatch: pytest.MonkeyPatch, capsys: 
 def test_answers_match_packer_console(
     console_dir: Path, need_packer: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    theirs = run_packer("console", "-var", "u=uu", "t.pkr.hcl", stdin="".join(f"{x}\n" for x in LINES), cwd=console_dir)
-    assert theirs.returncode == 0, theirs.stderr
-    assert _ours(LINES, console_dir, monkeypatch, capsys) == theirs.stdout
+    failures = []
+    for line in LINES:  # one run a line: piped, Packer answers only the last line (imagesmith: each)
+        theirs = run_packer("console", "-var", "u=uu", "t.pkr.hcl", stdin=f"{line}\n", cwd=console_dir)
+        assert theirs.returncode == 0, theirs.stdout + theirs.stderr
+        ours = _ours([line], console_dir, monkeypatch, capsys)
+        if ours != theirs.stdout:
+            failures.append((line, theirs.stdout, ours))
+    assert not failures, failures
 
 
 def test_functions_of_secrets_stay_masked(

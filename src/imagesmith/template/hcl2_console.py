@@ -43,8 +43,7 @@ exists in your config file.
 To exit the console, type "exit" and hit <enter>, or use Control-C.
 
 /!\\ It is not possible to use go templating interpolation like "{{timestamp}}"
-with in HCL2 mode.
-"""
+with in HCL2 mode."""
 
 
 class HCL2Console:
