@@ -65,6 +65,7 @@ VERBS: dict[str, str] = {
     "console": "creates a console for testing variable interpolation",
     "fix": "fixes templates from old versions of packer",
     "fmt": "Rewrites HCL2 config files to canonical format",
+    "hcl2_upgrade": "transform a JSON template into an HCL2 configuration",
     "init": "Install missing plugins or upgrade plugins",
     "inspect": "see components of a template",
     "validate": "check that a template is valid",
