@@ -42,7 +42,7 @@ source "qemu" "guest" {
   accelerator      = "tcg"
   headless         = true
   http_directory   = "%(http)s"
-  boot_wait        = "2s"
+  boot_wait        = "20s" # the prompt waits forever; keys typed before it shows are lost
   boot_command     = ["<esc><wait>install ks=http://{{ .HTTPIP }}:{{ .HTTPPort }}/ks.cfg<enter>"]
   ssh_username     = "root"
   ssh_password     = var.root_password
