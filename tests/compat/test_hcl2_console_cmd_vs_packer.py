@@ -103,3 +103,14 @@ def test_config_type_hcl2_without_a_template(
     monkeypatch.setattr(sys, "stdin", io.StringIO('upper("a")\n[1]\n'))
     assert main(["console", "-config-type=hcl2"]) == 0
     assert capsys.readouterr().out == "A\n[\n  1,\n]\n"
+
+
+def test_inspect_prints_values_as_packer(tmp_path: Path, need_packer: None, capsys: pytest.CaptureFixture[str]) -> None:
+    """``inspect`` lists variables and locals with the same printer (lists and maps one element a line)."""
+    (tmp_path / "t.pkr.hcl").write_text(TEMPLATE.replace("type = string", 'type    = string\n  default = "d"'))
+    theirs = run_packer("inspect", "t.pkr.hcl", cwd=tmp_path)
+    assert theirs.returncode == 0, theirs.stdout + theirs.stderr
+    assert main(["inspect", str(tmp_path / "t.pkr.hcl")]) == 0
+    ours = capsys.readouterr().out
+    assert ours.split("> builds:")[0] == theirs.stdout.split("> builds:")[0]
+    assert 'local.l: "[\\n  \\"a\\",' in ours
