@@ -1,6 +1,9 @@
 """Parse and evaluate a 2,500-line Packer-style HCL2 template (issue 14, point 10: goal <= 0.1 s).
 
-Usage: python bench/hcl2.py [--repeat N] [--lines N]
+Usage: python bench/hcl2.py [--repeat N] [--lines N] [--sources N]
+
+Also: ``validate`` of a template with N null sources (default 100; goal < 0.5 s), imagesmith's CLI
+and Packer 1.6.6's side by side, wall time of the whole command.
 
 The template has variables, locals, sources and builds whose attributes use function calls,
 templates with directives, heredocs, for expressions and splats. "imagesmith" parses it with
@@ -143,11 +146,55 @@ def measure(fn: object, text: str, repeat: int) -> tuple[list[float], list[float
     return walls, cpus
 
 
+VALIDATE_SOURCE = """source "null" "s{n}" {{
+  communicator = "none"
+}}
+"""
+
+
+def make_validate_template(sources: int) -> str:
+    """``sources`` null sources, one build over all of them with a provisioner and a post-processor."""
+    names = ", ".join(f'"source.null.s{n}"' for n in range(sources))
+    blocks = "".join(VALIDATE_SOURCE.format(n=n) for n in range(sources))
+    return (f'variable "greeting" {{\n  default = "hi"\n}}\n{blocks}build {{\n  sources = [{names}]\n'
+            '  provisioner "shell-local" {\n    inline = ["echo ${var.greeting} ${source.name}"]\n  }\n'
+            '  post-processor "manifest" {}\n}\n')
+
+
+def measure_validate(sources: int, repeat: int) -> None:
+    """Wall seconds of ``validate`` on a ``sources``-source template: imagesmith's CLI and Packer's."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "many.pkr.hcl"
+        path.write_text(make_validate_template(sources))
+        env = {**os.environ, "CHECKPOINT_DISABLE": "1"}
+        commands = [("imagesmith validate", [sys.executable, "-m", "imagesmith", "validate", str(path)])]
+        if shutil.which("packer"):
+            commands.append(("packer 1.6.6 validate", ["packer", "validate", str(path)]))
+        for name, argv in commands:
+            walls = []
+            for _ in range(repeat):
+                start = time.perf_counter()
+                done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=tmp)
+                walls.append(time.perf_counter() - start)
+                if done.returncode != 0:
+                    print(f"{name}: failed: {done.stdout}{done.stderr}")
+                    break
+            print(f"{name}, {sources} sources: wall min {min(walls):.3f} s / median {statistics.median(walls):.3f} s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--lines", type=int, default=2500)
+    ap.add_argument("--sources", type=int, default=100, help="sources in the validate benchmark (0: skip it)")
     args = ap.parse_args()
+    if args.sources:
+        measure_validate(args.sources, args.repeat)
     text = make_template(args.lines)
     print(f"template: {text.count(chr(10))} lines, {len(text)} bytes")
     run_imagesmith(text)  # warm-up: imports, regex compilation

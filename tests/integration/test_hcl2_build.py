@@ -54,6 +54,34 @@ def test_hcl2_twin_of_the_docker_example_builds_the_same_image(tmp_path: Path) -
             subprocess.run(["docker", "rmi", f"{repo}:latest"], capture_output=True)
 
 
+def test_hcl2_upgrade_of_the_docker_example_builds_the_same_image(tmp_path: Path) -> None:
+    suffix = uuid.uuid4().hex[:8]
+    repos = {kind: f"imagesmith-test/hcl2-upgrade-{kind}-{suffix}" for kind in ("json", "hcl")}
+    before = containers()
+    output = ""
+    try:
+        json_template = copy_example("docker-hello.json", tmp_path, repos["json"])
+        done = run_cli("build", str(json_template), cwd=tmp_path)
+        output += done.stdout
+        assert done.returncode == 0, done.stdout + done.stderr
+        json_template.write_text(json_template.read_text().replace(repos["json"], repos["hcl"]))
+        done = run_cli("hcl2_upgrade", str(json_template), cwd=tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+        done = run_cli("build", f"{json_template}.pkr.hcl", cwd=tmp_path)
+        output += done.stdout
+        assert done.returncode == 0, done.stdout + done.stderr
+        json_image, hcl_image = (f"{repos[k]}:latest" for k in ("json", "hcl"))
+        assert image_config(hcl_image) == image_config(json_image)
+        assert image_listing(hcl_image) == image_listing(json_image)
+        out = docker("run", "--rm", "--network", "none", "--entrypoint", "cat", hcl_image, "/srv/www/greeting.txt")
+        assert out == b"hello from docker\n"  # {{build_name}} became source.name, still "docker"
+        assert "Container ID: " in output
+        assert {c for c in containers() - before if c in output} == set()  # ours are gone (others' may run)
+    finally:
+        for repo in repos.values():
+            subprocess.run(["docker", "rmi", f"{repo}:latest"], capture_output=True)
+
+
 def test_build_output_masks_sensitive_variables_and_fills_build_values(tmp_path: Path) -> None:
     template = tmp_path / "t.pkr.hcl"
     template.write_text(

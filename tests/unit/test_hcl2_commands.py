@@ -259,3 +259,13 @@ def test_inspect_report_matches_packer(fixture: str, need_packer: None, monkeypa
     monkeypatch.delenv("DEFAULT_FROM_ENV", raising=False)
     monkeypatch.delenv("OTHER_DEFAULT_FROM_ENV", raising=False)
     assert api.inspect(path.name).hcl2_report.rstrip("\n") == packer.stdout.rstrip("\n")
+
+
+def test_validate_accepts_evaluate_datasources(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from imagesmith.cli import main
+
+    path = tmp_path / "t.pkr.hcl"
+    path.write_text('data "null" "d" {\n  input = "x"\n}\nsource "null" "s" {\n  communicator = "none"\n}\n'
+                    'build {\n  sources = ["source.null.s"]\n}\n')
+    assert main(["validate", "-evaluate-datasources", str(path)]) == 0
+    assert "The configuration is valid." in capsys.readouterr().out

@@ -38,7 +38,7 @@ To exit the console, type "exit" and hit <enter>, or use Control-C."""
 
 def add_arguments(parser: Any) -> None:
     add_var_flags(parser)
-    parser.flag("config-type", default="json", help="accepted for compatibility; only json is supported")
+    parser.flag("config-type", default="json", help="json or hcl2: the mode when no TEMPLATE is given")
     parser.add_argument("template", nargs="*", help="the JSON template (- for stdin is not possible here)")
 
 
@@ -47,11 +47,31 @@ def run(options: argparse.Namespace) -> int:
 
     path = template_arg(options, "console", optional=True)
     variables, var_files = collect_vars(options)
+    if _hcl2_mode(path, options.config_type):
+        return _run_hcl2(path, variables, var_files)
     user_vars, render = _make_evaluator(path, variables, var_files)
     show = _show_machine_readable if options.machine_readable else _show
     if sys.stdin.isatty():
         return _repl(user_vars, render, show)
     return _piped(user_vars, render, show)
+
+
+def _hcl2_mode(path: str | None, config_type: str) -> bool:
+    from imagesmith.template.hcl2_bridge import is_hcl2
+
+    return is_hcl2(path) if path else config_type == "hcl2"
+
+
+def _run_hcl2(path: str | None, variables: dict[str, str], var_files: list[str]) -> int:
+    """HCL2 configuration (or ``-config-type=hcl2``): :mod:`imagesmith.template.hcl2_console`."""
+    from imagesmith.template.hcl2_console import load_console, prompt_lines, run_console
+
+    console, warnings = load_console(path, variables, var_files)
+    for warning in warnings:
+        print(f"Warning: {scrub(warning)}", file=sys.stderr)
+    if sys.stdin.isatty():
+        return run_console(console, prompt_lines(), interactive=True)
+    return run_console(console, sys.stdin, interactive=False)
 
 
 def _make_evaluator(

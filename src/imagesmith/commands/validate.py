@@ -22,6 +22,9 @@ from imagesmith.errors import UsageError
 
 def add_arguments(parser: Any) -> None:
     parser.flag("syntax-only", action="store_true", help="Only check syntax. Do not verify config of the template.")
+    # Current Packer runs data sources under validate only with this flag; imagesmith's data sources
+    # (null) have no side effects and always run, so the flag is accepted and changes nothing.
+    parser.flag("evaluate-datasources", action="store_true", help="Evaluate data sources (always done here).")
     add_only_except_flags(parser, "Validate")
     add_var_flags(parser)
     parser.add_argument("template", nargs="*", help="the JSON template (- for stdin)")

@@ -57,7 +57,7 @@ def format_number(x: Fraction) -> str:
     """The shortest decimal text that reads back as ``x``, as big.Float's Text('f', -1)."""
     if isinstance(x, float):  # cty numbers may be infinite (1/0), never NaN
         return "+Inf" if x > 0 else "-Inf"
-    if x.denominator == 1:
+    if x.denominator == 1 and x.numerator.bit_length() <= 512:  # exact, and no shorter text reads back as x
         return str(x.numerator)
     neg = x < 0
     ax = -x if neg else x

@@ -161,6 +161,7 @@ class _BuildMaker:
 
     def __init__(self, tpl: hm.Template, out: HCL2Template, diags: Diagnostics) -> None:
         self.tpl, self.out, self.diags = tpl, out, diags
+        self._base = hdecode.eval_context(tpl)  # the same for every body: built once
 
     def make_all(self) -> None:
         for build in self.tpl.builds:
@@ -180,12 +181,12 @@ class _BuildMaker:
                 self._chain(build, chain, names)
 
     def _context(self, build: hm.Build, source: hm.Source) -> EvalContext:
-        ctx = hdecode.eval_context(self.tpl, source)
-        variables = dict(ctx.variables or {})
+        variables = dict(self._base.variables or {})
+        variables["source"] = object_val({"type": string_val(source.type), "name": string_val(source.name)})
         accessors = {k: string_val(_SENTINELS[k]) for k in BUILD_KEYS}
         accessors["name"] = string_val(build.name)
         variables["build"] = object_val(accessors)
-        return EvalContext(variables, ctx.functions)
+        return EvalContext(variables, self._base.functions)
 
     def _builder(self, build: hm.Build, use: hm.SourceUse) -> BuilderBlock | None:
         source = self.tpl.sources[(use.type, use.name)]

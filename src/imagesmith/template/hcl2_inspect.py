@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from imagesmith.errors import TemplateError
-from imagesmith.hcl2.display import show
+from imagesmith.hcl2.display import printable
 from imagesmith.hcl2.packer import decode as hdecode
 from imagesmith.hcl2.packer import model as hm
 from imagesmith.hcl2.values import Value
@@ -40,13 +40,12 @@ def inspect_hcl2(path: str, env: Mapping[str, str] | None = None) -> str:
 
 
 def _shown(val: Value | None, sensitive: bool) -> str:
+    """Packer's ``%q`` of ``PrintableCtyValue``: lists and maps one element a line, as ``console``."""
     if val is None or not val.is_wholly_known():
         return quote_string("<unknown>")
     if sensitive:
         return quote_string("<sensitive>")
-    plain, _ = val.unmark()
-    text = plain.as_str() if isinstance(plain.v, str) else show(val)
-    return quote_string(text)
+    return quote_string(printable(val))
 
 
 def _build_lines(index: int, build: hm.Build) -> list[str]:

@@ -15,13 +15,14 @@ def _all() -> dict[str, Function]:
         filesystem,
         network,
         numeric,
+        secretstores,
         strings,
         timefuncs,
         typeconv,
     )
 
     table: dict[str, Function] = {}
-    for module in (strings, numeric, collections, encoding, typeconv, filesystem, timefuncs, network):
+    for module in (strings, numeric, collections, encoding, typeconv, filesystem, timefuncs, network, secretstores):
         table.update(module.FUNCTIONS)
     for name, fn in table.items():
         fn.name = name

@@ -14,6 +14,7 @@ import uuid
 
 from imagesmith.hcl2.function import FunctionError, Param, make
 from imagesmith.hcl2.functions.jsonenc import FUNCTIONS as JSON_FUNCTIONS
+from imagesmith.hcl2.functions.yamlenc import FUNCTIONS as YAML_FUNCTIONS
 from imagesmith.hcl2.types import NUMBER, STRING, ListType, ObjectType
 from imagesmith.hcl2.values import Value, object_val, string_val
 
@@ -162,4 +163,5 @@ FUNCTIONS = {
     "textencodebase64": make([Param("string", STRING), Param("encoding", STRING)], STRING, _textencode),
     "textdecodebase64": make([Param("source", STRING), Param("encoding", STRING)], STRING, _textdecode),
     **JSON_FUNCTIONS,
+    **YAML_FUNCTIONS,
 }

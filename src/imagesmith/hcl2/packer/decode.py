@@ -19,7 +19,8 @@ from imagesmith.hcl2.evaluator import EvalContext, evaluate
 from imagesmith.hcl2.json_body import parse_json_config
 from imagesmith.hcl2.packer import variables as pvars
 from imagesmith.hcl2.packer.graph import DataSource, evaluate_graph
-from imagesmith.hcl2.packer.model import Build, PostProcessor, Provisioner, RequiredPlugin, Source, SourceUse, Template
+from imagesmith.hcl2.packer.model import Build, PostProcessor, Provisioner, Source, SourceUse, Template
+from imagesmith.hcl2.packer.plugins import decode_required_plugins
 from imagesmith.hcl2.packer.version import check_constraint
 from imagesmith.hcl2.parser import parse_config
 from imagesmith.hcl2.references import traversals
@@ -109,6 +110,23 @@ def load(path: str | Path, var_args: list[tuple[str, str]] | None = None,
     return tpl, diags
 
 
+def load_plugin_requirements(path: str | Path) -> tuple[Template, Diagnostics]:
+    """Only the ``packer`` blocks of the configuration at ``path`` (what ``init`` reads): nothing
+    else is evaluated, so no variable needs a value."""
+    root = Path(path)
+    diags = Diagnostics()
+    tpl = Template(str(root if root.is_dir() else root.parent))
+    for conf in config_files(root)[0]:
+        body = parse_file(conf, diags)
+        if body is None:
+            continue
+        head, hdiags = body.content(BodySchema(blocks=[BlockSchema("packer")]), partial=True)
+        diags.extend(hdiags)
+        for block in head.blocks:
+            _decode_packer(block, tpl, diags)
+    return tpl, diags
+
+
 def _decode_top_block(block: ContentBlock, tpl: Template, diags: Diagnostics) -> None:
     kind = block.type
     if kind == "packer":
@@ -149,16 +167,7 @@ def _decode_packer(block: ContentBlock, tpl: Template, diags: Diagnostics) -> No
                       "version constraint. Version constraints are normally set for good reason, so updating the "
                       "constraint may lead to other errors or unexpected behavior.", expr.range)
     for req in content.blocks:
-        attrs, adiags = req.body.just_attributes()
-        diags.extend(adiags)
-        for name, attr in attrs.items():
-            val = evaluate(attr.expr, EvalContext(), diags)
-            items = val.items() if isinstance(val.v, dict) else {}
-            source = items.get("source")
-            version = items.get("version")
-            tpl.required_plugins[name] = RequiredPlugin(
-                name, source.as_str() if source is not None and source.type == STRING else "",
-                version.as_str() if version is not None and version.type == STRING else "", attr.range)
+        tpl.required_plugins.update(decode_required_plugins(req, diags))
 
 
 def _var_file_assignments(paths: list[Path], diags: Diagnostics) -> list[tuple[str, str, ast.Expr | str]]:
