@@ -113,8 +113,6 @@ class VmwareCommonConfig(CommunicatorConfig):
         yield from self.check_communicator()
         if self.vnc_over_websocket:
             yield "'vnc_over_websocket' can only be used with remote VMWare builds."
-        elif self.vnc_port_min and self.vnc_port_max and self.vnc_port_min > self.vnc_port_max:
-            yield "vnc_port_min must be less than vnc_port_max"
         elif (self.vnc_port_min or 5900) > (self.vnc_port_max or 6000):
             yield "vnc_port_min must be less than vnc_port_max"
         if self.vnc_port_min < 0:
@@ -125,7 +123,7 @@ class VmwareCommonConfig(CommunicatorConfig):
             if self.remote_type != "esx5":
                 yield "Only 'esx5' value is accepted for remote_type"
             else:
-                yield "remote_type esx5 (ESXi) is not supported by imagesmith: only the local Player/Workstation drivers"
+                yield "remote_type esx5 (ESXi) is not supported by imagesmith: only local Player/Workstation drivers"
         if not self.tools_upload_path and self.tools_source_path and not self.tools_upload_flavor:
             yield (
                 "If you provide a tools_source_path, you must also provide either a tools_upload_flavor "

@@ -43,8 +43,14 @@ def make_steps(cfg: VmwareIsoConfig, ctx: BuildContext, output: PrepareOutputDir
         CreateVmx(cfg),
         ConfigureVmx(cfg.vmx_data, post=False),
         DiscoverHttpIp(),
-        ServeHttp[VmwareState](ctx.ui, cfg.http_directory, {}, port_min=cfg.http_port_min,
-                               port_max=cfg.http_port_max, bind_address=cfg.http_bind_address),  # fmt: skip
+        ServeHttp[VmwareState](
+            ctx.ui,
+            cfg.http_directory,
+            {},
+            port_min=cfg.http_port_min,
+            port_max=cfg.http_port_max,
+            bind_address=cfg.http_bind_address,
+        ),
         when(not cfg.disable_vnc, ConfigureVnc()),
         RunVm(),
         TypeBootCommand(),

@@ -109,8 +109,9 @@ def make_template_data(cfg: VmwareIsoConfig, iso_path: str, connection: tuple[st
     """The fields the ``.vmx`` template sees (Packer's ``vmxTemplateData``)."""
     serial = parse_serial(cfg.serial)
     parallel = parse_parallel(cfg.parallel)
+    iso = relative_iso_path(iso_path, cfg.vmx_template_path)
     data = {
-        "Name": cfg.vm_name, "GuestOS": cfg.guest_os_type, "ISOPath": relative_iso_path(iso_path, cfg.vmx_template_path),
+        "Name": cfg.vm_name, "GuestOS": cfg.guest_os_type, "ISOPath": iso,
         "Version": cfg.version, "CpuCount": str(cfg.cpus) if cfg.cpus > 0 else "",
         "MemorySize": str(cfg.memory) if cfg.memory > 0 else "512", "DiskName": cfg.vmdk_name,
         "Network_Type": connection[0], "Network_Device": connection[1],
@@ -148,7 +149,9 @@ def make_vmx(
     text = default_template(fields) if template is None else _render(render, template, fields)
     for number in additional_disk_numbers(len(cfg.disk_additional_size)):
         disk = {"DiskNumber": str(number), "DiskName": cfg.vmdk_name}
-        text += render_rows(ADDITIONAL_DISK_ROWS, disk) if disk_template is None else _render(render, disk_template, disk)
+        text += (
+            render_rows(ADDITIONAL_DISK_ROWS, disk) if disk_template is None else _render(render, disk_template, disk)
+        )
     data = parse_vmx(text)
     if data.get("numvcpus") == "":
         del data["numvcpus"]

@@ -1,0 +1,154 @@
+"""vmware-iso against the VMware stand-in, side by side with Packer 1.6.6 (differential).
+
+The same template (several vmware-iso builders, each a different .vmx) is built by Packer 1.6.6
+and by imagesmith, each in its own private namespace with the stand-in ``vmrun``/``vmplayer``
+(record mode: ``vmrun start`` snapshots the ``.vmx``, nothing boots; ``communicator: none``).
+Compared line by line: the ``.vmx`` each wrote before power-on (VNC port and password and the
+stand-in's MAC normalised), the finished ``.vmx`` in the output directory, the files left there,
+and the vmrun call sequences. Stand-in only: no VMware product is involved.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.vmware_support import (
+    TEST_ISO,
+    imagesmith_build,
+    packer_build,
+    start_snapshots,
+    vmrun_calls,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.compat, pytest.mark.slow]
+
+COMMON: dict[str, Any] = {
+    "type": "vmware-iso", "iso_url": str(TEST_ISO), "iso_checksum": "none", "communicator": "none",
+    "headless": True, "disk_size": 64, "boot_wait": "0s",
+}  # fmt: skip
+
+CASES: dict[str, dict[str, Any]] = {
+    "defaults": {"disable_vnc": True},
+    "hardware": {
+        "disable_vnc": True,
+        "disk_adapter_type": "pvscsi",
+        "network_adapter_type": "VMXNET3",
+        "cpus": 2,
+        "cores": 2,
+        "memory": 768,
+        "sound": True,
+        "usb": True,
+        "serial": "FILE:/tmp/serial.log",
+        "parallel": "AUTO:BI",
+        "vmx_data": {"Foo.Bar": "baz", "memsize": "1024", "scsi0:0.virtualSSD": "1"},
+        "vmx_data_post": {"post.Key": "after"},
+    },
+    "buses": {
+        "disable_vnc": True,
+        "disk_adapter_type": "sata",
+        "cdrom_adapter_type": "ide",
+        "network": "HostOnly",
+        "network_name": "lan",
+        "vmx_remove_ethernet_interfaces": True,
+        "display_name": "Shown Name",
+        "disk_additional_size": [8, 9],
+        "vmdk_name": "main",
+        "version": "14",
+        "guest_os_type": "otherlinux-64",
+        "skip_compaction": True,
+    },
+    "ide-pipe": {
+        "disable_vnc": True,
+        "disk_adapter_type": "ide",
+        "serial": "PIPE:/tmp/p,server,app,true",
+        "parallel": "DEVICE:/dev/lp0,uni",
+        "network": "vmnet8",
+        "vm_name": "named",
+    },
+    "nvme-scsi-cd": {
+        "disable_vnc": True,
+        "disk_adapter_type": "nvme",
+        "cdrom_adapter_type": "scsi",
+        "serial": "AUTO:true",
+        "usb": True,
+    },
+    "vnc": {"vnc_port_min": 5990, "vnc_port_max": 5999},
+}
+CASE_NAMES = sorted(CASES)
+
+
+def template() -> str:
+    builders = [{**COMMON, "name": name, "output_directory": f"out-{name}", **extra} for name, extra in CASES.items()]
+    return json.dumps({"builders": builders}, indent=1)
+
+
+def vmx_name(case: str) -> str:
+    return f"{CASES[case].get('vm_name', f'packer-{case}')}.vmx"
+
+
+def normalise(text: str) -> list[str]:
+    text = re.sub(r'(ethernet0\.generatedAddress = )"[0-9a-f:]+"', r'\1"<mac>"', text, flags=re.I)
+    text = re.sub(r'(remotedisplay\.vnc\.port = )"\d+"', r'\1"<port>"', text)
+    text = re.sub(r'(remotedisplay\.vnc\.password = )"\w+"', r'\1"<password>"', text)
+    return text.splitlines()
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    from tests.conftest import require_tool
+    from tests.integration.vmware_support import namespaces_work
+
+    require_tool(namespaces_work(), "the VMware stand-in needs root and `unshare -m -n` (private /etc/vmware)")
+    require_tool(TEST_ISO.exists(), f"needs the test guest ISO {TEST_ISO} (scripts/fixtures/test-guest-iso.sh)")
+    dirs = {}
+    for tool in ("packer", "imagesmith"):
+        work = tmp_path_factory.mktemp(f"vmware-{tool}")
+        (work / "template.json").write_text(template())
+        run = packer_build if tool == "packer" else imagesmith_build
+        result = run(work, "template.json")
+        (work / "output.txt").write_text(result.stdout + result.stderr)
+        dirs[tool] = work
+    return dirs
+
+
+@pytest.mark.parametrize("case", CASE_NAMES)
+def test_vmx_at_power_on_is_packers(builds: dict[str, Path], case: str) -> None:
+    ours, theirs = (start_snapshots(builds[tool]).get(vmx_name(case)) for tool in ("imagesmith", "packer"))
+    assert theirs is not None, (builds["packer"] / "output.txt").read_text()[-3000:]
+    assert ours is not None, (builds["imagesmith"] / "output.txt").read_text()[-3000:]
+    assert normalise(ours) == normalise(theirs)
+
+
+@pytest.mark.parametrize("case", [c for c in CASE_NAMES if CASES[c].get("disable_vnc")])
+def test_finished_vmx_and_files_are_packers(builds: dict[str, Path], case: str) -> None:
+    out = {tool: builds[tool] / f"out-{case}" for tool in builds}
+    assert out["packer"].is_dir(), (builds["packer"] / "output.txt").read_text()[-3000:]
+    assert out["imagesmith"].is_dir(), (builds["imagesmith"] / "output.txt").read_text()[-3000:]
+    assert sorted(p.name for p in out["imagesmith"].iterdir()) == sorted(p.name for p in out["packer"].iterdir())
+    ours, theirs = ((out[tool] / vmx_name(case)).read_text() for tool in ("imagesmith", "packer"))
+    assert normalise(ours) == normalise(theirs)
+
+
+def test_vnc_build_fails_like_packer_and_leaves_no_output(builds: dict[str, Path]) -> None:
+    """The record-mode stand-in runs no VNC server: both fail connecting and delete the output."""
+    for tool in builds:
+        assert not (builds[tool] / "out-vnc").exists()
+    assert "Error connecting to VNC" in (builds["packer"] / "output.txt").read_text()
+    assert "Error connecting to VNC" in (builds["imagesmith"] / "output.txt").read_text()
+
+
+def test_vmrun_calls_are_packers(builds: dict[str, Path]) -> None:
+    """The same start/stop calls (builds run in parallel, so compared as sorted lists), and
+    ``vmrun list`` polling in both."""
+    ours, theirs = (vmrun_calls(builds[tool]) for tool in ("imagesmith", "packer"))
+    assert sorted(a for a in ours if a[2] != "list") == sorted(a for a in theirs if a[2] != "list")
+    assert any(a[2] == "list" for a in ours) and any(a[2] == "list" for a in theirs)
+    for calls in (ours, theirs):
+        for vmx in {a[3] for a in calls if a[2] == "start"}:
+            verbs = [a[2] for a in calls if a[2] != "list" and a[3] == vmx]
+            assert verbs in (["start", "stop"], ["start"]), verbs
