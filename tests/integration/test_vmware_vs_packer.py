@@ -21,6 +21,7 @@ from tests.integration.vmware_support import (
     TEST_ISO,
     imagesmith_build,
     packer_build,
+    require_vmware_standin,
     start_snapshots,
     vmrun_calls,
 )
@@ -100,11 +101,10 @@ def normalise(text: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    from tests.conftest import require_tool
-    from tests.integration.vmware_support import namespaces_work
+    from tests.conftest import packer_available, require_tool
 
-    require_tool(namespaces_work(), "the VMware stand-in needs root and `unshare -m -n` (private /etc/vmware)")
-    require_tool(TEST_ISO.exists(), f"needs the test guest ISO {TEST_ISO} (scripts/fixtures/test-guest-iso.sh)")
+    require_vmware_standin()
+    require_tool(packer_available(), "needs Packer 1.6.6 as the oracle (apt-get install packer)")
     dirs = {}
     for tool in ("packer", "imagesmith"):
         work = tmp_path_factory.mktemp(f"vmware-{tool}")

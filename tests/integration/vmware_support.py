@@ -14,8 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import require_tool
 from tests.packer_oracle import run_packer
 
@@ -31,8 +29,8 @@ def namespaces_work() -> bool:
     return subprocess.run([str(NAMESPACE), "true"], capture_output=True).returncode == 0
 
 
-@pytest.fixture
-def need_vmware_standin() -> None:
+def require_vmware_standin() -> None:
+    """Skip (fail under CI) unless the stand-in can run: root, namespaces, qemu-img, the test guest ISO."""
     require_tool(namespaces_work(), "the VMware stand-in needs root and `unshare -m -n` (private /etc/vmware)")
     require_tool(
         shutil.which("qemu-img") is not None, "the VMware stand-in needs qemu-img (apt-get install qemu-utils)"
