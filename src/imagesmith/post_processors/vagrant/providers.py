@@ -129,4 +129,8 @@ ProviderFn = Callable[[Ui, Artifact], ProviderBox]
 
 #: Providers imagesmith packages. Packer 1.6.6 also knows aws, azure, digitalocean, google,
 #: hyperv, lxc, parallels, scaleway and virtualbox, whose builders imagesmith lacks.
-PROVIDERS: Mapping[str, ProviderFn] = {"libvirt": make_libvirt_box, "docker": make_docker_box, "vmware": make_vmware_box}
+PROVIDERS: Mapping[str, ProviderFn] = {
+    "libvirt": make_libvirt_box,
+    "docker": make_docker_box,
+    "vmware": make_vmware_box,
+}
