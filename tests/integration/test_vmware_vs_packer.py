@@ -3,15 +3,17 @@
 The same template (several vmware-iso builders, each a different .vmx) is built by Packer 1.6.6
 and by imagesmith, each in its own private namespace with the stand-in ``vmrun``/``vmplayer``
 (record mode: ``vmrun start`` snapshots the ``.vmx``, nothing boots; ``communicator: none``).
-Compared line by line: the ``.vmx`` each wrote before power-on (VNC port and password and the
-stand-in's MAC normalised), the finished ``.vmx`` in the output directory, the files left there,
-and the vmrun call sequences. Stand-in only: no VMware product is involved.
+One builder is vmware-vmx, cloning a small source VM (Packer picks its Player 6 driver, which
+clones through ``vmrun -T ws clone``). Compared line by line: the ``.vmx`` each wrote before
+power-on (VNC port and password and the stand-in's MAC normalised), the finished ``.vmx`` in the
+output directory, the files left there, and the vmrun call sequences. Stand-in only: no VMware product is involved.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +30,25 @@ from tests.integration.vmware_support import (
 
 pytestmark = [pytest.mark.integration, pytest.mark.compat, pytest.mark.slow]
 
-COMMON: dict[str, Any] = {
-    "type": "vmware-iso", "iso_url": str(TEST_ISO), "iso_checksum": "none", "communicator": "none",
-    "headless": True, "disk_size": 64, "boot_wait": "0s",
-}  # fmt: skip
+COMMON: dict[str, Any] = {"communicator": "none", "headless": True, "boot_wait": "0s"}
+ISO: dict[str, Any] = {"type": "vmware-iso", "iso_url": str(TEST_ISO), "iso_checksum": "none", "disk_size": 64}
+#: the source VM the vmware-vmx case clones (made by the fixture, with its disk)
+SOURCE_VMX = """.encoding = "UTF-8"
+displayName = "source"
+memsize = "256"
+guestOS = "other"
+scsi0.present = "TRUE"
+scsi0.virtualDev = "lsilogic"
+scsi0:0.present = "TRUE"
+scsi0:0.fileName = "source-disk.vmdk"
+ide1:0.present = "TRUE"
+ide1:0.deviceType = "cdrom-raw"
+ide1:0.fileName = "auto detect"
+ethernet0.present = "TRUE"
+ethernet0.connectionType = "nat"
+ethernet0.virtualDev = "e1000"
+ethernet0.generatedAddress = "00:0c:29:01:02:03"
+"""
 
 CASES: dict[str, dict[str, Any]] = {
     "defaults": {"disable_vnc": True},
@@ -79,12 +96,25 @@ CASES: dict[str, dict[str, Any]] = {
         "usb": True,
     },
     "vnc": {"vnc_port_min": 5990, "vnc_port_max": 5999},
+    "clone": {
+        "type": "vmware-vmx",
+        "source_path": "source/source.vmx",
+        "disable_vnc": True,
+        "display_name": "cloned",
+        "vmx_data": {"memsize": "384", "Custom.Key": "x"},
+        "vmx_data_post": {"post.Key": "y"},
+        "vmx_remove_ethernet_interfaces": True,
+    },
 }
 CASE_NAMES = sorted(CASES)
 
 
 def template() -> str:
-    builders = [{**COMMON, "name": name, "output_directory": f"out-{name}", **extra} for name, extra in CASES.items()]
+    builders = [
+        {**COMMON, **({} if extra.get("type") == "vmware-vmx" else ISO), "name": name,
+         "output_directory": f"out-{name}", **extra}
+        for name, extra in CASES.items()
+    ]  # fmt: skip
     return json.dumps({"builders": builders}, indent=1)
 
 
@@ -109,6 +139,10 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for tool in ("packer", "imagesmith"):
         work = tmp_path_factory.mktemp(f"vmware-{tool}")
         (work / "template.json").write_text(template())
+        (work / "source").mkdir()
+        (work / "source" / "source.vmx").write_text(SOURCE_VMX)
+        subprocess.run(["qemu-img", "create", "-q", "-f", "vmdk", str(work / "source" / "source-disk.vmdk"), "16M"],
+                       check=True)  # fmt: skip
         run = packer_build if tool == "packer" else imagesmith_build
         result = run(work, "template.json")
         (work / "output.txt").write_text(result.stdout + result.stderr)

@@ -4,14 +4,17 @@ Packer 1.6.6 is tests/integration/test_vmware_vs_packer.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
-from imagesmith.builders.vmware.config import VmwareIsoConfig
+from imagesmith.builders.vmware.config import VmwareIsoConfig, VmwareVmxConfig
 from imagesmith.builders.vmware.driver import (
+    Driver,
     Tools,
     find_tools,
+    make_clone_args,
     make_compact_args,
     make_create_disk_args,
     make_vmrun_args,
@@ -19,6 +22,7 @@ from imagesmith.builders.vmware.driver import (
 )
 from imagesmith.builders.vmware.hardware import PortError, parse_parallel, parse_serial
 from imagesmith.builders.vmware.network import guest_addresses, host_address, read_leases, read_netmap
+from imagesmith.builders.vmware.steps.clone_vmx import attached_disks
 from imagesmith.builders.vmware.steps.disks import disk_plan
 from imagesmith.builders.vmware.vmx import encode_vmx, parse_vmx
 from imagesmith.builders.vmware.vmx_create import (
@@ -209,11 +213,37 @@ def test_driver_command_lines() -> None:
     assert disk_plan("o", "d", 100, [1, 2]) == [("o/d.vmdk", "100M"), ("o/d-1.vmdk", "1M"), ("o/d-2.vmdk", "2M")]
 
 
-def test_find_tools_prefers_workstation_then_player_and_names_what_is_missing() -> None:
+def test_find_tools_prefers_workstation_then_player_and_names_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("imagesmith.builders.vmware.driver.PLAYER_VMX", "/nonexistent/vmware-vmx")
+
     def on_path(*names: str) -> Any:
         return lambda name: f"/b/{name}" if name in names else None
 
     assert find_tools(on_path("vmware", "vmrun", "vmware-vdiskmanager")).product == "ws"
-    assert find_tools(on_path("vmplayer", "vmrun", "qemu-img")) == Tools("player", "/b/vmrun", "", "/b/qemu-img")
+    assert find_tools(on_path("vmplayer", "vmrun", "qemu-img")) == Tools("player", "/b/vmrun", "", "/b/qemu-img", False)
     with pytest.raises(BuildError, match="'vmrun' was not found on PATH"):
         find_tools(on_path("vmplayer", "qemu-img"))
+
+
+def test_vmware_vmx_config_clone_args_and_disks(tmp_path: Any) -> None:
+    problems: list[Problem] = []
+    decode_config(VmwareVmxConfig, {"communicator": "none"}, render=None, path="b", problems=problems)
+    assert [p.message for p in problems] == ["source_path is blank, but is required"]
+    problems = []
+    decode_config(VmwareVmxConfig, {"communicator": "none", "source_path": str(tmp_path / "x.vmx")}, render=None,
+                  path="b", problems=problems)  # fmt: skip
+    assert [p.message for p in problems] == [
+        f"source_path is invalid: stat {tmp_path}/x.vmx: no such file or directory"
+    ]
+    ws = Tools("ws", "/b/vmrun", vdiskmanager="/b/vdm")
+    assert make_clone_args(ws, "src.vmx", "out/vm.vmx", linked=False) == [
+        "/b/vmrun", "-T", "ws", "clone", "src.vmx", "out/vm.vmx", "full"]  # fmt: skip
+    assert make_clone_args(ws, "s", "d", linked=True)[-1] == "linked"
+    data = {"scsi0:0.filename": "a.vmdk", "ide1:0.filename": "x.iso", "sata0:12.filename": "b.vmdk", "nvram": "n.vmdk"}
+    assert sorted(attached_disks(data)) == ["a.vmdk", "b.vmdk"]
+
+
+def test_player5_cannot_clone() -> None:
+    driver = Driver(Tools("player", "/b/vmrun", qemu_img="/b/qemu-img", can_clone=False))
+    with pytest.raises(BuildError, match="Cloning is not supported with VMWare Player version 5"):
+        asyncio.run(driver.clone("out/vm.vmx", "src.vmx", linked=False))

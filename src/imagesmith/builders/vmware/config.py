@@ -8,6 +8,7 @@ time, as in Packer. Defaults that depend on the build name are filled in by ``re
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -202,3 +203,21 @@ class VmwareIsoConfig(VmwareCommonConfig):
             yield "cdrom_adapter_type must be one of ide, sata, or scsi"
         yield from check_serial(self.serial or "none")
         yield from check_parallel(self.parallel or "none")
+
+
+@dataclass(frozen=True)
+class VmwareVmxConfig(VmwareCommonConfig):
+    """One ``"type": "vmware-vmx"`` builder block: clone ``source_path`` and provision the clone."""
+
+    source_path: str = option("")
+    linked: bool = option(False)
+
+    def resolved(self, build_name: str) -> VmwareVmxConfig:
+        return dataclasses.replace(self, **self.resolved_common(build_name))  # type: ignore[arg-type]
+
+    def check(self) -> Iterator[str]:
+        yield from self.check_common()
+        if not self.source_path:
+            yield "source_path is blank, but is required"
+        elif not os.path.exists(self.source_path):
+            yield f"source_path is invalid: stat {self.source_path}: no such file or directory"

@@ -26,6 +26,12 @@ class Tools:
     vmrun: str
     vdiskmanager: str = ""
     qemu_img: str = ""
+    #: Workstation 10+ and Player 6+ clone VMs (``vmrun -T ws clone``); Packer's Player 5 driver cannot
+    can_clone: bool = True
+
+
+#: VMware Player's own binary; Packer takes Player 6+ when it answers ``-v`` (else Player 5, which cannot clone)
+PLAYER_VMX = "/usr/lib/vmware/bin/vmware-vmx"
 
 
 def find_tools(which: object = shutil.which) -> Tools:
@@ -46,7 +52,7 @@ def find_tools(which: object = shutil.which) -> Tools:
     if not vdisk and not qemu_img:
         problems.append("Neither 'vmware-vdiskmanager', nor 'qemu-img' found in path.")
     if look("vmplayer") and vmrun and (vdisk or qemu_img):
-        return Tools("player", vmrun, vdisk, qemu_img)
+        return Tools("player", vmrun, vdisk, qemu_img, can_clone=os.access(PLAYER_VMX, os.X_OK))
     raise BuildError(
         "Failed creating VMware driver: Unable to initialize any driver for this platform:\n"
         + "\n".join(f"* {p}" for p in problems)
@@ -72,6 +78,11 @@ def make_vmrun_args(tools: Tools, verb: str, *args: str) -> list[str]:
     return [tools.vmrun, "-T", tools.product, verb, *args]
 
 
+def make_clone_args(tools: Tools, source: str, target: str, linked: bool) -> list[str]:
+    """``vmrun -T ws clone SRC DST full|linked`` (Player 6 clones through Workstation's verb too)."""
+    return [tools.vmrun, "-T", "ws", "clone", source, target, "linked" if linked else "full"]
+
+
 def running_vmx(list_output: str) -> list[str]:
     """The ``.vmx`` paths of ``vmrun list``'s answer (its first line is the count)."""
     return [line for line in list_output.replace("\r\n", "\n").split("\n")[1:] if line]
@@ -91,6 +102,13 @@ class Driver:
             await run(argv, what="compacting the disk")
         if self.tools.qemu_img:
             os.replace(path + ".new", path)
+
+    async def clone(self, target: str, source: str, linked: bool) -> None:
+        if not self.tools.can_clone:
+            raise BuildError(
+                "Cloning is not supported with VMWare Player version 5. Please use VMWare Player version 6, or greater."
+            )
+        await run(make_clone_args(self.tools, source, target, linked), what="vmrun clone")
 
     async def start(self, vmx: str, headless: bool) -> None:
         await run(make_vmrun_args(self.tools, "start", vmx, "nogui" if headless else "gui"), what="vmrun start")
