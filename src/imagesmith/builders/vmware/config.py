@@ -213,7 +213,12 @@ class VmwareVmxConfig(VmwareCommonConfig):
     linked: bool = option(False)
 
     def resolved(self, build_name: str) -> VmwareVmxConfig:
-        return dataclasses.replace(self, **self.resolved_common(build_name))  # type: ignore[arg-type]
+        """Packer's defaults; the VM's default name carries the run's start time (``packer-NAME-UNIXTIME``)."""
+        from imagesmith.template.context import run_start_time
+
+        common = self.resolved_common(build_name)
+        common["vm_name"] = self.vm_name or f"packer-{build_name}-{int(run_start_time().timestamp())}"
+        return dataclasses.replace(self, **common)  # type: ignore[arg-type]
 
     def check(self) -> Iterator[str]:
         yield from self.check_common()
