@@ -247,3 +247,14 @@ def test_player5_cannot_clone() -> None:
     driver = Driver(Tools("player", "/b/vmrun", qemu_img="/b/qemu-img", can_clone=False))
     with pytest.raises(BuildError, match="Cloning is not supported with VMWare Player version 5"):
         asyncio.run(driver.clone("out/vm.vmx", "src.vmx", linked=False))
+
+
+def test_unsupported_options_are_refused_at_validation() -> None:
+    _, problems = decode(format="ova", floppy_files=["a"], cd_files=["b"], tools_upload_flavor="linux")
+    assert problems == [
+        "format ova needs VMware's ovftool: not supported by imagesmith (use format vmx)",
+        "floppy_files is not supported by imagesmith's vmware builders yet",
+        "cd_files is not supported by imagesmith's vmware builders yet",
+        "tools_upload_flavor is not supported by imagesmith's vmware builders yet",
+    ]
+    assert decode(format="ovf", skip_export=True)[1] == []

@@ -132,9 +132,20 @@ class VmwareCommonConfig(CommunicatorConfig):
             )
         if self.format and self.format not in FORMATS:
             yield "format must be one of ova, ovf, or vmx"
+        yield from self._check_unsupported()
         if self.http_port_min > self.http_port_max:
             yield "http_port_min must be less than http_port_max"
         yield from check_boot_command(self.boot_command)
+
+    def _check_unsupported(self) -> Iterator[str]:
+        """What imagesmith's vmware builders refuse rather than do half-way (docs/vmware.md)."""
+        if self.format in ("ova", "ovf") and not self.skip_export:
+            yield f"format {self.format} needs VMware's ovftool: not supported by imagesmith (use format vmx)"
+        for key in ("floppy_files", "floppy_dirs", "cd_files"):
+            if getattr(self, key):
+                yield f"{key} is not supported by imagesmith's vmware builders yet"
+        if self.tools_upload_flavor:
+            yield "tools_upload_flavor is not supported by imagesmith's vmware builders yet"
 
 
 @dataclass(frozen=True)
