@@ -25,7 +25,8 @@ from tests.integration.vmware_support import (
     vmrun_calls,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.compat, pytest.mark.slow]
+# two TCG installs on a shared 2-core machine: generous, never a reason to fail on a slow machine
+pytestmark = [pytest.mark.integration, pytest.mark.compat, pytest.mark.slow, pytest.mark.timeout(5400)]
 
 SCRIPT = ROOT / "scripts" / "fixtures" / "test-guest-iso.sh"
 CACHE = Path(os.environ.get("IMAGESMITH_TEST_GUEST_DIR", "/var/cache/imagesmith/test-guest"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -64,9 +65,22 @@ def packer_build(
 
 def imagesmith_build(work: Path, template: str, mode: str = "record", timeout: float = 600,
                      extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    """``imagesmith build`` in the private namespace; interrupted with SIGINT (so it stops its VM)
+    if the test gives up on it."""
     env = {**os.environ, **standin_env(work, mode)}
     argv = [str(NAMESPACE), sys.executable, "-m", "imagesmith", "build", *extra, template]
-    return subprocess.run(argv, cwd=work, env=env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.Popen(argv, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except BaseException:
+        proc.send_signal(signal.SIGINT)  # the namespace wrapper execs imagesmith: same pid
+        try:
+            proc.communicate(timeout=120)
+        finally:
+            proc.kill()
+            proc.wait()
+        raise
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
 
 
 def vmrun_calls(work: Path) -> list[list[str]]:
