@@ -41,7 +41,7 @@ def make_steps(cfg: VmwareIsoConfig, ctx: BuildContext, output: PrepareOutputDir
         output,
         CreateDisks(cfg.disk_size),
         CreateVmx(cfg),
-        ConfigureVmx(cfg.vmx_data, post=False),
+        ConfigureVmx(cfg.vmx_data),
         DiscoverHttpIp(),
         ServeHttp[VmwareState](
             ctx.ui,
@@ -60,7 +60,7 @@ def make_steps(cfg: VmwareIsoConfig, ctx: BuildContext, output: PrepareOutputDir
         Shutdown(),
         CleanFiles(),
         when(not cfg.skip_compaction, CompactDisks()),
-        ConfigureVmx(cfg.vmx_data_post, post=True),
+        ConfigureVmx(cfg.vmx_data_post),
         CleanVmx(),
         KeepOutput(output),
     ]

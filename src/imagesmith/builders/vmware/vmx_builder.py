@@ -29,7 +29,7 @@ def make_steps(cfg: VmwareVmxConfig, ctx: BuildContext, output: PrepareOutputDir
         output,
         CreateDisks(0),
         CloneVmx(cfg.source_path, cfg.linked),
-        ConfigureVmx(cfg.vmx_data, post=False),
+        ConfigureVmx(cfg.vmx_data),
         DiscoverHttpIp(),
         ServeHttp[VmwareState](
             ctx.ui,
@@ -48,7 +48,7 @@ def make_steps(cfg: VmwareVmxConfig, ctx: BuildContext, output: PrepareOutputDir
         Shutdown(),
         CleanFiles(),
         when(not cfg.skip_compaction, CompactDisks()),
-        ConfigureVmx(cfg.vmx_data_post, post=True),
+        ConfigureVmx(cfg.vmx_data_post),
         CleanVmx(),
         KeepOutput(output),
     ]

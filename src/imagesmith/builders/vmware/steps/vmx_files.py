@@ -64,10 +64,8 @@ class CreateVmx(Step[VmwareState]):
 class ConfigureVmx(Step[VmwareState]):
     """Apply ``vmx_data`` (before the run) or ``vmx_data_post`` (after it)."""
 
-    def __init__(self, custom: Mapping[str, str], *, post: bool, cdrom_adapter_type: str = "") -> None:
+    def __init__(self, custom: Mapping[str, str]) -> None:
         self.custom = custom
-        self.post = post
-        self.cdrom_adapter_type = cdrom_adapter_type
 
     @property
     def name(self) -> str:
