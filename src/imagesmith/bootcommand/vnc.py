@@ -79,7 +79,7 @@ async def _handshake(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
         if sec == 0:
             raise VncError(f"VNC server refused the connection: {await _reason(reader)}")
         if sec == _SEC_VNC_AUTH and password:
-            await _authenticate(reader, writer, password, check_result=True)
+            await _authenticate(reader, writer, password)
         elif sec != _SEC_NONE:
             raise VncError(f"VNC security type {sec} is not supported (only None, or VNC auth with a password)")
     else:
@@ -89,7 +89,7 @@ async def _handshake(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
         types = await reader.readexactly(count)
         if password and _SEC_VNC_AUTH in types:
             writer.write(bytes([_SEC_VNC_AUTH]))
-            await _authenticate(reader, writer, password, check_result=True)
+            await _authenticate(reader, writer, password)
         elif _SEC_NONE not in types:
             raise VncError(f"VNC server offers security types {list(types)}; only None (1) is supported")
         else:
@@ -116,15 +116,14 @@ def vnc_auth_response(password: str, challenge: bytes) -> bytes:
     return encryptor.update(challenge) + encryptor.finalize()
 
 
-async def _authenticate(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, password: str, *,
-                        check_result: bool) -> None:  # fmt: skip
+async def _authenticate(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, password: str) -> None:
+    """Answer the server's challenge; every protocol version then sends a SecurityResult."""
     challenge = await reader.readexactly(16)
     writer.write(vnc_auth_response(password, challenge))
     await writer.drain()
-    if check_result:
-        (result,) = struct.unpack(">I", await reader.readexactly(4))
-        if result != 0:
-            raise VncError("VNC authentication failed (wrong password?)")
+    (result,) = struct.unpack(">I", await reader.readexactly(4))
+    if result != 0:
+        raise VncError("VNC authentication failed (wrong password?)")
 
 
 async def _reason(reader: asyncio.StreamReader) -> str:
