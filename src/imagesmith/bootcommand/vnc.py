@@ -1,6 +1,7 @@
 """A minimal RFB (VNC) client: enough to type keys into QEMU, as Packer's VNC driver does.
 
-Supports protocol versions 3.3 to 3.8 with security type None; the handshake is
+Supports protocol versions 3.3 to 3.8 with security type None, or VNC authentication (DES
+challenge-response, as VMware's VNC server asks) when a password is given; the handshake is
 version → security → ClientInit (shared) → ServerInit, after which only KeyEvent messages
 (type 4) are sent. Whatever the server sends afterwards is read and discarded.
 """
@@ -14,6 +15,7 @@ import struct
 from imagesmith.errors import BuildError
 
 _SEC_NONE = 1
+_SEC_VNC_AUTH = 2
 
 
 class VncError(BuildError):
@@ -30,13 +32,13 @@ class VncClient:
         self._drain_task = asyncio.ensure_future(self._discard())
 
     @classmethod
-    async def connect(cls, host: str, port: int, timeout: float = 10.0) -> VncClient:
-        """Connect and finish the handshake, or raise :class:`VncError`."""
+    async def connect(cls, host: str, port: int, timeout: float = 10.0, password: str = "") -> VncClient:
+        """Connect and finish the handshake (with ``password`` if set), or raise :class:`VncError`."""
         try:
             async with asyncio.timeout(timeout):
                 reader, writer = await asyncio.open_connection(host, port)
                 try:
-                    name = await _handshake(reader, writer)
+                    name = await _handshake(reader, writer, password)
                 except BaseException:
                     writer.close()
                     raise
@@ -65,7 +67,7 @@ class VncClient:
             await self._writer.wait_closed()
 
 
-async def _handshake(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> str:
+async def _handshake(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, password: str = "") -> str:
     banner = await reader.readexactly(12)
     if not banner.startswith(b"RFB "):
         raise VncError(f"not a VNC server (banner {banner!r})")
@@ -76,17 +78,23 @@ async def _handshake(reader: asyncio.StreamReader, writer: asyncio.StreamWriter)
         (sec,) = struct.unpack(">I", await reader.readexactly(4))
         if sec == 0:
             raise VncError(f"VNC server refused the connection: {await _reason(reader)}")
-        if sec != _SEC_NONE:
-            raise VncError(f"VNC security type {sec} is not supported (only None)")
+        if sec == _SEC_VNC_AUTH and password:
+            await _authenticate(reader, writer, password)
+        elif sec != _SEC_NONE:
+            raise VncError(f"VNC security type {sec} is not supported (only None, or VNC auth with a password)")
     else:
         (count,) = struct.unpack(">B", await reader.readexactly(1))
         if count == 0:
             raise VncError(f"VNC server refused the connection: {await _reason(reader)}")
         types = await reader.readexactly(count)
-        if _SEC_NONE not in types:
+        if password and _SEC_VNC_AUTH in types:
+            writer.write(bytes([_SEC_VNC_AUTH]))
+            await _authenticate(reader, writer, password)
+        elif _SEC_NONE not in types:
             raise VncError(f"VNC server offers security types {list(types)}; only None (1) is supported")
-        writer.write(bytes([_SEC_NONE]))
-        if minor == 8:
+        else:
+            writer.write(bytes([_SEC_NONE]))
+        if minor == 8 and not (password and _SEC_VNC_AUTH in types):
             (result,) = struct.unpack(">I", await reader.readexactly(4))
             if result != 0:
                 raise VncError(f"VNC authentication failed: {await _reason(reader)}")
@@ -95,6 +103,27 @@ async def _handshake(reader: asyncio.StreamReader, writer: asyncio.StreamWriter)
     header = await reader.readexactly(24)  # width, height, pixel format (16), name length
     (name_len,) = struct.unpack(">I", header[20:24])
     return (await reader.readexactly(name_len)).decode("latin-1")
+
+
+def vnc_auth_response(password: str, challenge: bytes) -> bytes:
+    """The 16-byte answer to VNC authentication's ``challenge``: DES-ECB with the password (at
+    most 8 bytes, zero-padded) as key, each key byte's bits reversed, as RFB specifies."""
+    from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+    from cryptography.hazmat.primitives.ciphers import Cipher, modes
+
+    key = bytes(int(f"{b:08b}"[::-1], 2) for b in password.encode("latin-1", "replace")[:8].ljust(8, b"\0"))
+    encryptor = Cipher(TripleDES(key * 3), modes.ECB()).encryptor()  # three equal keys: single DES
+    return encryptor.update(challenge) + encryptor.finalize()
+
+
+async def _authenticate(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, password: str) -> None:
+    """Answer the server's challenge; every protocol version then sends a SecurityResult."""
+    challenge = await reader.readexactly(16)
+    writer.write(vnc_auth_response(password, challenge))
+    await writer.drain()
+    (result,) = struct.unpack(">I", await reader.readexactly(4))
+    if result != 0:
+        raise VncError("VNC authentication failed (wrong password?)")
 
 
 async def _reason(reader: asyncio.StreamReader) -> str:

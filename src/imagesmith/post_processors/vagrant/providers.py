@@ -1,12 +1,13 @@
-"""What goes into a box for each Vagrant provider imagesmith can package: libvirt and docker.
+"""What goes into a box for each Vagrant provider imagesmith can package: libvirt, docker, vmware.
 
 A provider looks at the input artifact and returns a :class:`ProviderBox`: the files to put in
 the box (by name in the box → source path), the ``metadata.json`` contents and the provider's
-part of the Vagrantfile, as Packer 1.6.6's ``LibVirtProvider`` and ``DockerProvider`` make them.
+part of the Vagrantfile, as Packer 1.6.6's ``LibVirtProvider``, ``DockerProvider`` and ``VMwareProvider`` make them.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -115,8 +116,21 @@ def make_docker_box(ui: Ui, artifact: Artifact) -> ProviderBox:
     )
 
 
+def make_vmware_box(ui: Ui, artifact: Artifact) -> ProviderBox:
+    """Every file of the artifact, by base name; an empty Vagrantfile part (``vmware_desktop``)."""
+    files: dict[str, str] = {}
+    for path in artifact.files:
+        ui.message(f"Copying: {path}")
+        files[os.path.basename(path)] = path
+    return ProviderBox(vagrantfile="", metadata={"provider": "vmware_desktop"}, files=files)
+
+
 ProviderFn = Callable[[Ui, Artifact], ProviderBox]
 
 #: Providers imagesmith packages. Packer 1.6.6 also knows aws, azure, digitalocean, google,
-#: hyperv, lxc, parallels, scaleway, virtualbox and vmware, whose builders imagesmith lacks.
-PROVIDERS: Mapping[str, ProviderFn] = {"libvirt": make_libvirt_box, "docker": make_docker_box}
+#: hyperv, lxc, parallels, scaleway and virtualbox, whose builders imagesmith lacks.
+PROVIDERS: Mapping[str, ProviderFn] = {
+    "libvirt": make_libvirt_box,
+    "docker": make_docker_box,
+    "vmware": make_vmware_box,
+}

@@ -1,0 +1,1 @@
+"""VMware builders: vmware-iso and vmware-vmx on the local desktop drivers (Player, Workstation)."""

@@ -1,0 +1,64 @@
+"""The VMware stand-in ``vmrun`` (tests/standins/vmware) in record mode: it records every call,
+accepts only what Packer 1.6.6 emits and answers like vmrun. No VM, no namespace needed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+VMRUN = Path(__file__).resolve().parents[1] / "standins" / "vmware" / "vmrun"
+VMPLAYER = VMRUN.with_name("vmplayer")
+
+
+def vmrun(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "VMWARE_STANDIN_LOG": str(tmp_path / "log.jsonl"),
+           "VMWARE_STANDIN_STATE": str(tmp_path / "state"), "VMWARE_STANDIN_MODE": "record"}  # fmt: skip
+    return subprocess.run([str(VMRUN), *args], env=env, capture_output=True, text=True, cwd=tmp_path, timeout=60)
+
+
+def test_standin_vmrun_start_list_stop_and_records(tmp_path: Path) -> None:
+    (tmp_path / "disk.vmdk").write_bytes(b"")
+    vmx = tmp_path / "vm.vmx"
+    vmx.write_text('ethernet0.present = "TRUE"\nscsi0:0.fileName = "disk.vmdk"\n')
+    assert vmrun(tmp_path, "-T", "player", "start", "vm.vmx", "nogui").returncode == 0
+    assert "ethernet0.generatedAddress" in vmx.read_text()
+    assert (tmp_path / "state" / "start-vm.vmx").read_text().startswith("ethernet0.present")
+    assert vmrun(tmp_path, "-T", "player", "list").stdout == f"Total running VMs: 1\n{vmx}\n"
+    assert vmrun(tmp_path, "-T", "player", "start", "vm.vmx", "nogui").returncode == 255  # already running
+    assert vmrun(tmp_path, "-T", "player", "stop", "vm.vmx", "hard").returncode == 0
+    assert vmrun(tmp_path, "-T", "player", "list").stdout == "Total running VMs: 0\n"
+    stopped = vmrun(tmp_path, "-T", "player", "stop", "vm.vmx", "hard")
+    assert stopped.returncode == 255 and stopped.stderr.startswith("Error: ")
+    calls = [json.loads(line)["argv"] for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert [c[2] for c in calls] == ["start", "list", "start", "stop", "list", "stop"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("list",),
+        ("-T", "fusion", "list"),
+        ("-T", "player", "getGuestIPAddress", "vm.vmx"),
+        ("-T", "player", "start", "vm.vmx"),
+        ("-T", "player", "stop", "vm.vmx", "nicely"),
+        ("-T", "ws", "list", "extra"),
+    ],
+)
+def test_standin_vmrun_refuses_what_packer_never_emits(tmp_path: Path, args: tuple[str, ...]) -> None:
+    result = vmrun(tmp_path, *args)
+    assert result.returncode == 255 and result.stderr.startswith("Error: ")
+
+
+def test_standin_vmrun_refuses_a_vmx_whose_disk_is_missing(tmp_path: Path) -> None:
+    (tmp_path / "vm.vmx").write_text('scsi0:0.fileName = "disk.vmdk"\n')
+    result = vmrun(tmp_path, "-T", "player", "start", "vm.vmx", "nogui")
+    assert result.returncode == 255 and "disk.vmdk" in result.stderr
+    assert vmrun(tmp_path, "-T", "player", "start", "nope.vmx", "nogui").returncode == 255
+
+
+def test_standin_vmplayer_is_never_run(tmp_path: Path) -> None:
+    assert subprocess.run([str(VMPLAYER)], capture_output=True).returncode == 1
