@@ -27,7 +27,12 @@ def test_each_builder_needs_its_capability(builder: str, capability: str) -> Non
 
 
 def test_a_kvm_worker_serves_qemu_and_every_worker_serves_any() -> None:
-    assert queues_for_worker(["docker", "kvm"]) == ["imagesmith.any", "imagesmith.docker", "imagesmith.kvm", "imagesmith.qemu"]
+    assert queues_for_worker(["docker", "kvm"]) == [
+        "imagesmith.any",
+        "imagesmith.docker",
+        "imagesmith.kvm",
+        "imagesmith.qemu",
+    ]
     assert queues_for_worker([]) == ["imagesmith.any"]
 
 

@@ -76,6 +76,9 @@ class Follower:
                 self._broker_back()
             except RedisError as exc:
                 self._broker_gone(exc)
+        if self.signals_seen and not self.cancel_sent:  # two signals in quick succession
+            with contextlib.suppress(RedisError):
+                self._cancel()
         if self.signals_seen:
             return report_interrupted(self.builds, self.ui, self.start, abandoned=bool(self.unfinished()))
         return report_summary(self.builds, self.ui, self.start)
