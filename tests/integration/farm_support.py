@@ -206,9 +206,10 @@ class Reader:
         return "".join(self.lines)
 
     def wait_for(self, needle: str, timeout: float = 180.0) -> None:
-        wait_for(
-            lambda: needle in self.text or self.proc.poll() is not None and needle in self.finish(), needle, timeout
-        )
+        def seen() -> bool:
+            return needle in self.text or (self.proc.poll() is not None and needle in self.finish())
+
+        wait_for(seen, needle, timeout)
 
     def finish(self, timeout: float = 300.0) -> str:
         """Wait for the client to exit; all it printed."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import re
 import subprocess
 import sys
@@ -83,10 +84,8 @@ def decoded_tokens(text: str) -> str:
         for cut in range(4):
             piece = token[cut:]
             piece = piece[: len(piece) - len(piece) % 4]
-            try:
+            with contextlib.suppress(binascii.Error, ValueError):
                 out.append(base64.b64decode(piece).decode("utf-8", "replace"))
-            except (binascii.Error, ValueError):
-                pass
     return "\n".join(out)
 
 
