@@ -94,3 +94,20 @@ def test_a_build_without_executor_imports_neither_celery_nor_redis(tmp_path: Pat
     assert done.returncode == 0, done.stdout + done.stderr
     assert "LOADED []" in done.stdout
     assert "Builds finished" in done.stdout
+
+
+def test_an_unreachable_broker_is_a_clear_error_with_the_password_masked(tmp_path: Path) -> None:
+    template = tmp_path / "t.json"
+    template.write_text(json.dumps({"builders": [{"type": "null", "communicator": "none"}]}))
+    argv = [
+        sys.executable,
+        "-m",
+        "imagesmith",
+        "build",
+        "-executor=celery+redis://:pw-7715@127.0.0.1:1/0",
+        str(template),
+    ]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    assert "Error: cannot reach the farm's broker at redis://:<sensitive>@127.0.0.1:1/0" in done.stderr
+    assert "pw-7715" not in done.stdout + done.stderr and "Traceback" not in done.stderr
