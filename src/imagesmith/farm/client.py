@@ -24,6 +24,7 @@ from imagesmith.farm.follow import Follower
 from imagesmith.farm.report import RemoteBuild
 from imagesmith.farm.routing import queue_for, route_builds
 from imagesmith.farm.store import check_store_url
+from imagesmith.secrets import scrub
 from imagesmith.ui import BUILD_COLORS, ColoredUi, MachineReadableUi, Ui
 
 
@@ -58,8 +59,10 @@ def build_on_farm(path: str, settings: BuildSettings, farm: FarmOptions, ui: Ui)
         template = load(path, settings.vars, settings.var_files)
         builds = _prepare(template, settings.vars, settings.var_files, settings.only, settings.except_)
         table = route_builds([(b.name, b.builder_type) for b in builds], farm.routes or {})
-        sensitive = sorted(set(template.sensitive_variables))
         variables = {**read_var_files(settings.var_files, path), **settings.vars}
+        # declared sensitive (JSON), or a value this run masks (HCL2 `sensitive = true`): never sent
+        masked = {name for name, value in variables.items() if value and scrub(value) != value}
+        sensitive = sorted(set(template.sensitive_variables) | masked)
         sent = {k: v for k, v in variables.items() if k not in sensitive}
         root, relative = bundle_root(path)
         bundle = make_bundle(root)

@@ -122,6 +122,8 @@ class ChildState:
     result: dict[str, Any] | None = None
     pending: list[dict[str, Any]] = field(default_factory=list)
     interrupted: bool = False
+    forward: Callable[[], None] = lambda: None  # called after each output event (streams it at once)
+    broker_down: bool = False  # then output waits for the heartbeat, which retries
 
     def on_line(self, line: str) -> None:
         try:
@@ -135,6 +137,7 @@ class ChildState:
             self.result = event
         elif event.get("t") in ("ui", "machine"):
             self.pending.append(event)
+            self.forward()
 
 
 async def run_build(board: Board, cfg: WorkerConfig, request: dict[str, Any]) -> dict[str, Any]:
@@ -144,6 +147,7 @@ async def run_build(board: Board, cfg: WorkerConfig, request: dict[str, Any]) ->
     build_id = request["build_id"]
     workdir = await asyncio.to_thread(_prepare_workdir, board, cfg, request)
     state = ChildState()
+    state.forward = lambda: _forward(board, build_id, state)
     argv = [sys.executable, "-m", "imagesmith.farm.child"]
     env = {"IMAGESMITH_FARM_PARENT": str(os.getpid())}
     spec = json.dumps(request["spec"]).encode()
@@ -191,8 +195,20 @@ def _tend(board: Board, cfg: WorkerConfig, build_id: str, state: ChildState) -> 
             state.interrupted = True
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(state.pid, signal.SIGINT)
+        state.broker_down = False
     except RedisError as exc:
+        state.broker_down = True
         logger.debug("farm: broker unreachable (%s); the build goes on", exc)
+
+
+def _forward(board: Board, build_id: str, state: ChildState) -> None:
+    """Stream output as it comes; while the broker is away it waits for the next heartbeat."""
+    if state.broker_down:
+        return
+    try:
+        _flush(board, build_id, state)
+    except RedisError:
+        state.broker_down = True
 
 
 def _flush(board: Board, build_id: str, state: ChildState) -> None:
