@@ -89,18 +89,43 @@ def decoded_tokens(text: str) -> str:
     return "\n".join(out)
 
 
-def test_sensitive_variables_never_reach_the_broker(farm: Farm, tmp_path: Path) -> None:
-    raw = {
-        "variables": {"password": "", "release": "1.0"},
-        "sensitive-variables": ["password"],
-        "builders": [{"type": "null", "name": "secret", "communicator": "none"}],
-        "provisioners": [{
-            "type": "shell-local",
-            "environment_vars": ["PW={{user `password`}}"],
-            "inline": ['test "$PW" = worker-secret-7731 && echo "from-worker-env $PW"'],
-        }],
-    }  # fmt: skip
-    template = write_template(tmp_path / "t", raw)
+SECRET_JSON = {
+    "variables": {"password": "", "release": "1.0"},
+    "sensitive-variables": ["password"],
+    "builders": [{"type": "null", "name": "secret", "communicator": "none"}],
+    "provisioners": [{
+        "type": "shell-local",
+        "environment_vars": ["PW={{user `password`}}"],
+        "inline": ['test "$PW" = worker-secret-7731 && echo "from-worker-env $PW"'],
+    }],
+}  # fmt: skip
+SECRET_HCL2 = """
+variable "password" {
+  type      = string
+  default   = ""
+  sensitive = true
+}
+source "null" "secret" {
+  communicator = "none"
+}
+build {
+  sources = ["source.null.secret"]
+  provisioner "shell-local" {
+    environment_vars = ["PW=${var.password}"]
+    inline           = ["test $PW = worker-secret-7731 && echo from-worker-env $PW"]
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("kind", ["json", "hcl2"])
+def test_sensitive_variables_never_reach_the_broker(farm: Farm, tmp_path: Path, kind: str) -> None:
+    if kind == "json":
+        template = write_template(tmp_path / "t", SECRET_JSON)
+    else:
+        (tmp_path / "t").mkdir()
+        template = tmp_path / "t" / "secret.pkr.hcl"
+        template.write_text(SECRET_HCL2)
     monitor = subprocess.Popen(
         [*farm.wrap, "redis-cli", "-p", str(farm.redis.port), "monitor"], stdout=subprocess.PIPE, text=True
     )
