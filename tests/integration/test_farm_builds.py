@@ -37,13 +37,16 @@ def worker_of(output: str, build: str) -> str:
 
 
 def test_builds_go_to_workers_whose_capabilities_fit(farm: Farm, tmp_path: Path) -> None:
-    blocks = [null_build(name, "echo worker=$IMAGESMITH_FARM_WORKER") for name in ("anywhere", "needs-docker", "qemu")]
+    lines = ["echo worker=$IMAGESMITH_FARM_WORKER", "echo cache=$PACKER_CACHE_DIR"]
+    blocks = [null_build(name, *lines) for name in ("anywhere", "needs-docker", "qemu")]
     template = write_template(tmp_path, {"builders": [b for b, _ in blocks], "provisioners": [p for _, p in blocks]})
     done = farm.build("-route", "needs-docker=docker", "-route=qemu=qemu", str(template), cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert worker_of(done.stdout, "needs-docker") == "kvmhost"  # the only worker with docker
     assert worker_of(done.stdout, "qemu") == "kvmhost"  # kvm implies qemu
     assert worker_of(done.stdout, "anywhere") in ("plain", "kvmhost")
+    # downloads (ISOs) go to one cache per worker, shared by its builds
+    assert f"qemu: cache={farm.dir / 'worker-kvmhost' / 'packer_cache'}" in done.stdout
 
 
 def normalized_ui(output: str, build: str) -> list[str]:

@@ -150,6 +150,8 @@ async def run_build(board: Board, cfg: WorkerConfig, request: dict[str, Any]) ->
     state.forward = lambda: _forward(board, build_id, state)
     argv = [sys.executable, "-m", "imagesmith.farm.child"]
     env = {"IMAGESMITH_FARM_PARENT": str(os.getpid())}
+    if not os.environ.get("PACKER_CACHE_DIR"):  # one download cache per worker, not per build directory
+        env["PACKER_CACHE_DIR"] = str(cfg.data_dir / "packer_cache")
     spec = json.dumps(request["spec"]).encode()
     child = asyncio.create_task(run(argv, stdin=spec, cwd=str(workdir), env=env, check=False, on_stdout=state.on_line))
     while not child.done():
