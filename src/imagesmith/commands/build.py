@@ -81,6 +81,8 @@ def run_on_farm(options: argparse.Namespace, variables: dict[str, str], var_file
 
     if not options.executor:
         raise UsageError("-artifact-store and -route need -executor", hint="-executor=celery+redis://HOST:PORT/DB")
+    if options.debug or options.on_error == "ask":  # both pause for the terminal, which is not on the worker
+        raise UsageError("-debug and -on-error=ask cannot be used with -executor (builds run on other machines)")
     ui = make_ui(options)
     settings = BuildSettings(
         vars=variables,
