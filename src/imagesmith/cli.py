@@ -70,6 +70,7 @@ VERBS: dict[str, str] = {
     "inspect": "see components of a template",
     "validate": "check that a template is valid",
     "version": "Prints the Packer-compatible and imagesmith versions",
+    "worker": "serves farm builds from a Redis broker (imagesmith[farm])",
 }
 
 

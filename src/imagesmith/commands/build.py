@@ -31,6 +31,7 @@ def add_arguments(parser: Any) -> None:
     parser.flag("parallel-builds", default="0", metavar="N", help="Number of builds to run in parallel (0: no limit).")
     parser.flag("timestamp-ui", action="store_true", default=False, help="Prefix each ui line with an RFC3339 time.")
     add_var_flags(parser)
+    add_farm_flags(parser)
     parser.add_argument("template", nargs="?", help="the template file ('-' for stdin)")
 
 
@@ -46,6 +47,8 @@ def run(options: argparse.Namespace) -> int:
         )
     parallel = _parse_int(options.parallel_builds, "parallel-builds")
     variables, var_files = collect_vars(options)
+    if options.executor or options.artifact_store or options.route:
+        return run_on_farm(options, variables, var_files)
     try:
         build(
             options.template,
@@ -63,6 +66,36 @@ def run(options: argparse.Namespace) -> int:
     except BuildFailed as exc:  # the summary already named every failed build
         return EXIT_INTERRUPTED if exc.interrupted else EXIT_FAILED
     return EXIT_OK
+
+
+def add_farm_flags(parser: Any) -> None:
+    """The build farm's flags (docs/farm.md); without -executor, nothing of the farm is imported."""
+    parser.flag("executor", default="", metavar="celery+redis://HOST:PORT/DB", help="Run the builds on a farm.")
+    parser.flag("artifact-store", default="", metavar="URL", help="Farm: put artifacts at file:///dir or s3://bucket/p.")
+    parser.flag("route", action="append", default=[], metavar="BUILD=CAPABILITY", help="Farm: send a build to a queue.")
+
+
+def run_on_farm(options: argparse.Namespace, variables: dict[str, str], var_files: list[str]) -> int:
+    from imagesmith.farm.client import BuildSettings, FarmOptions, build_on_farm
+    from imagesmith.farm.routing import parse_routes
+
+    if not options.executor:
+        raise UsageError("-artifact-store and -route need -executor", hint="-executor=celery+redis://HOST:PORT/DB")
+    if options.debug or options.on_error == "ask":  # both pause for the terminal, which is not on the worker
+        raise UsageError("-debug and -on-error=ask cannot be used with -executor (builds run on other machines)")
+    ui = make_ui(options)
+    settings = BuildSettings(
+        vars=variables,
+        var_files=var_files,
+        only=split_names(options.only),
+        except_=split_names(getattr(options, "except")),
+        on_error=options.on_error,
+        force=options.force,
+        timestamps=options.timestamp_ui,
+        color=isinstance(ui, ConsoleUi) and ui.color,
+    )
+    farm = FarmOptions(options.executor, options.artifact_store, parse_routes(options.route))
+    return build_on_farm(options.template, settings, farm, ui)
 
 
 def make_ui(options: argparse.Namespace) -> Ui:
