@@ -42,15 +42,15 @@ def test_built_in_plugins_meet_requirements(tmp_path: Path, capsys: pytest.Captu
 
 def test_missing_plugins_are_all_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     entries = "\n".join([
-        _entry("virtualbox", "github.com/hashicorp/virtualbox"),
-        _entry("vmware", "github.com/hashicorp/vmware"),
+        _entry("parallels", "github.com/hashicorp/parallels"),
+        _entry("hyperv", "github.com/hashicorp/hyperv"),
         _entry("qemu", "github.com/hashicorp/qemu"),
     ])  # fmt: skip
     assert main(["init", str(_config(tmp_path, entries))]) == 1
     err = capsys.readouterr().err
     assert "Error: Missing plugins" in err
-    assert "virtualbox: github.com/hashicorp/virtualbox >= 1.0.0: no installed" in err
-    assert "vmware: github.com/hashicorp/vmware" in err and "qemu:" not in err
+    assert "parallels: github.com/hashicorp/parallels >= 1.0.0: no installed" in err
+    assert "hyperv: github.com/hashicorp/hyperv" in err and "qemu:" not in err
     assert "does not download plugins" in err
 
 
