@@ -243,6 +243,8 @@ class AnsibleProvisioner(Provisioner):
         except BuildError as exc:
             raise BuildError(f"Error generating inventory file from template: {exc}") from exc
         fd, path = tempfile.mkstemp(prefix="packer-provisioner-ansible", dir=c.inventory_directory or None)
+        if c.inventory_directory:  # Go's TempFile keeps the directory as given (relative stays relative)
+            path = os.path.join(c.inventory_directory, os.path.basename(path))
         try:
             with os.fdopen(fd, "w") as out:
                 out.write(make_inventory(line, c.groups, c.empty_groups))
