@@ -76,16 +76,3 @@ def test_ansible_through_the_proxy_vs_packer(tmp_path: Path, need_docker: None, 
     finally:
         remove_images(ours.image)
 
-
-def test_ansible_proxy_needs_no_ssh_rsa_workaround(tmp_path: Path, need_docker: None) -> None:
-    ensure_image()
-    write_playbook(tmp_path)
-    template = write_template(tmp_path, {"keep_inventory_file": True, "inventory_directory": "."})
-    run = build_with("imagesmith", template, tmp_path)
-    try:
-        assert run.returncode == 0, run.output
-        assert read_file(run.image, "/etc/imagesmith-ansible-command.txt") == "ran\n"
-        kept = list(tmp_path.glob("packer-provisioner-ansible*"))
-        assert len(kept) == 1 and kept[0].read_text().startswith("default ansible_host=127.0.0.1 ")
-    finally:
-        remove_images(run.image)
