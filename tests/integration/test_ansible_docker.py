@@ -75,4 +75,3 @@ def test_ansible_through_the_proxy_vs_packer(tmp_path: Path, need_docker: None, 
             remove_images(theirs.image)
     finally:
         remove_images(ours.image)
-

@@ -33,7 +33,10 @@ class LocalProcess(RemoteProcess):
         self.proc = proc
         self.queue: asyncio.Queue[tuple[int, bytes] | None] = asyncio.Queue()
         assert proc.stdout is not None and proc.stderr is not None
-        self.pumps = [asyncio.ensure_future(self._pump(STDOUT, proc.stdout)), asyncio.ensure_future(self._pump(STDERR, proc.stderr))]
+        self.pumps = [
+            asyncio.ensure_future(self._pump(STDOUT, proc.stdout)),
+            asyncio.ensure_future(self._pump(STDERR, proc.stderr)),
+        ]
         self.open = 2
 
     async def _pump(self, which: int, reader: asyncio.StreamReader) -> None:
@@ -80,7 +83,14 @@ class LocalComm(Communicator):
         )
         return LocalProcess(proc)
 
-    async def execute(self, command: str, *, stdout: LineCallback | None = None, stderr: LineCallback | None = None, stdin: bytes | None = None) -> int:
+    async def execute(
+        self,
+        command: str,
+        *,
+        stdout: LineCallback | None = None,
+        stderr: LineCallback | None = None,
+        stdin: bytes | None = None,
+    ) -> int:
         raise AssertionError("the proxy streams")
 
     async def upload(self, dst: str, src: Path | bytes, mode: int | None = None) -> None:
@@ -160,16 +170,21 @@ def test_proxy_uses_the_users_keys_and_tries_ten_ports(tmp_path: Path) -> None:
     blocker.listen()
     first = blocker.getsockname()[1]
     settings = ProxySettings(
-        user="me", local_port=first, host_key_file=str(tmp_path / "host"), authorized_key_file=str(tmp_path / "user.pub")
+        user="me",
+        local_port=first,
+        host_key_file=str(tmp_path / "host"),
+        authorized_key_file=str(tmp_path / "user.pub"),
     )
     ui = ListUi()
 
     async def scenario() -> tuple[int, str, tuple[int, bytes, bytes]]:
         proxy = await start_proxy(settings, LocalComm(), ui)
         try:
-            argv = ["ssh", "-o", "UserKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "BatchMode=yes",
-                    "-i", str(tmp_path / "user"), "-p", str(proxy.port), "-o", "HostKeyAlgorithms=ecdsa-sha2-nistp256",
-                    "me@127.0.0.1", "echo ok"]  # fmt: skip
+            argv = [
+                "ssh", "-o", "UserKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "BatchMode=yes",
+                "-i", str(tmp_path / "user"), "-p", str(proxy.port), "-o", "HostKeyAlgorithms=ecdsa-sha2-nistp256",
+                "me@127.0.0.1", "echo ok",
+            ]  # fmt: skip
             return proxy.port, proxy.key_file, await client(*argv)
         finally:
             await proxy.close()

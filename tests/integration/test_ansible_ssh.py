@@ -94,7 +94,11 @@ def test_failing_playbook_names_the_command_and_leaves_nothing(tmp_path: Path, s
         "    - command: /bin/false\n      vars: {ansible_python_interpreter: /usr/bin/python3}\n"
     )
     env = private_tmp(tmp_path)
-    provisioner = {"type": "ansible", "playbook_file": "fail.yml", "extra_arguments": ["-e", "pw={{user `db_password`}}"]}
+    provisioner = {
+        "type": "ansible",
+        "playbook_file": "fail.yml",
+        "extra_arguments": ["-e", "pw={{user `db_password`}}"],
+    }
     done = run_cli("build", str(write_template(tmp_path, sshd, [provisioner])), cwd=tmp_path, env=env, timeout=600)
     output = done.stdout + done.stderr
     assert done.returncode != 0

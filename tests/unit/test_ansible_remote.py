@@ -63,7 +63,9 @@ def test_password_argument_replaces_key_and_turns_off_host_key_checking() -> Non
     args = make_playbook_args(c, invocation(conn_type="ssh"))
     assert "ansible_ssh_private_key_file=/tmp/ansible-key1" not in " ".join(args)
     assert args[-5:-2] == ["-e", "ansible_host_key_checking=False", "-i"]
-    winrm = make_playbook_args(AnsibleConfig(), invocation(conn_type="winrm", use_proxy=False, key_file="", password="s"))
+    winrm = make_playbook_args(
+        AnsibleConfig(), invocation(conn_type="winrm", use_proxy=False, key_file="", password="s")
+    )
     assert winrm[-5:-2] == ["-e", "ansible_password=s", "-i"]
 
 
@@ -83,8 +85,13 @@ def test_galaxy_runs_roles_and_collections_as_the_file_asks() -> None:
     c = AnsibleConfig(galaxy_file="req.yml", galaxy_force_install=True, roles_path="r", collections_path="c")
     assert make_galaxy_args(c, "- src: x\n") == [["install", "-r", "req.yml", "-f", "-p", "r"]]
     both = make_galaxy_args(c, "roles:\n- x\ncollections:\n- y\n")
-    assert both == [["install", "-r", "req.yml", "-f", "-p", "r"], ["collection", "install", "-r", "req.yml", "-f", "-p", "c"]]
-    assert make_galaxy_args(AnsibleConfig(galaxy_file="g"), "collections:\n- y\n") == [["collection", "install", "-r", "g"]]
+    assert both == [
+        ["install", "-r", "req.yml", "-f", "-p", "r"],
+        ["collection", "install", "-r", "req.yml", "-f", "-p", "c"],
+    ]
+    assert make_galaxy_args(AnsibleConfig(galaxy_file="g"), "collections:\n- y\n") == [
+        ["collection", "install", "-r", "g"]
+    ]
 
 
 def test_go_quote_and_check_arg() -> None:

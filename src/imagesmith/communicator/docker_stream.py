@@ -67,7 +67,8 @@ async def start_exec_process(container: str, command: str, user: str) -> DockerP
             exec_id = (await response.json())["Id"]
         execution = docker.containers.exec(exec_id)
         execution._tty = False  # known from the request: saves an inspect round trip
-        stream = await stack.enter_async_context(execution.start())
+        started: Any = execution.start()  # an async context manager, though not typed as one
+        stream = await stack.enter_async_context(started)
     except BaseException as exc:
         await stack.aclose()
         if isinstance(exc, EngineError | OSError):

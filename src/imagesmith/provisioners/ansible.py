@@ -197,7 +197,7 @@ class AnsibleProvisioner(Provisioner):
         self.major_version = 2
 
     async def provision(self, ui: Ui, comm: Communicator | None, data: Mapping[str, str]) -> None:
-        from imagesmith.provisioners.ansible_run import connect, run_galaxy, run_playbook, version_of
+        from imagesmith.provisioners.ansible_run import connect, version_of
 
         if comm is None:
             raise BuildError("the ansible provisioner needs a communicator; this build has none")
@@ -208,22 +208,29 @@ class AnsibleProvisioner(Provisioner):
         if not self.user:
             self.user = _current_user()
         async with connect(self, ui, comm, data) as (use_proxy, port, key_file):
-            async with self._inventory(data, use_proxy, port) as inventory:
-                if c.galaxy_file:
-                    await run_galaxy(ui, c)
-                run = Invocation(
-                    build_name=self.info.build_name,
-                    builder_type=self.info.builder_type,
-                    http_addr=data.get("PackerHTTPAddr", HTTP_ADDR_NOT_IMPLEMENTED),
-                    conn_type=data.get("ConnType", ""),
-                    key_file=key_file,
-                    inventory=inventory,
-                    playbook=os.path.abspath(c.playbook_file),
-                    use_proxy=use_proxy,
-                    password=data.get("Password", ""),
-                )
-                masked = [v for v in (data.get("WinRMPassword", ""), data.get("Password", "")) if v]
-                await run_playbook(ui, self.command, make_playbook_args(c, run), make_env(c), masked)
+            await self._run(ui, data, use_proxy, port, key_file)
+
+    async def _run(self, ui: Ui, data: Mapping[str, str], use_proxy: bool, port: int, key_file: str) -> None:
+        """Write the inventory, run galaxy and the playbook (the proxy, if any, is up)."""
+        from imagesmith.provisioners.ansible_run import run_galaxy, run_playbook
+
+        c = self.config
+        async with self._inventory(data, use_proxy, port) as inventory:
+            if c.galaxy_file:
+                await run_galaxy(ui, c)
+            run = Invocation(
+                build_name=self.info.build_name,
+                builder_type=self.info.builder_type,
+                http_addr=data.get("PackerHTTPAddr", HTTP_ADDR_NOT_IMPLEMENTED),
+                conn_type=data.get("ConnType", ""),
+                key_file=key_file,
+                inventory=inventory,
+                playbook=os.path.abspath(c.playbook_file),
+                use_proxy=use_proxy,
+                password=data.get("Password", ""),
+            )
+            masked = [v for v in (data.get("WinRMPassword", ""), data.get("Password", "")) if v]
+            await run_playbook(ui, self.command, make_playbook_args(c, run), make_env(c), masked)
 
     @contextlib.asynccontextmanager
     async def _inventory(self, data: Mapping[str, str], use_proxy: bool, port: int) -> AsyncIterator[str]:
@@ -266,4 +273,3 @@ def mask(text: str, secrets: Sequence[str]) -> str:
     for secret in secrets:
         text = text.replace(secret, "*****")
     return text
-

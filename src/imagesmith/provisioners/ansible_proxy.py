@@ -119,8 +119,15 @@ async def _listen(factory: Any, host_key: asyncssh.SSHKey, first_port: int, ui: 
     for port in range(first_port, first_port + tries):
         try:
             server = await asyncssh.create_server(
-                factory, "127.0.0.1", port, server_host_keys=[host_key], encoding=None, allow_scp=False,
-                agent_forwarding=False, x11_forwarding=False, keepalive_interval=0,
+                factory,
+                "127.0.0.1",
+                port,
+                server_host_keys=[host_key],
+                encoding=None,
+                allow_scp=False,
+                agent_forwarding=False,
+                x11_forwarding=False,
+                keepalive_interval=0,
             )
         except OSError as exc:
             ui.say(f"listen tcp 127.0.0.1:{port}: bind: {exc.strerror or exc}")

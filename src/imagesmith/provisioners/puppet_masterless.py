@@ -21,7 +21,6 @@ from typing import Any
 from imagesmith.core.plugin import BuildInfo, Communicator, Provisioner
 from imagesmith.errors import BuildError
 from imagesmith.provisioners.cm_common import (
-    UNIX,
     WINDOWS,
     GuestCommands,
     GuestOsOptions,
