@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ import pytest
 
 from ..conftest import require_tool, run_cli
 from .ansible_support import write_playbook
+from .leftovers import Run, listening_ports, start_build
 from .test_ssh_sshd import Sshd, sshd  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.integration
@@ -108,3 +111,32 @@ def test_failing_playbook_names_the_command_and_leaves_nothing(tmp_path: Path, s
     assert SECRET not in output
     assert "Traceback" not in output
     assert os.listdir(env["TMPDIR"]) == []
+
+
+def test_ctrl_c_during_the_playbook_leaves_no_port_key_or_inventory(tmp_path: Path, sshd: Sshd) -> None:  # noqa: F811
+    require_tool(shutil.which("ansible-playbook") is not None, "needs ansible-playbook (apt-get install ansible-core)")
+    port_file = tmp_path / "proxy-port"
+    (tmp_path / "slow.yml").write_text(
+        "- hosts: all\n  gather_facts: false\n  vars: {ansible_python_interpreter: /usr/bin/python3}\n  tasks:\n"
+        f"    - copy: {{content: '{{{{ ansible_port }}}}', dest: {port_file}}}\n"
+        "    - command: sleep 300\n"
+    )
+    template = write_template(tmp_path, sshd, [{"type": "ansible", "playbook_file": "slow.yml"}])
+    proc, tmpdir, before, ports = start_build([str(template)], tmp_path)
+    try:
+        deadline = time.monotonic() + 300
+        while not port_file.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert port_file.exists(), proc.communicate(timeout=60)[0] if proc.poll() is not None else "no port in 300 s"
+        time.sleep(2)  # the sleep task has started
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    run = Run(proc.returncode, output, proc.pid, tmpdir, before, ports)
+    run.assert_failed_with()
+    proxy_port = int(port_file.read_text())
+    assert proxy_port not in listening_ports(), output
+    run.assert_clean()  # no process in imagesmith's session, nothing in its TMPDIR (key, inventory)
