@@ -120,3 +120,52 @@ def test_checks_report_every_problem(tree: Path) -> None:
         "inventory_directory: play.yml must point to a directory",
     ]
     assert make(AnsibleProvisioner, {"playbook_file": "play.yml", "use_proxy": False}).config.use_proxy is False
+
+
+def fake_tool(tmp_path: Path, name: str, body: str) -> Path:
+    path = tmp_path / name
+    path.write_text(f"#!/bin/sh\n{body}\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_galaxy_runs_roles_then_collections_and_a_failure_names_the_command(tmp_path: Path) -> None:
+    import asyncio
+
+    from imagesmith.errors import BuildError
+    from imagesmith.provisioners.ansible_run import run_galaxy
+
+    from .cm_fakes import ListUi
+
+    log = tmp_path / "calls"
+    galaxy = fake_tool(tmp_path, "galaxy", f'echo "$@" >> {log}; echo installing')
+    requirements = tmp_path / "req.yml"
+    requirements.write_text("roles:\n- x\ncollections:\n- y\n")
+    c = AnsibleConfig(galaxy_file=str(requirements), galaxy_command=str(galaxy), roles_path="r")
+    ui = ListUi()
+    asyncio.run(run_galaxy(ui, c))
+    assert log.read_text() == f"install -r {requirements} -p r\ncollection install -r {requirements}\n"
+    assert ("message", "installing") in ui.lines
+    failing = fake_tool(tmp_path, "failing", "echo 'no such role' >&2; exit 4")
+    with pytest.raises(BuildError) as caught:
+        asyncio.run(run_galaxy(ListUi(), AnsibleConfig(galaxy_file=str(requirements), galaxy_command=str(failing))))
+    assert str(caught.value).startswith(
+        "Error executing Ansible: Error executing Ansible Galaxy: Non-zero exit status: exit status 4"
+    )
+    assert f"command: {failing} install -r {requirements}" in str(caught.value)
+    assert "no such role" in str(caught.value)
+
+
+def test_version_check_reads_the_major_version_or_says_why_not(tmp_path: Path) -> None:
+    import asyncio
+
+    from imagesmith.errors import BuildError
+    from imagesmith.provisioners.ansible_run import version_of
+
+    modern = fake_tool(tmp_path, "modern", "echo 'ansible-playbook [core 2.14.18]'")
+    assert asyncio.run(version_of(str(modern))) == 2
+    with pytest.raises(BuildError, match='Error running "/nonexistent/ansible-playbook --version": exec: '):
+        asyncio.run(version_of("/nonexistent/ansible-playbook"))
+    silent = fake_tool(tmp_path, "silent", "echo nothing")
+    with pytest.raises(BuildError, match=f"Could not find {silent} version in output:\nnothing"):
+        asyncio.run(version_of(str(silent)))
