@@ -234,12 +234,13 @@ async def relay_session(relay: _Relay, command: str, chan: Any, data: asyncio.Qu
             else:
                 chan.write(payload)
         status = await process.wait()
+        chan.exit(status if 0 <= status <= 255 else 255)
+    except (OSError, asyncssh.Error) as exc:  # the client went away: nothing to report to
+        logger.debug("ansible proxy: session of %r ended early: %s", command, exc)
     finally:
         feeder.cancel()
-        with contextlib.suppress(BaseException):
-            await feeder
         await process.close()
-    chan.exit(status if 0 <= status <= 255 else 255)
+        await asyncio.gather(feeder, return_exceptions=True)
 
 
 async def _feed(process: RemoteProcess, data: asyncio.Queue[bytes | None]) -> None:
