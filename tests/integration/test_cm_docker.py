@@ -265,3 +265,30 @@ def test_puppet_server_with_standin_and_vs_packer(tmp_path: Path, debian_image: 
         compare_with_packer("puppet-server (stand-in)", template, tmp_path, ours)
     finally:
         remove_images(ours.image)
+
+
+CONVERGE_STANDIN = ROOT / "tests" / "standins" / "converge" / "converge"
+
+
+def test_converge_with_standin_and_vs_packer(tmp_path: Path, debian_image: str, need_packer: None) -> None:
+    write(tmp_path, {"converge/app.hcl": 'file "greeting" { destination = "/etc/greeting" }\n', "converge/.git/x": "x"})
+    provisioner = {
+        "type": "converge",
+        "module_dirs": [{"source": "converge/", "destination": "/opt/converge", "exclude": [".git"]}],
+        "module": "/opt/converge/app.hcl",
+        "params": {"greeting": "hello", "who": "<world>"},
+    }
+    standin = {"type": "file", "source": str(CONVERGE_STANDIN), "destination": "/usr/local/bin/converge"}
+    template = write_template(tmp_path, debian_image, [standin, provisioner])
+    ours = build_with("imagesmith", template, tmp_path)
+    try:
+        assert ours.returncode == 0, ours.output
+        calls = read_file(ours.image, "/var/log/converge-standin/calls.jsonl").splitlines()
+        [call] = [json.loads(line) for line in calls]
+        assert call["params"] == {"greeting": "hello", "who": "<world>"}
+        assert call["cwd"] == "/tmp"
+        assert call["argv"][:3] == ["apply", "--local", "--log-level=WARNING"]
+        assert read_file(ours.image, "/opt/converge/app.hcl").startswith('file "greeting"')
+        compare_with_packer("converge (stand-in)", template, tmp_path, ours)
+    finally:
+        remove_images(ours.image)

@@ -260,3 +260,8 @@ def _go_float(number: float) -> str:
         sign, digits = exponent[0], exponent[1:].lstrip("0") or "0"
         return f"{mantissa}e{sign}{digits.zfill(2) if sign == '+' else digits}"
     return format(Decimal(repr(number)).normalize(), "f")
+
+
+def encode_go_json_string_map(value: Mapping[str, str]) -> str:
+    """``json.Marshal`` of a Go ``map[string]string``: sorted keys, compact, ``<>&`` escaped."""
+    return "{" + ",".join(f"{_go_string(k)}:{_go_string(value[k])}" for k in sorted(value)) + "}"
