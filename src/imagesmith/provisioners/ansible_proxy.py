@@ -33,6 +33,10 @@ from imagesmith.ui import Ui
 
 DEFAULT_SFTP_COMMAND = "/usr/lib/sftp-server -e"
 _PORT_TRIES = 10
+#: Every byte goes through this Python process twice: AES-GCM (one C call a packet) first, and no
+#: compression (ansible's default ``-C`` would otherwise make the proxy zlib every packet on loopback)
+CIPHERS = ["aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "chacha20-poly1305@openssh.com", "aes128-ctr"]
+COMPRESSION = ["none"]
 
 
 @dataclass
@@ -126,6 +130,8 @@ async def _listen(factory: Any, host_key: asyncssh.SSHKey, first_port: int, ui: 
                 encoding=None,
                 allow_scp=False,
                 agent_forwarding=False,
+                compression_algs=COMPRESSION,
+                encryption_algs=CIPHERS,
                 x11_forwarding=False,
                 keepalive_interval=0,
             )
