@@ -46,7 +46,6 @@ WINRM_INVENTORY_LINE = (
     "{{ .HostAlias}} ansible_host={{ .Host }} ansible_connection=winrm ansible_winrm_transport=basic "
     "ansible_shell_type=powershell ansible_user={{ .User}} ansible_port={{ .Port }}\n"
 )
-_VERSION = re.compile(r"\w (\d+\.\d+[.\d+]*)")
 
 
 @dataclass(frozen=True)

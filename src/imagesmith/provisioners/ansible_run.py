@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
@@ -24,12 +25,12 @@ if TYPE_CHECKING:
     from imagesmith.provisioners.ansible import AnsibleConfig, AnsibleProvisioner
 
 _STDERR_TAIL = 20
+#: Packer's version pattern: the first "word N.N[.N]" of ``--version``'s output
+_VERSION = re.compile(r"\w (\d+\.\d+[.\d+]*)")
 
 
 async def version_of(command: str) -> int:
     """Packer's ``getVersion``: ``command --version``'s major version."""
-    from imagesmith.provisioners.ansible import _VERSION
-
     try:
         done = await run([command, "--version"], what=f"{command} --version")
     except ToolError as exc:
