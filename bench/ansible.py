@@ -8,7 +8,11 @@ wrapper given as ``command`` measures it), so build set-up does not count. Every
 ``ANSIBLE_*`` settings: ControlPersist as ansible's default, Packer's ``+ssh-rsa`` options (which it
 needs here; harmless for the others), a fresh ControlPath directory per run, and ``use_sftp``.
 
-    python bench/ansible.py [--tasks 50] [--rounds 3] [--docker | --docker-only]
+    python bench/ansible.py [--tasks 50] [--rounds 3] [--docker | --docker-only] [--as-needed]
+
+``--as-needed`` gives each tool only what it needs here instead: Packer's proxy the ``+ssh-rsa``
+options (through ANSIBLE_SSH_ARGS, which drops ansible's ControlPersist) and ``use_sftp``;
+imagesmith's proxy and plain ansible nothing, so ansible's defaults (ControlPersist 60 s) apply.
 
 Prints a markdown table of medians and the ratios. Needs sshd, ansible-playbook and packer.
 """
@@ -94,14 +98,18 @@ def start_sshd(work: Path) -> tuple[subprocess.Popen[bytes], int, Path]:
     return proc, port, d / "client"
 
 
-def write_template(work: Path, name: str, builder: dict[str, object], command: Path, playbook: Path) -> Path:
-    provisioner = {
-        "type": "ansible",
-        "playbook_file": str(playbook),
-        "command": str(command),
-        "use_sftp": True,
-        "ansible_env_vars": [f"ANSIBLE_SSH_ARGS={SSH_ARGS}"],
-    }
+#: ``--as-needed``: the least each tool needs here. Packer's proxy needs the ``+ssh-rsa`` options (which,
+#: set through ANSIBLE_SSH_ARGS, replace ansible's ControlPersist defaults) and ``use_sftp``; imagesmith's
+#: and plain SSH need nothing.
+PACKER_NEEDS = "-o HostKeyAlgorithms=+ssh-rsa -o PubkeyAcceptedAlgorithms=+ssh-rsa"
+
+
+def write_template(
+    work: Path, name: str, builder: dict[str, object], command: Path, playbook: Path, ssh_args: str | None = SSH_ARGS
+) -> Path:
+    provisioner: dict[str, object] = {"type": "ansible", "playbook_file": str(playbook), "command": str(command)}
+    if ssh_args is not None:
+        provisioner |= {"use_sftp": True, "ansible_env_vars": [f"ANSIBLE_SSH_ARGS={ssh_args}"]}
     path = work / f"{name}.json"
     path.write_text(json.dumps({"builders": [builder], "provisioners": [provisioner]}, indent=1))
     return path
@@ -115,15 +123,16 @@ def run_tool(tool: str, template: Path, work: Path) -> None:
         raise SystemExit(f"{tool} build {template.name} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
 
 
-def run_plain(command: Path, playbook: Path, port: int, key: Path, work: Path) -> None:
+def run_plain(command: Path, playbook: Path, port: int, key: Path, work: Path, as_needed: bool = False) -> None:
     inventory = work / "plain-inventory"
     inventory.write_text(f"default ansible_host=127.0.0.1 ansible_user=root ansible_port={port}\n")
     env = {
         **os.environ,
-        "ANSIBLE_SSH_ARGS": SSH_ARGS,
         "ANSIBLE_HOST_KEY_CHECKING": "False",
         "ANSIBLE_SSH_CONTROL_PATH_DIR": tempfile.mkdtemp(dir=work),
     }
+    if not as_needed:
+        env["ANSIBLE_SSH_ARGS"] = SSH_ARGS
     argv = [str(command), "-e", f"ansible_ssh_private_key_file={key}", "-i", str(inventory), str(playbook)]
     done = subprocess.run(argv, env=env, capture_output=True, text=True)
     if done.returncode != 0:
@@ -140,6 +149,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--docker", action="store_true", help="also both proxies in front of a container")
     parser.add_argument("--docker-only", action="store_true", help="only the two proxies in front of a container")
+    parser.add_argument("--as-needed", action="store_true", help="each tool with only the settings it needs here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="imagesmith-bench-ansible-") as tmp:
         work = Path(tmp)
@@ -147,7 +157,7 @@ def main() -> None:
         command, log = make_timer(work)
         sshd, port, key = start_sshd(work)
         try:
-            cases = plan(work, port, key, command, playbook, args.docker or args.docker_only)
+            cases = plan(work, port, key, command, playbook, args.docker or args.docker_only, args.as_needed)
             if args.docker_only:
                 cases = {name: action for name, action in cases.items() if "docker" in name}
             times: dict[str, list[float]] = {name: [] for name in cases}
@@ -162,20 +172,23 @@ def main() -> None:
     report(times, args.tasks)
 
 
-def plan(work: Path, port: int, key: Path, command: Path, playbook: Path, docker: bool) -> dict[str, object]:
+def plan(
+    work: Path, port: int, key: Path, command: Path, playbook: Path, docker: bool, as_needed: bool
+) -> dict[str, object]:
     null = {"type": "null", "ssh_host": "127.0.0.1", "ssh_port": port, "ssh_username": "root",
             "ssh_private_key_file": str(key)}  # fmt: skip
-    ssh_template = write_template(work, "ssh", null, command, playbook)
-    cases: dict[str, object] = {
-        "imagesmith proxy (ssh)": lambda: run_tool("imagesmith", ssh_template, work),
-        "Packer 1.6.6 proxy (ssh)": lambda: run_tool("packer", ssh_template, work),
-        "plain ansible over SSH": lambda: run_plain(command, playbook, port, key, work),
-    }
+    ours_args, theirs_args = (None, PACKER_NEEDS) if as_needed else (SSH_ARGS, SSH_ARGS)
+    builders = {"ssh": null}
     if docker:
-        container = {"type": "docker", "image": DEBIAN_IMAGE, "pull": False, "discard": True}
-        docker_template = write_template(work, "docker", container, command, playbook)
-        cases["imagesmith proxy (docker)"] = lambda: run_tool("imagesmith", docker_template, work)
-        cases["Packer 1.6.6 proxy (docker)"] = lambda: run_tool("packer", docker_template, work)
+        builders["docker"] = {"type": "docker", "image": DEBIAN_IMAGE, "pull": False, "discard": True}
+    cases: dict[str, object] = {}
+    for kind, builder in builders.items():
+        ours = write_template(work, f"{kind}-ours", builder, command, playbook, ours_args)
+        theirs = write_template(work, f"{kind}-packer", builder, command, playbook, theirs_args)
+        cases[f"imagesmith proxy ({kind})"] = lambda t=ours: run_tool("imagesmith", t, work)
+        cases[f"Packer 1.6.6 proxy ({kind})"] = lambda t=theirs: run_tool("packer", t, work)
+        if kind == "ssh":
+            cases["plain ansible over SSH"] = lambda: run_plain(command, playbook, port, key, work, as_needed)
     return cases
 
 
