@@ -10,7 +10,7 @@ APT_PACKAGES=(
   busybox-static xorriso debootstrap pigz zstd xz-utils lz4
   docker-registry cpio extlinux syslinux-common dosfstools mtools e2fsprogs
   linux-image-cloud-amd64 dropbear-bin isolinux openssh-sftp-server ovmf systemd-boot-efi
-  redis-server
+  redis-server ansible-core
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from ..conftest import ROOT
 from .cm_support import DEBIAN_IMAGE, STANDINS, Run, build_with, ensure_image, listing, read_file, remove_images
 
 pytestmark = [pytest.mark.integration, pytest.mark.compat]
@@ -224,5 +225,71 @@ def test_chef_solo_seed_block_with_standin_and_vs_packer(tmp_path: Path, debian_
         assert 'chef_license \t\t"accept-silent"' in read_file(ours.image, "/var/log/chef-standin/run-1/solo.rb")
         assert "Run List expands to [db::server" in ours.output  # machine-readable output escapes commas
         compare_with_packer("chef-solo (stand-in)", template, tmp_path, ours)
+    finally:
+        remove_images(ours.image)
+
+
+PUPPET_STANDIN = ROOT / "tests" / "standins" / "puppet" / "puppet"
+
+
+def test_puppet_server_with_standin_and_vs_packer(tmp_path: Path, debian_image: str, need_packer: None) -> None:
+    write(tmp_path, {"certs/node.pem": "CERT\n", "certs/ca.pem": "CA\n", "keys/node.pem": "KEY\n"})
+    provisioner = {
+        "type": "puppet-server",
+        "puppet_server": "puppet.example.test",
+        "puppet_node": "web-1",
+        "client_cert_path": "certs",
+        "client_private_key_path": "keys",
+        "facter": {"role": "web"},
+        "extra_arguments": ["--environment=production"],
+    }
+    standin = {"type": "file", "source": str(PUPPET_STANDIN), "destination": "/usr/local/bin/puppet"}
+    template = write_template(tmp_path, debian_image, [standin, provisioner])
+    ours = build_with("imagesmith", template, tmp_path)
+    try:
+        assert ours.returncode == 0, ours.output
+        calls = read_file(ours.image, "/var/log/puppet-standin/calls.jsonl").splitlines()
+        [call] = [json.loads(line) for line in calls]
+        s = "/tmp/packer-puppet-server"
+        assert call["argv"] == [
+            "agent", "--onetime", "--no-daemonize", "--detailed-exitcodes", "--server=puppet.example.test",
+            "--certname=web-1", f"--certdir={s}/certs", f"--privatekeydir={s}/private_keys", "--environment=production",
+        ]  # fmt: skip
+        assert call["facts"] == {
+            "FACTER_packer_build_name": "docker",
+            "FACTER_packer_builder_type": "docker",
+            "FACTER_role": "web",
+        }
+        assert call["copied"] == {"certs": ["ca.pem", "node.pem"], "private_keys": ["node.pem"]}
+        assert read_file(ours.image, "/var/log/puppet-standin/private_keys/node.pem") == "KEY\n"
+        compare_with_packer("puppet-server (stand-in)", template, tmp_path, ours)
+    finally:
+        remove_images(ours.image)
+
+
+CONVERGE_STANDIN = ROOT / "tests" / "standins" / "converge" / "converge"
+
+
+def test_converge_with_standin_and_vs_packer(tmp_path: Path, debian_image: str, need_packer: None) -> None:
+    # no excluded file here: Packer's docker communicator ignores "exclude" (imagesmith's honours it)
+    write(tmp_path, {"converge/app.hcl": 'file "greeting" { destination = "/etc/greeting" }\n'})
+    provisioner = {
+        "type": "converge",
+        "module_dirs": [{"source": "converge/", "destination": "/opt/converge", "exclude": [".git"]}],
+        "module": "/opt/converge/app.hcl",
+        "params": {"greeting": "hello", "who": "<world>"},
+    }
+    standin = {"type": "file", "source": str(CONVERGE_STANDIN), "destination": "/usr/local/bin/converge"}
+    template = write_template(tmp_path, debian_image, [standin, provisioner])
+    ours = build_with("imagesmith", template, tmp_path)
+    try:
+        assert ours.returncode == 0, ours.output
+        calls = read_file(ours.image, "/var/log/converge-standin/calls.jsonl").splitlines()
+        [call] = [json.loads(line) for line in calls]
+        assert call["params"] == {"greeting": "hello", "who": "<world>"}
+        assert call["cwd"] == "/tmp"
+        assert call["argv"][:3] == ["apply", "--local", "--log-level=WARNING"]
+        assert read_file(ours.image, "/opt/converge/app.hcl").startswith('file "greeting"')
+        compare_with_packer("converge (stand-in)", template, tmp_path, ours)
     finally:
         remove_images(ours.image)

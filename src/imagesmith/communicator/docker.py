@@ -43,7 +43,7 @@ from imagesmith.communicator.docker_tar import (
     tar_single,
     tar_tree,
 )
-from imagesmith.core.plugin import Communicator, LineCallback
+from imagesmith.core.plugin import Communicator, LineCallback, RemoteProcess
 from imagesmith.docker_engine import EngineError, Request, call, connect, copy_body, head, send
 from imagesmith.errors import BuildError
 
@@ -98,6 +98,11 @@ class DockerCommunicator(Communicator):
     ) -> int:
         request = make_exec_request(self.container, ["/bin/sh", "-c", f"({command})"], self.exec_user, self.tty)
         return await run_exec(request, stdin=stdin, stdout=stdout, stderr=stderr, tty=self.tty)
+
+    async def start_process(self, command: str) -> RemoteProcess:
+        from imagesmith.communicator.docker_stream import start_exec_process
+
+        return await start_exec_process(self.container, command, self.exec_user)
 
     async def execute_script(
         self,

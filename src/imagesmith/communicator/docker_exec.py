@@ -84,7 +84,7 @@ async def run_exec(
                 (err if message.stream == _STDERR else out).feed(message.data)
         out.close()
         err.close()
-        return await _exit_code(execution)
+        return await exit_code(execution)
 
 
 async def _feed(stream: Stream, data: bytes, *, close: bool) -> None:
@@ -101,7 +101,7 @@ async def _feed(stream: Stream, data: bytes, *, close: bool) -> None:
         transport.write_eof()
 
 
-async def _exit_code(execution: Any) -> int:
+async def exit_code(execution: Any) -> int:
     """The exec's exit status; the daemon may report it a moment after the output ends."""
     deadline = asyncio.get_running_loop().time() + _EXIT_WAIT
     while True:

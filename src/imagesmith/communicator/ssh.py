@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from imagesmith.communicator.ssh_connect import SshSettings, connect
-from imagesmith.core.plugin import CMD_DISCONNECT, Communicator, LineCallback
+from imagesmith.core.plugin import CMD_DISCONNECT, Communicator, LineCallback, RemoteProcess
 from imagesmith.errors import BuildError
 from imagesmith.log import logger
 from imagesmith.ui import Ui
@@ -100,6 +100,11 @@ class SshCommunicator(Communicator):
         if result.exit_status is None or result.exit_status < 0:
             return CMD_DISCONNECT
         return int(result.exit_status)
+
+    async def start_process(self, command: str) -> RemoteProcess:
+        from imagesmith.communicator.ssh_stream import start_ssh_process
+
+        return await start_ssh_process(self.conn, command)
 
     async def upload(self, dst: str, src: Path | bytes, mode: int | None = None) -> None:
         size = len(src) if isinstance(src, bytes) else os.stat(src).st_size

@@ -74,8 +74,46 @@ class Communicator(ABC):
     async def download_dir(self, src: str, dst: Path, exclude: Sequence[str] = ()) -> None:
         """Copy the remote directory ``src`` to the local directory ``dst``."""
 
+    async def start_process(self, command: str) -> RemoteProcess:
+        """Start ``command`` (as :meth:`execute` would run it) with raw, streamed stdin/stdout/stderr.
+
+        What relays other programs' sessions needs (the ansible provisioner's SSH proxy). A
+        communicator that cannot stream raises :class:`imagesmith.errors.BuildError`.
+        """
+        from imagesmith.errors import BuildError
+
+        raise BuildError(f"the {type(self).__name__} cannot stream a remote command's input and output")
+
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release the connection."""
+
+
+#: :meth:`RemoteProcess.read`'s stream numbers
+STDOUT, STDERR = 1, 2
+
+
+class RemoteProcess(ABC):
+    """A command running through a communicator, its streams as raw bytes (see ``start_process``)."""
+
+    @abstractmethod
+    async def write(self, data: bytes) -> None:
+        """Send ``data`` to the command's standard input."""
+
+    @abstractmethod
+    async def write_eof(self) -> None:
+        """Close the command's standard input."""
+
+    @abstractmethod
+    async def read(self) -> tuple[int, bytes] | None:
+        """The next chunk of output as ``(STDOUT or STDERR, data)``; None once both streams ended."""
+
+    @abstractmethod
+    async def wait(self) -> int:
+        """The exit status, once output has ended (:data:`CMD_DISCONNECT` if the connection dropped)."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Stop relaying and release the stream (the command may still be running)."""
 
 
 class Artifact(ABC):

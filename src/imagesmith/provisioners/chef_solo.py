@@ -23,7 +23,7 @@ from imagesmith.provisioners.cm_common import (
     UNIX,
     WINDOWS,
     GuestCommands,
-    check_guest_os_type,
+    GuestOsOptions,
     create_dir,
     encode_go_json_indent,
     render_runtime,
@@ -68,7 +68,7 @@ DEFAULT_CONFIG_TEMPLATE = (
 
 
 @dataclass(frozen=True)
-class ChefSoloConfig:
+class ChefSoloConfig(GuestOsOptions):
     chef_environment: str = option("")
     chef_license: str = option("")
     config_template: str = option("")
@@ -88,14 +88,7 @@ class ChefSoloConfig:
     guest_os_type: str = option("")
     version: str = option("")
 
-    @property
-    def os_type(self) -> str:
-        return (self.guest_os_type or UNIX).lower()
-
-    def check(self) -> Iterator[str]:
-        if problem := check_guest_os_type(self.guest_os_type):
-            yield problem
-            return
+    def check_options(self) -> Iterator[str]:
         if self.config_template:
             err, is_dir = stat_error(self.config_template)
             if err:

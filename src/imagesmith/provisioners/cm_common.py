@@ -18,7 +18,7 @@ import posixpath
 import secrets
 import stat
 import time
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -172,6 +172,31 @@ def check_guest_os_type(value: str) -> str | None:
     return None
 
 
+class GuestOsOptions:
+    """The ``guest_os_type`` prologue of a config's checks (chef, puppet, salt).
+
+    A config dataclass inherits this and declares its own ``guest_os_type`` field; ``check`` reports an
+    unknown OS type alone (the other checks depend on it) and otherwise runs ``check_options``.
+    """
+
+    guest_os_type: str
+
+    @property
+    def os_type(self) -> str:
+        """``unix`` or ``windows`` (an empty value is ``unix``)."""
+        return (self.guest_os_type or UNIX).lower()
+
+    def check(self) -> Iterator[str]:
+        if problem := check_guest_os_type(self.guest_os_type):
+            yield problem
+            return
+        yield from self.check_options()
+
+    def check_options(self) -> Iterator[str]:
+        """The config's own checks, run once the OS type is known to be valid."""
+        return iter(())
+
+
 async def with_prefix(prefix: str, work: Awaitable[None]) -> None:
     """Await ``work``; prefix a failure with Packer's wording for that step (``Error uploading X: ...``)."""
     try:
@@ -235,3 +260,8 @@ def _go_float(number: float) -> str:
         sign, digits = exponent[0], exponent[1:].lstrip("0") or "0"
         return f"{mantissa}e{sign}{digits.zfill(2) if sign == '+' else digits}"
     return format(Decimal(repr(number)).normalize(), "f")
+
+
+def encode_go_json_string_map(value: Mapping[str, str]) -> str:
+    """``json.Marshal`` of a Go ``map[string]string``: sorted keys, compact, ``<>&`` escaped."""
+    return "{" + ",".join(f"{_go_string(k)}:{_go_string(value[k])}" for k in sorted(value)) + "}"

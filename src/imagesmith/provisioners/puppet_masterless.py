@@ -21,10 +21,9 @@ from typing import Any
 from imagesmith.core.plugin import BuildInfo, Communicator, Provisioner
 from imagesmith.errors import BuildError
 from imagesmith.provisioners.cm_common import (
-    UNIX,
     WINDOWS,
     GuestCommands,
-    check_guest_os_type,
+    GuestOsOptions,
     create_dir,
     remove_staging,
     render_runtime,
@@ -78,7 +77,7 @@ def os_defaults(os_type: str) -> OsDefaults:
 
 
 @dataclass(frozen=True)
-class PuppetMasterlessConfig:
+class PuppetMasterlessConfig(GuestOsOptions):
     manifest_file: str = option("")
     manifest_dir: str = option("")
     module_paths: list[str] = option(factory=list)
@@ -96,14 +95,7 @@ class PuppetMasterlessConfig:
     elevated_user: str = option("")
     elevated_password: str = option("")
 
-    @property
-    def os_type(self) -> str:
-        return (self.guest_os_type or UNIX).lower()
-
-    def check(self) -> Iterator[str]:
-        if problem := check_guest_os_type(self.guest_os_type):
-            yield problem
-            return
+    def check_options(self) -> Iterator[str]:
         if self.elevated_user:
             yield "elevated_user: the Windows elevated runner is not supported by imagesmith yet"
         if self.hiera_config_path:

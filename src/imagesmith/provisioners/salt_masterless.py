@@ -21,10 +21,9 @@ from pathlib import Path
 from imagesmith.core.plugin import BuildInfo, Communicator, Provisioner
 from imagesmith.errors import BuildError
 from imagesmith.provisioners.cm_common import (
-    UNIX,
     WINDOWS,
     GuestCommands,
-    check_guest_os_type,
+    GuestOsOptions,
     go_join,
     run_command,
     stat_error,
@@ -67,7 +66,7 @@ WINDOWS_PATHS = SaltPaths(
 
 
 @dataclass(frozen=True)
-class SaltMasterlessConfig:
+class SaltMasterlessConfig(GuestOsOptions):
     skip_bootstrap: bool = option(False)
     bootstrap_args: str = option("")
     disable_sudo: bool = option(False)
@@ -86,14 +85,7 @@ class SaltMasterlessConfig:
     guest_os_type: str = option("")
     formulas: list[str] = option(factory=list)
 
-    @property
-    def os_type(self) -> str:
-        return (self.guest_os_type or UNIX).lower()
-
-    def check(self) -> Iterator[str]:
-        if problem := check_guest_os_type(self.guest_os_type):
-            yield problem
-            return
+    def check_options(self) -> Iterator[str]:
         if self.os_type == WINDOWS:
             yield "guest_os_type: Windows guests (Git for Windows, winrepo) are not supported by imagesmith yet"
         if not self.local_state_tree:

@@ -1,0 +1,4 @@
+file "greeting" {
+  destination = "/etc/greeting"
+  content     = "{{param `greeting`}}"
+}
