@@ -1,0 +1,91 @@
+"""StepAttachISOs, StepAttachFloppy and StepRemoveDevices: what is plugged in while the VM installs.
+
+Each attach records the command that detaches it in ``state.attached``; StepRemoveDevices runs
+them after shutdown, and a failed build's cleanup runs whatever is still owed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+from imagesmith.builders.virtualbox import commands
+from imagesmith.builders.virtualbox.state import VBoxState
+from imagesmith.core.steps import Step, fail
+from imagesmith.errors import ToolError
+
+
+class AttachIsos(Step[VBoxState]):
+    @property
+    def name(self) -> str:
+        return "StepAttachISOs"
+
+    async def run(self, state: VBoxState) -> None:
+        cfg = state.config
+        vm = cfg.vm_name
+        state.ctx.ui.say("Mounting ISOs...")
+        disks = [(os.path.realpath(state.iso_path), False, cfg.iso_interface, "boot ISO")]
+        if cfg.guest_additions_mode == "attach":
+            interface = cfg.guest_additions_interface or cfg.iso_interface
+            disks.append((state.guest_additions_iso, True, interface, "guest additions"))
+        for path, is_ga, interface, what in disks:
+            state.ctx.ui.message(f"Mounting {what}...")
+            try:
+                await state.driver.vboxmanage(commands.make_attach_dvd_command(vm, interface, path, is_ga))
+            except ToolError as exc:
+                raise fail(f"Error attaching ISO: {exc}") from exc
+            state.attached.append(commands.make_attach_dvd_command(vm, interface, "none", is_ga))
+
+    async def cleanup(self, state: VBoxState) -> None:
+        await detach_all(state, floppy=False)
+
+
+class AttachFloppy(Step[VBoxState]):
+    @property
+    def name(self) -> str:
+        return "StepAttachFloppy"
+
+    async def run(self, state: VBoxState) -> None:
+        vm = state.config.vm_name
+        state.ctx.ui.say("Deleting any current floppy disk...")
+        await state.driver.is_running(vm)  # Packer reads the VM's info here first
+        state.ctx.ui.say("Attaching floppy disk...")
+        try:
+            for argv in commands.make_floppy_commands(vm, state.floppy_path):
+                await state.driver.vboxmanage(argv)
+        except ToolError as exc:
+            raise fail(f"Error attaching floppy: {exc}") from exc
+        state.attached.append(commands.make_detach_floppy_command(vm))
+
+    async def cleanup(self, state: VBoxState) -> None:
+        await detach_all(state, floppy=True)
+
+
+async def detach_all(state: VBoxState, *, floppy: bool) -> None:
+    """Run the owed detach commands of one kind (errors only reported: the VM is deleted next)."""
+    for argv in [a for a in state.attached if (commands.FLOPPY in a) == floppy]:
+        state.attached.remove(argv)
+        with contextlib.suppress(ToolError):
+            await state.driver.vboxmanage(argv)
+
+
+class RemoveDevices(Step[VBoxState]):
+    """After shutdown: the floppy (and its controller), then the ISOs, as Packer's StepRemoveDevices."""
+
+    @property
+    def name(self) -> str:
+        return "StepRemoveDevices"
+
+    async def run(self, state: VBoxState) -> None:
+        vm = state.config.vm_name
+        try:
+            if commands.make_detach_floppy_command(vm) in state.attached:
+                state.ctx.ui.message("Removing floppy drive...")
+                state.attached.remove(commands.make_detach_floppy_command(vm))
+                await state.driver.vboxmanage(commands.make_detach_floppy_command(vm))
+                await state.driver.vboxmanage(commands.make_remove_floppy_controller_command(vm))
+            for argv in [a for a in state.attached if commands.FLOPPY not in a]:
+                state.attached.remove(argv)
+                await state.driver.vboxmanage(argv)
+        except ToolError as exc:
+            raise fail(f"Error removing devices: {exc}") from exc
