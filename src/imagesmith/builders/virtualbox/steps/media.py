@@ -13,6 +13,7 @@ from imagesmith.builders.virtualbox import commands
 from imagesmith.builders.virtualbox.state import VBoxState
 from imagesmith.core.steps import Step, fail
 from imagesmith.errors import ToolError
+from imagesmith.log import logger
 
 
 class AttachIsos(Step[VBoxState]):
@@ -37,10 +38,13 @@ class AttachIsos(Step[VBoxState]):
             state.attached.append(commands.make_attach_dvd_command(vm, interface, "none", is_ga))
 
     async def cleanup(self, state: VBoxState) -> None:
-        await detach_all(state, floppy=False)
+        await detach_isos(state)
 
 
 class AttachFloppy(Step[VBoxState]):
+    def __init__(self) -> None:
+        self.attached = False
+
     @property
     def name(self) -> str:
         return "StepAttachFloppy"
@@ -56,14 +60,24 @@ class AttachFloppy(Step[VBoxState]):
         except ToolError as exc:
             raise fail(f"Error attaching floppy: {exc}") from exc
         state.attached.append(commands.make_detach_floppy_command(vm))
+        self.attached = True
 
     async def cleanup(self, state: VBoxState) -> None:
-        await detach_all(state, floppy=True)
+        # Packer detaches again even after StepRemoveDevices removed the controller (that call then
+        # fails, "not considering this a critical failure"); the same call, its failure only logged.
+        if self.attached:
+            argv = commands.make_detach_floppy_command(state.config.vm_name)
+            if argv in state.attached:
+                state.attached.remove(argv)
+            try:
+                await state.driver.vboxmanage(argv)
+            except ToolError as exc:
+                logger.debug("floppy already detached: %s", exc)
 
 
-async def detach_all(state: VBoxState, *, floppy: bool) -> None:
-    """Run the owed detach commands of one kind (errors only reported: the VM is deleted next)."""
-    for argv in [a for a in state.attached if (commands.FLOPPY in a) == floppy]:
+async def detach_isos(state: VBoxState) -> None:
+    """Run the owed ISO detach commands (errors ignored: the VM is deleted next)."""
+    for argv in [a for a in state.attached if commands.FLOPPY not in a]:
         state.attached.remove(argv)
         with contextlib.suppress(ToolError):
             await state.driver.vboxmanage(argv)
