@@ -61,7 +61,12 @@ def test_disk_and_controllers_as_packer() -> None:
         "storageattach", VM, "--storagectl", "SATA Controller", "--port", "0", "--device", "0", "--type", "hdd",
         "--medium", vdi, "--nonrotational", "on", "--discard", "on",
     ]  # fmt: skip
-    assert c.make_attach_disk_command(VM, "ide", vdi, False, False)[-4:] == ["--nonrotational", "off", "--discard", "off"]
+    assert c.make_attach_disk_command(VM, "ide", vdi, False, False)[-4:] == [
+        "--nonrotational",
+        "off",
+        "--discard",
+        "off",
+    ]
 
 
 def test_iso_slots_as_packer() -> None:

@@ -18,7 +18,7 @@ _ROWS = {
     "asdfghjkl;'`": 0x1E, 'ASDFGHJKL:"~': 0x1E, "\\zxcvbnm,./": 0x2B, "|ZXCVBNM<>?": 0x2B, " ": 0x39,
 }  # fmt: skip
 CHAR_CODES: dict[str, int] = {char: start + i for row, start in _ROWS.items() for i, char in enumerate(row)}
-SHIFTED = set("~!@#$%^&*()_+{}|:\"<>?")
+SHIFTED = set('~!@#$%^&*()_+{}|:"<>?')
 
 # special key -> make code(s); an ``e0`` prefix marks an extended key
 SPECIAL_CODES: dict[str, tuple[int, ...]] = {

@@ -6,6 +6,7 @@ line) and each hard disk converted to a streamOptimized VMDK by qemu-img; ``.ova
 from __future__ import annotations
 
 import re
+import string
 import subprocess
 import tarfile
 from pathlib import Path
@@ -21,11 +22,43 @@ OVF_NS = (
     'xmlns:vbox="http://www.virtualbox.org/ovf/machine"'
 )
 
+OVF_TEMPLATE = string.Template("""\
+<?xml version="1.0"?>
+<Envelope ovf:version="1.0" xml:lang="en-US" $ns>
+  <References>
+$refs  </References>
+  <DiskSection>
+    <Info>List of the virtual disks used in the package</Info>
+$disks  </DiskSection>
+  <VirtualSystem ovf:id=$name>
+    <Info>A virtual machine</Info>
+    <OperatingSystemSection ovf:id="80">
+      <vbox:OSType ovf:required="false">$ostype</vbox:OSType>
+    </OperatingSystemSection>
+    <VirtualHardwareSection>
+      <Item><rasd:ResourceType>3</rasd:ResourceType><rasd:VirtualQuantity>$cpus</rasd:VirtualQuantity></Item>
+      <Item><rasd:ResourceType>4</rasd:ResourceType><rasd:VirtualQuantity>$memory</rasd:VirtualQuantity></Item>
+$items    </VirtualHardwareSection>
+    <vbox:Machine ovf:required="false" version="1.16-linux" uuid="{$uuid}" name=$name OSType="$ostype">
+      <Hardware>
+        <Network>
+          <Adapter slot="0" enabled="true" MACAddress="$mac" type="$nictype">
+            <NAT/>
+          </Adapter>
+        </Network>
+      </Hardware>
+    </vbox:Machine>
+  </VirtualSystem>
+</Envelope>
+""")
+
 
 def _qemu_img(*args: str) -> None:
     done = subprocess.run(["qemu-img", *args], capture_output=True, text=True)
     if done.returncode != 0:
-        raise VBoxError(f"Could not create the exported medium: {done.stderr.strip()}", "VBOX_E_FILE_ERROR (0x80bb0004)")
+        raise VBoxError(
+            f"Could not create the exported medium: {done.stderr.strip()}", "VBOX_E_FILE_ERROR (0x80bb0004)"
+        )
 
 
 def _disks(vm: dict[str, Any]) -> list[str]:
@@ -34,9 +67,7 @@ def _disks(vm: dict[str, Any]) -> list[str]:
 
 def make_ovf(vm: dict[str, Any], disk_files: list[str], sizes: list[int]) -> str:
     s = vm["settings"]
-    refs = "".join(
-        f'    <File ovf:id="file{i + 1}" ovf:href="{name}"/>\n' for i, name in enumerate(disk_files)
-    )
+    refs = "".join(f'    <File ovf:id="file{i + 1}" ovf:href="{name}"/>\n' for i, name in enumerate(disk_files))
     disks = "".join(
         f'    <Disk ovf:capacity="{size}" ovf:diskId="vmdisk{i + 1}" ovf:fileRef="file{i + 1}" '
         'ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>\n'
@@ -48,21 +79,9 @@ def make_ovf(vm: dict[str, Any], disk_files: list[str], sizes: list[int]) -> str
         "      </Item>\n"
         for i in range(len(disk_files))
     )
-    return (
-        f'<?xml version="1.0"?>\n<Envelope ovf:version="1.0" xml:lang="en-US" {OVF_NS}>\n'
-        f"  <References>\n{refs}  </References>\n  <DiskSection>\n    <Info>List of the virtual disks used in the package</Info>\n"
-        f"{disks}  </DiskSection>\n"
-        f"  <VirtualSystem ovf:id={quoteattr(vm['name'])}>\n    <Info>A virtual machine</Info>\n"
-        f"    <OperatingSystemSection ovf:id=\"80\">\n      <vbox:OSType ovf:required=\"false\">{vm['ostype']}</vbox:OSType>\n"
-        "    </OperatingSystemSection>\n    <VirtualHardwareSection>\n"
-        f"      <Item><rasd:ResourceType>3</rasd:ResourceType><rasd:VirtualQuantity>{s['cpus']}</rasd:VirtualQuantity></Item>\n"
-        f"      <Item><rasd:ResourceType>4</rasd:ResourceType><rasd:VirtualQuantity>{s['memory']}</rasd:VirtualQuantity></Item>\n"
-        f"{items}    </VirtualHardwareSection>\n"
-        f"    <vbox:Machine ovf:required=\"false\" version=\"1.16-linux\" uuid=\"{{{vm['uuid']}}}\" name={quoteattr(vm['name'])} OSType=\"{vm['ostype']}\">\n"
-        "      <Hardware>\n        <Network>\n"
-        f"          <Adapter slot=\"0\" enabled=\"true\" MACAddress=\"{s['macaddress1']}\" type=\"{s.get('nictype1', '82540EM')}\">\n"
-        "            <NAT/>\n          </Adapter>\n        </Network>\n      </Hardware>\n    </vbox:Machine>\n"
-        "  </VirtualSystem>\n</Envelope>\n"
+    return OVF_TEMPLATE.substitute(
+        ns=OVF_NS, refs=refs, disks=disks, items=items, name=quoteattr(vm["name"]), ostype=vm["ostype"],
+        cpus=s["cpus"], memory=s["memory"], uuid=vm["uuid"], mac=s["macaddress1"], nictype=s.get("nictype1", "82540EM"),
     )  # fmt: skip
 
 
@@ -74,7 +93,9 @@ def export(vm: dict[str, Any], output: str) -> None:
     stem = out.stem
     folder = out.parent
     if not folder.is_dir():
-        raise VBoxError(f"Could not create the appliance file '{output}' (VERR_PATH_NOT_FOUND)", "VBOX_E_FILE_ERROR (0x80bb0004)")
+        raise VBoxError(
+            f"Could not create the appliance file '{output}' (VERR_PATH_NOT_FOUND)", "VBOX_E_FILE_ERROR (0x80bb0004)"
+        )
     names, sizes = [], []
     for i, disk in enumerate(_disks(vm)):
         name = f"{stem}-disk{i + 1:03d}.vmdk"
@@ -101,9 +122,11 @@ def read_ovf(path: str) -> tuple[str, list[str], str]:
     (or by VirtualBox). An .ova is read from its unpacked copy next to it."""
     src = Path(path)
     if not src.exists():
-        raise VBoxError(f"Could not open the appliance '{path}' (VERR_FILE_NOT_FOUND)", "VBOX_E_FILE_ERROR (0x80bb0004)")
+        raise VBoxError(
+            f"Could not open the appliance '{path}' (VERR_FILE_NOT_FOUND)", "VBOX_E_FILE_ERROR (0x80bb0004)"
+        )
     text = src.read_text(errors="replace")
-    ostype = (re.search(r"<vbox:OSType[^>]*>([^<]+)<", text) or re.search(r'OSType="([^"]+)"', text))
+    ostype = re.search(r"<vbox:OSType[^>]*>([^<]+)<", text) or re.search(r'OSType="([^"]+)"', text)
     mac = re.search(r'<Adapter slot="0"[^>]*MACAddress="([0-9A-Fa-f]{12})"', text)
     files = [str(src.parent / m) for m in re.findall(r'ovf:href="([^"]+)"', text)]
     return (ostype.group(1) if ostype else "Other"), files, (mac.group(1) if mac else "")

@@ -11,6 +11,7 @@ and is stopped by ``controlvm poweroff`` (QMP ``quit``, then SIGKILL) or when th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -89,9 +90,8 @@ def start(vm: dict[str, Any]) -> None:
     qmp = run_dir / "qmp.sock"
     qmp.unlink(missing_ok=True)
     argv = make_qemu_argv(vm, qmp)
-    log = open(run_dir / "qemu.log", "wb")
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, process_group=0)
-    log.close()
+    with open(run_dir / "qemu.log", "wb") as log:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, process_group=0)
     deadline = time.monotonic() + 30
     while not qmp.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -147,10 +147,8 @@ def put_scancodes(vm: dict[str, Any], codes: list[int]) -> None:
 def stop(vm: dict[str, Any], timeout: float = 15.0) -> None:
     """Power the machine off: QMP ``quit``, then SIGKILL; return once the process is gone."""
     if process_alive(vm):
-        try:
+        with contextlib.suppress(OSError, VBoxError, ValueError):
             qmp_call(vm, "quit")
-        except (OSError, VBoxError, ValueError):
-            pass
         deadline = time.monotonic() + timeout
         while process_alive(vm) and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -16,9 +16,10 @@ import shutil
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 HOME = Path(os.environ.get("VBOX_STANDIN_HOME") or Path.home() / ".vbox-standin")
 MACHINES = HOME / "VirtualBox VMs"
@@ -69,7 +70,7 @@ def load_machine(name: str) -> dict[str, Any]:
         raise VBoxError(
             f"Could not find a registered machine named '{name}'",
             "VBOX_E_OBJECT_NOT_FOUND (0x80bb0001)",
-            context=f"FindMachine(Bstr(\"{name}\").raw(), machine.asOutParam())",
+            context=f'FindMachine(Bstr("{name}").raw(), machine.asOutParam())',
         )
     return dict(json.loads(path.read_text()))
 
@@ -116,7 +117,16 @@ def log_call(argv: list[str], exit_code: int, stdout: str, stderr: str) -> None:
     path = os.environ.get("VBOX_STANDIN_LOG")
     if not path:
         return
-    line = json.dumps({"t": round(time.time(), 3), "argv": argv, "exit": exit_code, "stdout": stdout, "stderr": stderr, "pid": os.getppid()})
+    line = json.dumps(
+        {
+            "t": round(time.time(), 3),
+            "argv": argv,
+            "exit": exit_code,
+            "stdout": stdout,
+            "stderr": stderr,
+            "pid": os.getppid(),
+        }
+    )
     with open(path, "a") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         f.write(line + "\n")

@@ -67,8 +67,14 @@ def make_steps(cfg: VirtualBoxIsoConfig, ctx: BuildContext, output: PrepareOutpu
         DiscoverHttpIp(),
         when(
             cfg.http_directory,
-            ServeHttp[VBoxState](ctx.ui, cfg.http_directory, {}, port_min=cfg.http_port_min,
-                                 port_max=cfg.http_port_max, bind_address=cfg.http_bind_address),  # fmt: skip
+            ServeHttp[VBoxState](
+                ctx.ui,
+                cfg.http_directory,
+                {},
+                port_min=cfg.http_port_min,
+                port_max=cfg.http_port_max,
+                bind_address=cfg.http_bind_address,
+            ),
         ),
         SuppressMessages(),
         create,

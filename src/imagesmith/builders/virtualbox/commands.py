@@ -10,7 +10,13 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 
-IDE, SATA, SCSI, NVME, FLOPPY = "IDE Controller", "SATA Controller", "SCSI Controller", "NVMe Controller", "Floppy Controller"
+IDE, SATA, SCSI, NVME, FLOPPY = (
+    "IDE Controller",
+    "SATA Controller",
+    "SCSI Controller",
+    "NVMe Controller",
+    "Floppy Controller",
+)
 CONTROLLER_OF = {"ide": IDE, "sata": SATA, "scsi": SCSI, "pcie": NVME}
 NAT_RULE = "packercomm"
 
@@ -83,7 +89,20 @@ def make_floppy_commands(vm: str, path: str) -> list[list[str]]:
     """StepAttachFloppy: a floppy controller, then the image on port 0 device 0."""
     return [
         ["storagectl", vm, "--name", FLOPPY, "--add", "floppy"],
-        ["storageattach", vm, "--storagectl", FLOPPY, "--port", "0", "--device", "0", "--type", "fdd", "--medium", path],
+        [
+            "storageattach",
+            vm,
+            "--storagectl",
+            FLOPPY,
+            "--port",
+            "0",
+            "--device",
+            "0",
+            "--type",
+            "fdd",
+            "--medium",
+            path,
+        ],
     ]
 
 

@@ -34,7 +34,9 @@ class CreateVm(Step[VBoxState]):
     async def run(self, state: VBoxState) -> None:
         cfg = state.config
         state.ctx.ui.say("Creating virtual machine...")
-        argvs = commands.make_create_vm_commands(cfg.vm_name, cfg.guest_os_type, cfg.cpus, cfg.memory, cfg.usb, cfg.sound)
+        argvs = commands.make_create_vm_commands(
+            cfg.vm_name, cfg.guest_os_type, cfg.cpus, cfg.memory, cfg.usb, cfg.sound
+        )
         for i, argv in enumerate(argvs):
             try:
                 await state.driver.vboxmanage(argv)

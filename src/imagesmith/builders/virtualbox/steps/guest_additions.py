@@ -45,8 +45,10 @@ class FindGuestAdditions(Step[VBoxState]):
         except ToolError as exc:
             raise fail(f"Error reading the guest additions ISO's path: {exc}") from exc
         if not found:
-            raise fail('Cannot find "Default Guest Additions ISO" in vboxmanage output (or it is empty); set '
-                       "guest_additions_url (imagesmith does not download it from download.virtualbox.org)")  # fmt: skip
+            raise fail(
+                'Cannot find "Default Guest Additions ISO" in vboxmanage output (or it is empty); set '
+                "guest_additions_url (imagesmith does not download it from download.virtualbox.org)"
+            )
         state.guest_additions_iso = found
 
 

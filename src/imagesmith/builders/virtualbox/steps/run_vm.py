@@ -50,8 +50,10 @@ class RunVm(Step[VBoxState]):
         ui = state.ctx.ui
         ui.say("Starting the virtual machine...")
         if cfg.headless:
-            ui.message("The VM will be run headless, without a GUI. If you want to\nview the screen of the VM, "
-                       f"connect via VRDP without a password to\nrdp://{cfg.vrdp_bind_address}:{state.vrdp_port}")  # fmt: skip
+            ui.message(
+                "The VM will be run headless, without a GUI. If you want to\nview the screen of the VM, "
+                f"connect via VRDP without a password to\nrdp://{cfg.vrdp_bind_address}:{state.vrdp_port}"
+            )
         try:
             await state.driver.vboxmanage(commands.make_start_command(cfg.vm_name, cfg.headless))
         except ToolError as exc:
