@@ -12,11 +12,13 @@ and is stopped by ``controlvm poweroff`` (QMP ``quit``, then SIGKILL) or when th
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -87,7 +89,9 @@ def start(vm: dict[str, Any]) -> None:
     """Start QEMU for ``vm``; record pid, start time and QMP socket in ``vm``."""
     run_dir = machine_dir(vm["name"]) / "run"
     run_dir.mkdir(parents=True, exist_ok=True)
-    qmp = run_dir / "qmp.sock"
+    # a short path: a Unix socket's must stay under 108 bytes
+    key = hashlib.sha1(str(run_dir).encode()).hexdigest()[:16]
+    qmp = Path(tempfile.gettempdir()) / f"vbox-standin-{key}.qmp"
     qmp.unlink(missing_ok=True)
     argv = make_qemu_argv(vm, qmp)
     with open(run_dir / "qemu.log", "wb") as log:
@@ -156,6 +160,8 @@ def stop(vm: dict[str, Any], timeout: float = 15.0) -> None:
             os.killpg(vm["pid"], signal.SIGKILL)
             while process_alive(vm):
                 time.sleep(0.05)
+    if vm.get("qmp"):
+        Path(vm["qmp"]).unlink(missing_ok=True)
     for key in ("pid", "starttime", "qmp"):
         vm.pop(key, None)
     vm["state"] = "poweroff"
