@@ -107,6 +107,9 @@ class VirtualBoxIsoBuilder(Builder):
 
     async def run(self, ctx: BuildContext) -> Artifact | None:
         cfg: VirtualBoxIsoConfig = self.config.resolved(self.info.build_name, int(time.time()))
+        for key, value in (("bundle_iso", cfg.bundle_iso), ("cd_files", cfg.cd_files)):
+            if value:
+                ctx.ui.error(f"Warning: imagesmith's virtualbox-iso does not implement {key} yet; it is ignored")
         state = VBoxState(config=cfg, driver=Driver(find_vboxmanage()), ctx=ctx)
         output = PrepareOutputDir()
         steps: Sequence[Step[VBoxState] | None] = make_steps(cfg, ctx, output)
