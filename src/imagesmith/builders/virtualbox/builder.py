@@ -1,4 +1,6 @@
-"""virtualbox-iso: from an ISO to an exported OVF/OVA, Packer 1.6.6's step order (``builder/virtualbox/iso``)."""
+"""virtualbox-iso: from an ISO to an exported OVF/OVA, Packer 1.6.6's step order (``builder/virtualbox/iso``).
+
+The step list's head and tail are shared with virtualbox-ovf (ovf_builder.py)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,11 @@ from typing import cast
 
 from imagesmith.builders.qemu.steps.media import CreateFloppy
 from imagesmith.builders.virtualbox.artifact import make_artifact
-from imagesmith.builders.virtualbox.config import VirtualBoxIsoConfig
+from imagesmith.builders.virtualbox.config import VBoxCommonConfig, VirtualBoxIsoConfig
 from imagesmith.builders.virtualbox.driver import Driver, find_vboxmanage
 from imagesmith.builders.virtualbox.state import VBoxState
 from imagesmith.builders.virtualbox.steps.boot_command import TypeBootCommand
-from imagesmith.builders.virtualbox.steps.create_vm import CreateVm, SuppressMessages
+from imagesmith.builders.virtualbox.steps.create_vm import CreateVm, RegisteredVm, SuppressMessages
 from imagesmith.builders.virtualbox.steps.disk import CreateDisk
 from imagesmith.builders.virtualbox.steps.export import Export
 from imagesmith.builders.virtualbox.steps.guest_additions import FindGuestAdditions, UploadGuestAdditions, UploadVersion
@@ -33,7 +35,7 @@ from imagesmith.steps.provision import ProvisionStep
 class MarkSucceeded(Step[VBoxState]):
     """Last step: the build succeeded, so ``keep_registered`` may keep the VM."""
 
-    def __init__(self, create: CreateVm) -> None:
+    def __init__(self, create: RegisteredVm) -> None:
         self.create = create
 
     async def run(self, state: VBoxState) -> None:
@@ -53,15 +55,14 @@ def hook_data(state: VBoxState) -> GeneratedData:
     return GeneratedData(comm=comm, http_ip=state.http_ip, http_port=state.http_port)
 
 
-def make_steps(cfg: VirtualBoxIsoConfig, ctx: BuildContext, output: PrepareOutputDir) -> list[Step[VBoxState] | None]:
-    """Packer's virtualbox-iso step list, conditions expressed here."""
-    uses_comm = cfg.communicator != "none"
-    create = CreateVm()
+def make_head(cfg: VBoxCommonConfig, ctx: BuildContext, download: Step[VBoxState], output: PrepareOutputDir
+              ) -> list[Step[VBoxState] | None]:  # fmt: skip
+    """What comes before the VM exists: guest additions, the ISO or appliance, output dir, floppy, HTTP."""
     # CreateFloppy reads only floppy_* settings, ctx and floppy_path, which VBoxState has too.
     floppy = cast(Step[VBoxState], CreateFloppy())
     return [
         when(cfg.guest_additions_mode != "disable", FindGuestAdditions()),
-        DownloadIso[VBoxState](ctx.ui, cfg.urls, cfg.iso_checksum, cfg.iso_target_path, cfg.iso_target_extension),
+        download,
         output,
         when(cfg.floppy_files or cfg.floppy_dirs, floppy),
         DiscoverHttpIp(),
@@ -77,9 +78,14 @@ def make_steps(cfg: VirtualBoxIsoConfig, ctx: BuildContext, output: PrepareOutpu
             ),
         ),
         SuppressMessages(),
-        create,
-        CreateDisk(),
-        AttachIsos(),
+    ]
+
+
+def make_tail(cfg: VBoxCommonConfig, ctx: BuildContext, vm: RegisteredVm, output: PrepareOutputDir
+              ) -> list[Step[VBoxState] | None]:  # fmt: skip
+    """From a registered VM to the export (Packer's shared VirtualBox steps, in its order)."""
+    uses_comm = cfg.communicator != "none"
+    return [
         ConfigureVrdp(),
         when(cfg.floppy_files or cfg.floppy_dirs, AttachFloppy()),
         when(uses_comm and not cfg.skip_nat_mapping, ForwardPort()),
@@ -94,9 +100,31 @@ def make_steps(cfg: VirtualBoxIsoConfig, ctx: BuildContext, output: PrepareOutpu
         RemoveDevices(),
         RunVBoxManage(cfg.vboxmanage_post),
         Export(),
-        MarkSucceeded(create),
+        MarkSucceeded(vm),
         KeepOutput(output),
     ]
+
+
+def make_steps(cfg: VirtualBoxIsoConfig, ctx: BuildContext, output: PrepareOutputDir) -> list[Step[VBoxState] | None]:
+    """Packer's virtualbox-iso step list (``builder/virtualbox/iso/builder.go``)."""
+    download = DownloadIso[VBoxState](ctx.ui, cfg.urls, cfg.iso_checksum, cfg.iso_target_path, cfg.iso_target_extension)
+    create = CreateVm(cfg)
+    return [
+        *make_head(cfg, ctx, download, output),
+        create,
+        CreateDisk(cfg),
+        AttachIsos(cfg.iso_interface),
+        *make_tail(cfg, ctx, create, output),
+    ]
+
+
+async def run_build(ctx: BuildContext, cfg: VBoxCommonConfig, steps: Sequence[Step[VBoxState] | None]) -> Artifact:
+    for key, value in (("bundle_iso", getattr(cfg, "bundle_iso", False)), ("cd_files", cfg.cd_files)):
+        if value:
+            ctx.ui.error(f"Warning: imagesmith's VirtualBox builders do not implement {key} yet; it is ignored")
+    state = VBoxState(config=cfg, driver=Driver(find_vboxmanage()), ctx=ctx)
+    await run_steps(steps, state, ctx.ui, on_error=ctx.info.on_error, pause=ctx.pause)
+    return make_artifact(cfg.output_directory, {"generated_data": state.generated})
 
 
 class VirtualBoxIsoBuilder(Builder):
@@ -107,11 +135,5 @@ class VirtualBoxIsoBuilder(Builder):
 
     async def run(self, ctx: BuildContext) -> Artifact | None:
         cfg: VirtualBoxIsoConfig = self.config.resolved(self.info.build_name, int(time.time()))
-        for key, value in (("bundle_iso", cfg.bundle_iso), ("cd_files", cfg.cd_files)):
-            if value:
-                ctx.ui.error(f"Warning: imagesmith's virtualbox-iso does not implement {key} yet; it is ignored")
-        state = VBoxState(config=cfg, driver=Driver(find_vboxmanage()), ctx=ctx)
         output = PrepareOutputDir()
-        steps: Sequence[Step[VBoxState] | None] = make_steps(cfg, ctx, output)
-        await run_steps(steps, state, ctx.ui, on_error=ctx.info.on_error, pause=ctx.pause)
-        return make_artifact(cfg.output_directory, {"generated_data": state.generated})
+        return await run_build(ctx, cfg, make_steps(cfg, ctx, output))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from imagesmith.builders.virtualbox.config import VirtualBoxIsoConfig
+from imagesmith.builders.virtualbox.config import VBoxCommonConfig
 from imagesmith.builders.virtualbox.driver import Driver
 from imagesmith.core.generated import GeneratedData
 from imagesmith.core.plugin import BuildContext, Communicator
@@ -12,7 +12,7 @@ from imagesmith.core.plugin import BuildContext, Communicator
 
 @dataclass
 class VBoxState:
-    config: VirtualBoxIsoConfig  # resolved: defaults filled in
+    config: VBoxCommonConfig  # resolved: defaults filled in (a VirtualBoxIsoConfig or VirtualBoxOvfConfig)
     driver: Driver
     ctx: BuildContext
     iso_path: str = ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from imagesmith.builders.virtualbox import commands
+from imagesmith.builders.virtualbox.config import VirtualBoxIsoConfig
 from imagesmith.builders.virtualbox.state import VBoxState
 from imagesmith.core.steps import Step, fail
 from imagesmith.errors import ToolError
@@ -16,12 +17,15 @@ def disk_path(state: VBoxState) -> str:
 
 
 class CreateDisk(Step[VBoxState]):
+    def __init__(self, cfg: VirtualBoxIsoConfig) -> None:
+        self.cfg = cfg
+
     @property
     def name(self) -> str:
         return "stepCreateDisk"
 
     async def run(self, state: VBoxState) -> None:
-        cfg = state.config
+        cfg = self.cfg
         vm = cfg.vm_name
         state.ctx.ui.say("Creating hard drive...")
         try:

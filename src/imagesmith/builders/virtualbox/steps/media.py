@@ -17,6 +17,12 @@ from imagesmith.log import logger
 
 
 class AttachIsos(Step[VBoxState]):
+    """The boot ISO on ``boot_interface`` (None: no boot ISO, as virtualbox-ovf), and the guest
+    additions with ``guest_additions_mode: attach``."""
+
+    def __init__(self, boot_interface: str | None) -> None:
+        self.boot_interface = boot_interface
+
     @property
     def name(self) -> str:
         return "StepAttachISOs"
@@ -24,11 +30,13 @@ class AttachIsos(Step[VBoxState]):
     async def run(self, state: VBoxState) -> None:
         cfg = state.config
         vm = cfg.vm_name
-        state.ctx.ui.say("Mounting ISOs...")
-        disks = [(os.path.realpath(state.iso_path), False, cfg.iso_interface, "boot ISO")]
+        if self.boot_interface is not None:
+            state.ctx.ui.say("Mounting ISOs...")
+        disks = []
+        if self.boot_interface is not None:
+            disks.append((os.path.realpath(state.iso_path), False, self.boot_interface, "boot ISO"))
         if cfg.guest_additions_mode == "attach":
-            interface = cfg.guest_additions_interface or cfg.iso_interface
-            disks.append((state.guest_additions_iso, True, interface, "guest additions"))
+            disks.append((state.guest_additions_iso, True, cfg.guest_additions_interface, "guest additions"))
         for path, is_ga, interface, what in disks:
             state.ctx.ui.message(f"Mounting {what}...")
             try:
