@@ -241,12 +241,14 @@ def test_stand_in_ctrl_c_leaves_nothing(tmp_path: Path, phase: str, need_qemu: N
     proc = subprocess.Popen([sys.executable, "-m", "imagesmith", "build", "template.json"], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
     seen: list[str] = []
+    running: list[int] = []
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
             seen.append(line)
             if phase in line:
                 time.sleep(1.0)
+                running = qemu_pids(tmp_path)
                 proc.send_signal(signal.SIGINT)
                 break
         rest, _ = proc.communicate(timeout=300)
@@ -256,6 +258,7 @@ def test_stand_in_ctrl_c_leaves_nothing(tmp_path: Path, phase: str, need_qemu: N
             proc.kill()
             proc.wait()
     out = "".join(seen)
+    assert phase in out and running, f"the VM was not running when Ctrl-C came:\n{out}"
     assert proc.returncode != 0, out
     assert "Deregistering and deleting VM" in out, out
     assert qemu_pids(tmp_path) == [], out
