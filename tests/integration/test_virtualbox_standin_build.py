@@ -11,6 +11,7 @@ a failing VBoxManage call and Ctrl-C leave no VM, no qemu, no output directory.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -160,10 +161,20 @@ def side_by_side(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     port = free_port()
     works = {"imagesmith": base / "imagesmith", "packer": base / "packer"}
     for tool, work in works.items():
-        done = build(work, tool, port)
-        assert done.returncode == 0, f"{tool} build failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
-        assert qemu_pids(work) == [], f"{tool}: qemu left running"
+        try:
+            done = build(work, tool, port)
+            assert done.returncode == 0, f"{tool} build failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+            assert qemu_pids(work) == [], f"{tool}: qemu left running"
+        finally:
+            kill_leftovers(work)
     return works
+
+
+def kill_leftovers(work: Path) -> None:
+    """After a failed assertion: stop the QEMU the stand-in started for ``work`` (never another's)."""
+    for pid in qemu_pids(work):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def test_stand_in_build_call_sequence_equals_packers(side_by_side: dict[str, Path]) -> None:
@@ -257,11 +268,13 @@ def test_stand_in_ctrl_c_leaves_nothing(tmp_path: Path, phase: str, need_qemu: N
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        leftovers = qemu_pids(tmp_path)
+        kill_leftovers(tmp_path)
     out = "".join(seen)
     assert phase in out and running, f"the VM was not running when Ctrl-C came:\n{out}"
     assert proc.returncode != 0, out
     assert "Deregistering and deleting VM" in out, out
-    assert qemu_pids(tmp_path) == [], out
+    assert leftovers == [], out
     assert registered(tmp_path) == [], out
     assert not (tmp_path / "output-virtualbox-iso").exists(), out
     assert "Traceback" not in out
