@@ -45,6 +45,25 @@ def env_for(work: Path) -> dict[str, str]:
     }
 
 
+def sort_map_order(lines: list[str]) -> list[str]:
+    """Runs of calls Packer makes in Go map order (the setextradata block; the ISOs attached or
+    detached together) sorted where they stand."""
+    out: list[str] = []
+    run: list[str] = []
+    kind = ""
+    for line in [*lines, ""]:
+        this = "extradata" if line.startswith("setextradata global") else ("dvd" if "--type dvddrive" in line else "")
+        if run and this != kind:
+            out += sorted(run)
+            run = []
+        if this:
+            run.append(line)
+        else:
+            out.append(line)
+        kind = this
+    return out[:-1]
+
+
 def normalised_calls(work: Path) -> list[str]:
     lines: list[str] = []
     for raw in (work / "calls.jsonl").read_text().splitlines():
@@ -55,8 +74,7 @@ def normalised_calls(work: Path) -> list[str]:
         if lines and text == lines[-1] and argv[0] == "showvminfo":
             continue
         lines.append(text)
-    head = sorted(line for line in lines if line.startswith("setextradata global"))
-    return head + [line for line in lines if not line.startswith("setextradata global")]
+    return sort_map_order(lines)
 
 
 def make_appliance(base: Path) -> Path:
@@ -107,12 +125,13 @@ def test_stand_in_iso_options_give_packers_calls(tmp_path: Path, need_packer_and
 def test_stand_in_ovf_import_gives_packers_calls(tmp_path: Path, need_packer_and_iso: None) -> None:
     source = make_appliance(tmp_path)
     builder = {"type": "virtualbox-ovf", "source_path": str(source), "checksum": "none", "vm_name": "ovfvm",
-               "guest_additions_mode": "disable", "boot_command": ["a<enter>"], "import_flags": ["--eula", "accept"],
+               "guest_additions_mode": "attach", "boot_command": ["a<enter>"], "import_flags": ["--eula", "accept"],
                "import_opts": "keepallmacs", **SILENT}  # fmt: skip
     works = build_both(tmp_path, builder)
     ours, theirs = normalised_calls(works["imagesmith"]), normalised_calls(works["packer"])
     assert ours == theirs
     assert f"import {source} --vsys 0 --vmname ovfvm --eula accept --options keepallmacs" in ours
+    assert any("--port 1 --device 0 --type dvddrive --medium HOME/VBoxGuestAdditions.iso" in line for line in ours)
     for tool, work in works.items():
         names = sorted(p.name for p in (work / "output-virtualbox-ovf").iterdir())
         assert names == ["ovfvm-disk001.vmdk", "ovfvm.ovf"], tool

@@ -78,6 +78,25 @@ def calls(work: Path) -> list[list[str]]:
     return [json.loads(line)["argv"] for line in log.read_text().splitlines()] if log.exists() else []
 
 
+def sort_map_order(lines: list[str]) -> list[str]:
+    """Runs of calls Packer makes in Go map order (the setextradata block; the ISOs attached or
+    detached together) sorted where they stand."""
+    out: list[str] = []
+    run: list[str] = []
+    kind = ""
+    for line in [*lines, ""]:
+        this = "extradata" if line.startswith("setextradata global") else ("dvd" if "--type dvddrive" in line else "")
+        if run and this != kind:
+            out += sorted(run)
+            run = []
+        if this:
+            run.append(line)
+        else:
+            out.append(line)
+        kind = this
+    return out[:-1]
+
+
 def normalise(argvs: list[list[str]], work: Path) -> list[str]:
     """One line per call: VM name, ports and stand-in paths replaced, the setextradata block sorted,
     consecutive polls collapsed, consecutive scancode calls joined (the key grouping normalised)."""
@@ -93,9 +112,7 @@ def normalise(argvs: list[list[str]], work: Path) -> list[str]:
             lines[-1] += text.split("keyboardputscancode", 1)[1]
             continue
         lines.append(text)
-    head = sorted(line for line in lines if line.startswith("setextradata global"))
-    rest = [line for line in lines if not line.startswith("setextradata global")]
-    return head + rest
+    return sort_map_order(lines)
 
 
 def qemu_pids(work: Path) -> list[int]:

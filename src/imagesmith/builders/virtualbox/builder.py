@@ -77,7 +77,6 @@ def make_head(cfg: VBoxCommonConfig, ctx: BuildContext, download: Step[VBoxState
                 bind_address=cfg.http_bind_address,
             ),
         ),
-        SuppressMessages(),
     ]
 
 
@@ -111,6 +110,7 @@ def make_steps(cfg: VirtualBoxIsoConfig, ctx: BuildContext, output: PrepareOutpu
     create = CreateVm(cfg)
     return [
         *make_head(cfg, ctx, download, output),
+        SuppressMessages(),
         create,
         CreateDisk(cfg),
         AttachIsos(cfg.iso_interface),

@@ -7,7 +7,7 @@ import time
 from imagesmith.builders.virtualbox.builder import make_head, make_tail, run_build
 from imagesmith.builders.virtualbox.ovf_config import VirtualBoxOvfConfig
 from imagesmith.builders.virtualbox.state import VBoxState
-from imagesmith.builders.virtualbox.steps.create_vm import ImportVm
+from imagesmith.builders.virtualbox.steps.create_vm import ImportVm, SuppressMessages
 from imagesmith.builders.virtualbox.steps.media import AttachIsos
 from imagesmith.builders.virtualbox.steps.output_dir import PrepareOutputDir
 from imagesmith.core.plugin import Artifact, BuildContext, Builder
@@ -22,6 +22,7 @@ def make_ovf_steps(
     download = DownloadIso[VBoxState](ctx.ui, [cfg.source_path], cfg.checksum or "none", cfg.target_path, "ovf")
     imported = ImportVm(cfg.import_arguments)
     return [
+        SuppressMessages(),  # first in virtualbox-ovf, after the HTTP server in virtualbox-iso
         *make_head(cfg, ctx, download, output),
         imported,
         AttachIsos(None) if cfg.guest_additions_mode == "attach" else None,
