@@ -141,8 +141,11 @@ def make_virtualbox_box(ui: Ui, artifact: Artifact) -> ProviderBox:
         raise BuildError("ovf file couldn't be found")
     ui.message("Renaming the OVF to box.ovf...")
     files["box.ovf"] = files.pop(ovfs[0])
-    with open(files["box.ovf"], "rb") as f:
-        match = _BASE_MAC.search(f.read())
+    try:
+        with open(files["box.ovf"], "rb") as f:
+            match = _BASE_MAC.search(f.read())
+    except OSError as exc:
+        raise BuildError(f"Error reading the OVF {files['box.ovf']}: {exc.strerror}") from exc
     if match is None:
         raise BuildError("can't find base mac address in OVF")
     mac = match.group(1).decode("utf-8", "replace")
