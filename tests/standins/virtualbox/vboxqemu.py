@@ -142,10 +142,15 @@ def scancode_events(codes: list[int]) -> list[dict[str, Any]]:
     return events
 
 
+# QEMU's PS/2 keyboard queue holds 16 codes and drops the rest; a TCG guest starved of CPU (a busy
+# host) may not drain it between two events. Pacing each event keeps a typed "/" from vanishing.
+KEY_DELAY = float(os.environ.get("VBOX_STANDIN_KEY_DELAY", "0.025"))
+
+
 def put_scancodes(vm: dict[str, Any], codes: list[int]) -> None:
     for event in scancode_events(codes):
         qmp_call(vm, "input-send-event", {"events": [event]})
-        time.sleep(0.002)
+        time.sleep(KEY_DELAY)
 
 
 def stop(vm: dict[str, Any], timeout: float = 15.0) -> None:
