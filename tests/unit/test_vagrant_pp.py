@@ -227,8 +227,8 @@ def test_unknown_builder_id_is_packers_error(tmp_path: Path) -> None:
     artifact = FileArtifact("packer.docker", [str(tmp_path / "x.tar")])
     with pytest.raises(BuildError, match=r"^Unknown artifact type, can't build box: packer.docker$"):
         process(make_config(output=str(tmp_path / "x.box")), artifact)
-    with pytest.raises(BuildError, match="cannot make 'virtualbox' provider boxes"):
-        process(make_config(output=str(tmp_path / "x.box"), provider_override="virtualbox"), artifact)
+    with pytest.raises(BuildError, match="cannot make 'hyperv' provider boxes"):
+        process(make_config(output=str(tmp_path / "x.box"), provider_override="hyperv"), artifact)
 
 
 def test_override_per_provider(qcow2: Path, tmp_path: Path) -> None:

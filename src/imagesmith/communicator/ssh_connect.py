@@ -4,7 +4,9 @@ Packer probes the port every 5 s with one attempt pending. Behind QEMU's user-mo
 pending attempt only succeeds at one of QEMU's SYN retransmit instants (+6 s, +18 s, ...), so
 imagesmith starts a fresh TCP attempt every :data:`PROBE_INTERVAL` and keeps each alive for
 :data:`PROBE_TIMEOUT` while it waits for the server's banner (several overlap); the first that
-shows a banner gets the SSH handshake. A timeout error says what was tried and what answered.
+shows a banner gets the SSH handshake. A server too slow to show its banner in time (a guest
+starved of CPU) gets longer: each attempt that timed out adds :data:`PROBE_TIMEOUT_STEP`, up to
+:data:`MAX_PROBE_TIMEOUT`. A timeout error says what was tried and what answered.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
 
 PROBE_INTERVAL = 0.25
 PROBE_TIMEOUT = 1.5
+PROBE_TIMEOUT_STEP = 0.5
+MAX_PROBE_TIMEOUT = 15.0
 MAX_PROBES = 6
 AUTH_RETRY_DELAY = 0.5
 
@@ -66,6 +70,11 @@ class _Tally:
     def note(self, what: str) -> None:
         self.answers[what.split(":")[0]] += 1
         self.last = what
+
+    @property
+    def probe_timeout(self) -> float:
+        """How long the next attempt waits for a banner: longer after each one that timed out."""
+        return min(PROBE_TIMEOUT + PROBE_TIMEOUT_STEP * self.answers["timed out"], MAX_PROBE_TIMEOUT)
 
 
 def make_key_pair(kind: str = "rsa", bits: int = 0) -> tuple[str, str]:
@@ -188,7 +197,7 @@ async def _first_banner(s: SshSettings, deadline: float, tally: _Tally) -> socke
                 raise BuildError(_timeout_message(s, tally))
             if now >= next_start and len(pending) < MAX_PROBES:
                 tally.attempts += 1
-                pending.add(asyncio.ensure_future(_probe(s)))
+                pending.add(asyncio.ensure_future(_probe(s, tally.probe_timeout)))
                 next_start = now + PROBE_INTERVAL
             wait = max(0.01, min(next_start, deadline) - loop.time())
             if not pending:
@@ -210,7 +219,7 @@ async def _first_banner(s: SshSettings, deadline: float, tally: _Tally) -> socke
                     leftover.close()
 
 
-async def _probe(s: SshSettings) -> socket.socket | str:
+async def _probe(s: SshSettings, timeout: float = PROBE_TIMEOUT) -> socket.socket | str:
     """A connected socket that has shown a banner, or what answered instead."""
     loop = asyncio.get_running_loop()
     target = (s.proxy[0], s.proxy[1]) if s.proxy else (s.host, s.port)
@@ -222,7 +231,7 @@ async def _probe(s: SshSettings) -> socket.socket | str:
     sock = socket.socket(family, kind, proto)
     sock.setblocking(False)
     try:
-        async with asyncio.timeout(PROBE_TIMEOUT):
+        async with asyncio.timeout(timeout):
             try:
                 await loop.sock_connect(sock, addr)
             except ConnectionRefusedError:
@@ -233,7 +242,7 @@ async def _probe(s: SshSettings) -> socket.socket | str:
             first = await _peek(loop, sock)
     except TimeoutError:
         sock.close()
-        return "timed out: no SSH banner within 1.5s"
+        return f"timed out: no SSH banner within {timeout:g}s"
     except OSError as exc:
         sock.close()
         return f"error: {exc}"

@@ -12,7 +12,7 @@ Vagrantfile; the input is not kept by default and the user cannot override that 
 Differences: members are streamed from their sources instead of copied to a temporary
 directory first; no dummy box is written beforehand; the box appears only once complete; a
 qemu artifact whose files lack the disk is an error (Packer writes a box without box.img);
-only the libvirt, docker and vmware providers are implemented.
+only the libvirt, docker, virtualbox and vmware providers are implemented.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What goes into a box for each Vagrant provider imagesmith can package: libvirt, docker, vmware.
+"""What goes into a box for each Vagrant provider imagesmith can package: libvirt, docker, virtualbox, vmware.
 
 A provider looks at the input artifact and returns a :class:`ProviderBox`: the files to put in
 the box (by name in the box → source path), the ``metadata.json`` contents and the provider's
@@ -8,6 +8,7 @@ part of the Vagrantfile, as Packer 1.6.6's ``LibVirtProvider``, ``DockerProvider
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,12 +126,48 @@ def make_vmware_box(ui: Ui, artifact: Artifact) -> ProviderBox:
     return ProviderBox(vagrantfile="", metadata={"provider": "vmware_desktop"}, files=files)
 
 
+VBOX_VAGRANTFILE = """
+Vagrant.configure("2") do |config|
+  config.vm.base_mac = "{mac}"
+end
+"""
+_BASE_MAC = re.compile(rb'<Adapter slot="0".+MACAddress="(.+?)"')
+
+
+def make_virtualbox_box(ui: Ui, artifact: Artifact) -> ProviderBox:
+    """Every file of the artifact, the one ``.ovf`` renamed ``box.ovf``; the Vagrantfile sets
+    ``base_mac`` from adapter 0 of the OVF (Packer's ``VBoxProvider``)."""
+    files: dict[str, str] = {}
+    for path in artifact.files:
+        if path.endswith(".ova"):
+            raise BuildError(f"imagesmith cannot unpack an OVA into a box yet ({path}): use format ovf")
+        ui.message(f"Copying from artifact: {path}")
+        files[os.path.basename(path)] = path
+    ovfs = [name for name in files if name.endswith(".ovf")]
+    if len(ovfs) > 1:
+        raise BuildError("More than one OVF file in VirtualBox artifact.")
+    if not ovfs:
+        raise BuildError("ovf file couldn't be found")
+    ui.message("Renaming the OVF to box.ovf...")
+    files["box.ovf"] = files.pop(ovfs[0])
+    try:
+        with open(files["box.ovf"], "rb") as f:
+            match = _BASE_MAC.search(f.read())
+    except OSError as exc:
+        raise BuildError(f"Error reading the OVF {files['box.ovf']}: {exc.strerror}") from exc
+    if match is None:
+        raise BuildError("can't find base mac address in OVF")
+    mac = match.group(1).decode("utf-8", "replace")
+    return ProviderBox(vagrantfile=VBOX_VAGRANTFILE.format(mac=mac), metadata={"provider": "virtualbox"}, files=files)
+
+
 ProviderFn = Callable[[Ui, Artifact], ProviderBox]
 
 #: Providers imagesmith packages. Packer 1.6.6 also knows aws, azure, digitalocean, google,
-#: hyperv, lxc, parallels, scaleway and virtualbox, whose builders imagesmith lacks.
+#: hyperv, lxc, parallels and scaleway, whose builders imagesmith lacks.
 PROVIDERS: Mapping[str, ProviderFn] = {
     "libvirt": make_libvirt_box,
     "docker": make_docker_box,
+    "virtualbox": make_virtualbox_box,
     "vmware": make_vmware_box,
 }

@@ -1,0 +1,1 @@
+"""VirtualBox builders (virtualbox-iso) driven through VBoxManage."""

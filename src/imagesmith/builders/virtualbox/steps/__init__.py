@@ -1,0 +1,1 @@
+"""The virtualbox builders' steps, one Packer step per module."""

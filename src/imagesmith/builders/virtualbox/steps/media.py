@@ -1,0 +1,113 @@
+"""StepAttachISOs, StepAttachFloppy and StepRemoveDevices: what is plugged in while the VM installs.
+
+Each attach records the command that detaches it in ``state.attached``; StepRemoveDevices runs
+them after shutdown, and a failed build's cleanup runs whatever is still owed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+from imagesmith.builders.virtualbox import commands
+from imagesmith.builders.virtualbox.state import VBoxState
+from imagesmith.core.steps import Step, fail
+from imagesmith.errors import ToolError
+from imagesmith.log import logger
+
+
+class AttachIsos(Step[VBoxState]):
+    """The boot ISO on ``boot_interface`` (None: no boot ISO, as virtualbox-ovf), and the guest
+    additions with ``guest_additions_mode: attach``."""
+
+    def __init__(self, boot_interface: str | None) -> None:
+        self.boot_interface = boot_interface
+
+    @property
+    def name(self) -> str:
+        return "StepAttachISOs"
+
+    async def run(self, state: VBoxState) -> None:
+        cfg = state.config
+        vm = cfg.vm_name
+        if self.boot_interface is not None:
+            state.ctx.ui.say("Mounting ISOs...")
+        disks = []
+        if self.boot_interface is not None:
+            disks.append((os.path.realpath(state.iso_path), False, self.boot_interface, "boot ISO"))
+        if cfg.guest_additions_mode == "attach":
+            disks.append((state.guest_additions_iso, True, cfg.guest_additions_interface, "guest additions"))
+        for path, is_ga, interface, what in disks:
+            state.ctx.ui.message(f"Mounting {what}...")
+            try:
+                await state.driver.vboxmanage(commands.make_attach_dvd_command(vm, interface, path, is_ga))
+            except ToolError as exc:
+                raise fail(f"Error attaching ISO: {exc}") from exc
+            state.attached.append(commands.make_attach_dvd_command(vm, interface, "none", is_ga))
+
+    async def cleanup(self, state: VBoxState) -> None:
+        await detach_isos(state)
+
+
+class AttachFloppy(Step[VBoxState]):
+    def __init__(self) -> None:
+        self.attached = False
+
+    @property
+    def name(self) -> str:
+        return "StepAttachFloppy"
+
+    async def run(self, state: VBoxState) -> None:
+        vm = state.config.vm_name
+        state.ctx.ui.say("Deleting any current floppy disk...")
+        await state.driver.is_running(vm)  # Packer reads the VM's info here first
+        state.ctx.ui.say("Attaching floppy disk...")
+        try:
+            for argv in commands.make_floppy_commands(vm, state.floppy_path):
+                await state.driver.vboxmanage(argv)
+        except ToolError as exc:
+            raise fail(f"Error attaching floppy: {exc}") from exc
+        state.attached.append(commands.make_detach_floppy_command(vm))
+        self.attached = True
+
+    async def cleanup(self, state: VBoxState) -> None:
+        # Packer detaches again even after StepRemoveDevices removed the controller (that call then
+        # fails, "not considering this a critical failure"); the same call, its failure only logged.
+        if self.attached:
+            argv = commands.make_detach_floppy_command(state.config.vm_name)
+            if argv in state.attached:
+                state.attached.remove(argv)
+            try:
+                await state.driver.vboxmanage(argv)
+            except ToolError as exc:
+                logger.debug("floppy already detached: %s", exc)
+
+
+async def detach_isos(state: VBoxState) -> None:
+    """Run the owed ISO detach commands (errors ignored: the VM is deleted next)."""
+    for argv in [a for a in state.attached if commands.FLOPPY not in a]:
+        state.attached.remove(argv)
+        with contextlib.suppress(ToolError):
+            await state.driver.vboxmanage(argv)
+
+
+class RemoveDevices(Step[VBoxState]):
+    """After shutdown: the floppy (and its controller), then the ISOs, as Packer's StepRemoveDevices."""
+
+    @property
+    def name(self) -> str:
+        return "StepRemoveDevices"
+
+    async def run(self, state: VBoxState) -> None:
+        vm = state.config.vm_name
+        try:
+            if commands.make_detach_floppy_command(vm) in state.attached:
+                state.ctx.ui.message("Removing floppy drive...")
+                state.attached.remove(commands.make_detach_floppy_command(vm))
+                await state.driver.vboxmanage(commands.make_detach_floppy_command(vm))
+                await state.driver.vboxmanage(commands.make_remove_floppy_controller_command(vm))
+            for argv in [a for a in state.attached if commands.FLOPPY not in a]:
+                state.attached.remove(argv)
+                await state.driver.vboxmanage(argv)
+        except ToolError as exc:
+            raise fail(f"Error removing devices: {exc}") from exc

@@ -1,0 +1,137 @@
+"""virtualbox-iso and virtualbox-ovf, side by side with Packer 1.6.6, on the VBoxManage STAND-IN in
+record mode (VirtualBox cannot run here; no VM runs: ``communicator: none``): every option that changes
+the VBoxManage calls (SATA disk and ISO, guest additions attach, floppy, sound, USB, OVA, export_opts,
+vboxmanage_post; an OVF import with its flags) gives the same normalised call sequence as Packer's."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import require_tool, run_cli
+from tests.packer_oracle import run_packer
+
+pytestmark = pytest.mark.integration
+STANDIN_DIR = Path(__file__).resolve().parents[1] / "standins" / "virtualbox"
+ISO = Path(os.environ.get("IMAGESMITH_TEST_GUEST_DIR", "/var/cache/imagesmith/test-guest")) / "test-guest.iso"
+SILENT = {"headless": True, "communicator": "none", "virtualbox_version_file": "", "boot_wait": "0s"}
+
+ISO_VARIANT: dict[str, Any] = {
+    "type": "virtualbox-iso", "guest_os_type": "RedHat_64", "disk_size": 600, "vm_name": "vmA",
+    "iso_url": str(ISO), "iso_checksum": "none", "hard_drive_interface": "sata", "iso_interface": "sata",
+    "sata_port_count": 2, "hard_drive_nonrotational": True, "hard_drive_discard": True,
+    "guest_additions_mode": "attach", "floppy_files": ["f.txt"], "sound": "pulse", "usb": True, "cpus": 2,
+    "memory": 700, "boot_command": ["<leftShiftOn>a<leftShiftOff><f1><up>B<spacebar>"], "format": "ova",
+    "export_opts": ["--manifest", "--vsys", "0", "--description", "d"],
+    "vboxmanage": [["modifyvm", "{{.Name}}", "--memory", "512"]],
+    "vboxmanage_post": [["modifyvm", "{{.Name}}", "--memory", "256"]], **SILENT,
+}  # fmt: skip
+
+
+def env_for(work: Path) -> dict[str, str]:
+    return {
+        "PATH": f"{STANDIN_DIR}{os.pathsep}{os.environ['PATH']}",
+        "VBOX_STANDIN_HOME": str(work / "vbox-home"),
+        "VBOX_STANDIN_LOG": str(work / "calls.jsonl"),
+        "VBOX_STANDIN_MODE": "record",
+        "CHECKPOINT_DISABLE": "1",
+    }
+
+
+def sort_map_order(lines: list[str]) -> list[str]:
+    """Runs of calls Packer makes in Go map order (the setextradata block; the ISOs attached or
+    detached together) sorted where they stand."""
+    out: list[str] = []
+    run: list[str] = []
+    kind = ""
+    for line in [*lines, ""]:
+        this = "extradata" if line.startswith("setextradata global") else ("dvd" if "--type dvddrive" in line else "")
+        if run and this != kind:
+            out += sorted(run)
+            run = []
+        if this:
+            run.append(line)
+        else:
+            out.append(line)
+        kind = this
+    return out[:-1]
+
+
+def normalised_calls(work: Path) -> list[str]:
+    lines: list[str] = []
+    for raw in (work / "calls.jsonl").read_text().splitlines():
+        argv = json.loads(raw)["argv"]
+        text = " ".join(argv).replace(str(work / "vbox-home"), "HOME")
+        text = re.sub(r"--vrdeport \d+", "--vrdeport PORT", text)
+        text = re.sub(r"--medium \S*/floppy\.\w+", "--medium FLOPPY", text)
+        if lines and text == lines[-1] and argv[0] == "showvminfo":
+            continue
+        lines.append(text)
+    return sort_map_order(lines)
+
+
+def make_appliance(base: Path) -> Path:
+    """An OVF + VMDK exported by the stand-in itself (the source for virtualbox-ovf)."""
+    env = {**os.environ, **env_for(base / "maker")}
+    standin = str(STANDIN_DIR / "VBoxManage")
+    (base / "src").mkdir(parents=True)
+    for argv in (["createvm", "--name", "src", "--ostype", "RedHat_64", "--register"],
+                 ["createhd", "--filename", str(base / "src" / "src.vdi"), "--size", "64"],
+                 ["storagectl", "src", "--name", "IDE Controller", "--add", "ide"],
+                 ["storageattach", "src", "--storagectl", "IDE Controller", "--port", "0", "--device", "0",
+                  "--type", "hdd", "--medium", str(base / "src" / "src.vdi")],
+                 ["export", "src", "--output", str(base / "src" / "src.ovf")]):  # fmt: skip
+        subprocess.run([standin, *argv], check=True, env=env, capture_output=True, timeout=120)
+    return base / "src" / "src.ovf"
+
+
+def build_both(base: Path, builder: dict[str, Any]) -> dict[str, Path]:
+    works = {"packer": base / "packer", "imagesmith": base / "imagesmith"}
+    for tool, work in works.items():
+        work.mkdir(parents=True)
+        (work / "f.txt").write_text("floppy\n")
+        (work / "template.json").write_text(json.dumps({"builders": [builder]}))
+        if tool == "packer":
+            done = run_packer("build", "template.json", cwd=work, env=env_for(work), timeout=900)
+        else:
+            done = run_cli("build", "template.json", cwd=work, env=env_for(work), timeout=900)
+        assert done.returncode == 0, f"{tool}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return works
+
+
+@pytest.fixture
+def need_packer_and_iso() -> None:
+    require_tool(shutil.which("packer") is not None, "needs Packer 1.6.6 as the oracle")
+    require_tool(ISO.exists(), f"needs the test guest ISO {ISO} (scripts/fixtures/test-guest-iso.sh)")
+
+
+def test_stand_in_iso_options_give_packers_calls(tmp_path: Path, need_packer_and_iso: None) -> None:
+    works = build_both(tmp_path, ISO_VARIANT)
+    ours, theirs = normalised_calls(works["imagesmith"]), normalised_calls(works["packer"])
+    assert ours == theirs
+    assert "storagectl vmA --name SATA Controller --add sata --portcount 2" in ours
+    assert "export vmA --output output-virtualbox-iso/vmA.ova --manifest --vsys 0 --description d" in ours
+    for tool, work in works.items():
+        assert sorted(p.name for p in (work / "output-virtualbox-iso").iterdir()) == ["vmA.ova"], tool
+
+
+def test_stand_in_ovf_import_gives_packers_calls(tmp_path: Path, need_packer_and_iso: None) -> None:
+    source = make_appliance(tmp_path)
+    builder = {"type": "virtualbox-ovf", "source_path": str(source), "checksum": "none", "vm_name": "ovfvm",
+               "guest_additions_mode": "attach", "boot_command": ["a<enter>"], "import_flags": ["--eula", "accept"],
+               "import_opts": "keepallmacs", **SILENT}  # fmt: skip
+    works = build_both(tmp_path, builder)
+    ours, theirs = normalised_calls(works["imagesmith"]), normalised_calls(works["packer"])
+    assert ours == theirs
+    assert f"import {source} --vsys 0 --vmname ovfvm --eula accept --options keepallmacs" in ours
+    assert any("--port 1 --device 0 --type dvddrive --medium HOME/VBoxGuestAdditions.iso" in line for line in ours)
+    for tool, work in works.items():
+        names = sorted(p.name for p in (work / "output-virtualbox-ovf").iterdir())
+        assert names == ["ovfvm-disk001.vmdk", "ovfvm.ovf"], tool

@@ -1,0 +1,297 @@
+"""virtualbox-iso end to end against the VBoxManage STAND-IN (tests/standins/virtualbox; VirtualBox
+itself cannot run here): the stand-in runs the VM under QEMU (TCG), so the test guest really
+installs from its ISO (boot command typed as scancodes over QMP, kickstart over HTTP), is
+provisioned over SSH, shuts down and is exported as OVF + VMDK, then boxed for Vagrant.
+
+Packer 1.6.6 builds the same template with the same stand-in: the normalised VBoxManage call
+sequences must be equal (VM name and ports normalised, polls collapsed, the scancode stream equal),
+both boxes must hold the same files and metadata, and both disks the provisioner's mark. Also:
+a failing VBoxManage call and Ctrl-C leave no VM, no qemu, no output directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import require_tool, run_cli
+from tests.packer_oracle import run_packer
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+STANDIN_DIR = ROOT / "tests" / "standins" / "virtualbox"
+GUEST_DIR = Path(os.environ.get("IMAGESMITH_TEST_GUEST_DIR", "/var/cache/imagesmith/test-guest"))
+ISO = GUEST_DIR / "test-guest.iso"
+HTTP_DIR = ROOT / "tests" / "guest" / "http"
+MARK = "provisioned-by-virtualbox-iso-standin"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def make_template(http_port: int, **overrides: Any) -> dict[str, Any]:
+    builder: dict[str, Any] = {
+        "type": "virtualbox-iso", "guest_os_type": "RedHat_64", "headless": True, "disk_size": 512, "memory": 512,
+        "iso_url": str(ISO), "iso_checksum": f"file:{ISO}.sha256", "http_directory": str(HTTP_DIR),
+        "http_bind_address": "127.0.0.1", "http_port_min": http_port, "http_port_max": http_port, "boot_wait": "3s",
+        "boot_command": ["<esc><wait>install ks=http://{{ .HTTPIP }}:{{ .HTTPPort }}/ks.cfg<enter>"],
+        "ssh_username": "root", "ssh_password": "packer", "ssh_timeout": "10m",
+        "shutdown_command": "shutdown -h now",
+    }  # fmt: skip
+    builder.update(overrides)
+    return {
+        "builders": [builder],
+        "provisioners": [{"type": "shell", "inline": [f"echo {MARK} > /root/mark && sync"]}],
+        "post-processors": [{"type": "vagrant", "output": "box-{{.Provider}}.box"}],
+    }
+
+
+def standin_env(work: Path, mode: str = "qemu") -> dict[str, str]:
+    return {
+        "PATH": f"{STANDIN_DIR}{os.pathsep}{os.environ['PATH']}",
+        "VBOX_STANDIN_HOME": str(work / "vbox-home"),
+        "VBOX_STANDIN_LOG": str(work / "calls.jsonl"),
+        "VBOX_STANDIN_MODE": mode,
+        "VBOX_STANDIN_SERIAL": f"file:{work}/serial.log",
+        "CHECKPOINT_DISABLE": "1",
+    }
+
+
+def calls(work: Path) -> list[list[str]]:
+    log = work / "calls.jsonl"
+    return [json.loads(line)["argv"] for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def sort_map_order(lines: list[str]) -> list[str]:
+    """Runs of calls Packer makes in Go map order (the setextradata block; the ISOs attached or
+    detached together) sorted where they stand."""
+    out: list[str] = []
+    run: list[str] = []
+    kind = ""
+    for line in [*lines, ""]:
+        this = "extradata" if line.startswith("setextradata global") else ("dvd" if "--type dvddrive" in line else "")
+        if run and this != kind:
+            out += sorted(run)
+            run = []
+        if this:
+            run.append(line)
+        else:
+            out.append(line)
+        kind = this
+    return out[:-1]
+
+
+def normalise(argvs: list[list[str]], work: Path) -> list[str]:
+    """One line per call: VM name, ports and stand-in paths replaced, the setextradata block sorted,
+    consecutive polls collapsed, consecutive scancode calls joined (the key grouping normalised)."""
+    vm = next((a[2] for a in argvs if a[:2] == ["createvm", "--name"]), "VM")
+    lines: list[str] = []
+    for argv in argvs:
+        text = " ".join(argv).replace(vm, "VM").replace(str(work / "vbox-home"), "HOME")
+        text = re.sub(r"--vrdeport \d+", "--vrdeport PORT", text)
+        text = re.sub(r"127\.0\.0\.1,\d+,", "127.0.0.1,PORT,", text)
+        if lines and text == lines[-1] and argv[0] == "showvminfo":
+            continue
+        if lines and "keyboardputscancode" in text and "keyboardputscancode" in lines[-1]:
+            lines[-1] += text.split("keyboardputscancode", 1)[1]
+            continue
+        lines.append(text)
+    return sort_map_order(lines)
+
+
+def qemu_pids(work: Path) -> list[int]:
+    """QEMU processes the stand-in started for VMs living under ``work`` (not zombies)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+            state = Path(f"/proc/{entry}/stat").read_text().rpartition(")")[2].split()[0]
+        except OSError:
+            continue
+        if b"qemu-system" in cmdline and str(work).encode() in cmdline and state != "Z":
+            found.append(int(entry))
+    return found
+
+
+def registered(work: Path) -> list[str]:
+    machines = work / "vbox-home" / "VirtualBox VMs"
+    return sorted(p.name for p in machines.iterdir()) if machines.exists() else []
+
+
+def box_contents(box: Path) -> dict[str, bytes]:
+    """Member base name -> bytes. (Go's tar writer puts access/change times where Python's tarfile
+    reads a ustar name prefix, so Packer's names come back as ``<digits>/name``.)"""
+    with tarfile.open(box) as tar:
+        return {
+            m.name.rsplit("/", 1)[-1]: tar.extractfile(m).read()  # type: ignore[union-attr]
+            for m in tar.getmembers()
+            if m.isfile()
+        }
+
+
+def disk_holds_mark(vmdk: Path, tmp: Path) -> bool:
+    raw = tmp / (vmdk.name + ".raw")
+    subprocess.run(["qemu-img", "convert", "-O", "raw", str(vmdk), str(raw)], check=True, timeout=300)
+    try:
+        with open(raw, "rb") as f:
+            while chunk := f.read(1 << 24):
+                if MARK.encode() in chunk:
+                    return True
+        return False
+    finally:
+        raw.unlink()
+
+
+def build(work: Path, tool: str, http_port: int) -> subprocess.CompletedProcess[str]:
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "template.json").write_text(json.dumps(make_template(http_port)))
+    env = standin_env(work)
+    if tool == "packer":
+        return run_packer("build", "template.json", cwd=work, env=env, timeout=1500)
+    return run_cli("build", "template.json", cwd=work, env=env, timeout=1500)
+
+
+@pytest.fixture(scope="module")
+def side_by_side(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    require_tool(shutil.which("qemu-system-x86_64") is not None, "needs qemu-system-x86_64")
+    require_tool(shutil.which("packer") is not None, "needs Packer 1.6.6 as the oracle")
+    require_tool(ISO.exists(), f"needs the test guest ISO {ISO} (scripts/fixtures/test-guest-iso.sh)")
+    base = tmp_path_factory.mktemp("vbox-side-by-side")
+    port = free_port()
+    works = {"imagesmith": base / "imagesmith", "packer": base / "packer"}
+    for tool, work in works.items():
+        try:
+            done = build(work, tool, port)
+            assert done.returncode == 0, f"{tool} build failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+            assert qemu_pids(work) == [], f"{tool}: qemu left running"
+        finally:
+            kill_leftovers(work)
+    return works
+
+
+def kill_leftovers(work: Path) -> None:
+    """After a failed assertion: stop the QEMU the stand-in started for ``work`` (never another's)."""
+    for pid in qemu_pids(work):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_stand_in_build_call_sequence_equals_packers(side_by_side: dict[str, Path]) -> None:
+    ours = normalise(calls(side_by_side["imagesmith"]), side_by_side["imagesmith"])
+    theirs = normalise(calls(side_by_side["packer"]), side_by_side["packer"])
+    assert ours == theirs
+    assert any("keyboardputscancode 01 81" in line for line in ours)
+    assert any("--natpf1 packercomm,tcp,127.0.0.1,PORT,,22" in line for line in ours)
+
+
+def test_stand_in_build_boxes_equal_packers_and_hold_the_mark(side_by_side: dict[str, Path], tmp_path: Path) -> None:
+    ours = box_contents(side_by_side["imagesmith"] / "box-virtualbox.box")
+    theirs = box_contents(side_by_side["packer"] / "box-virtualbox.box")
+    rename = re.compile(rb"packer-virtualbox-iso-\d+")
+    assert sorted(rename.sub(b"VM", n.encode()) for n in ours) == sorted(rename.sub(b"VM", n.encode()) for n in theirs)
+    assert ours["metadata.json"] == theirs["metadata.json"] == b'{"provider":"virtualbox"}\n'
+    for contents in (ours, theirs):  # base_mac is adapter 0's MAC in the box's own OVF
+        mac = re.search(rb'<Adapter slot="0"[^>]*MACAddress="(\w+)"', contents["box.ovf"])
+        assert mac is not None and f'config.vm.base_mac = "{mac.group(1).decode()}"'.encode() in contents["Vagrantfile"]
+    mac_free = re.compile(rb'base_mac = "\w+"')
+    assert mac_free.sub(b"MAC", ours["Vagrantfile"]) == mac_free.sub(b"MAC", theirs["Vagrantfile"])
+    for tool, contents in (("imagesmith", ours), ("packer", theirs)):
+        vmdk = next(n for n in contents if n.endswith(".vmdk"))
+        path = tmp_path / f"{tool}-{vmdk}"
+        path.write_bytes(contents[vmdk])
+        assert disk_holds_mark(path, tmp_path), f"{tool}'s disk lacks the provisioner's mark"
+
+
+def test_stand_in_build_box_imports_into_the_stand_in(side_by_side: dict[str, Path], tmp_path: Path) -> None:
+    with tarfile.open(side_by_side["imagesmith"] / "box-virtualbox.box") as tar:
+        tar.extractall(tmp_path / "box", filter="data")
+    env = {**os.environ, **standin_env(tmp_path, mode="record")}
+    standin = str(STANDIN_DIR / "VBoxManage")
+    done = subprocess.run([standin, "import", str(tmp_path / "box" / "box.ovf"), "--vsys", "0", "--vmname", "imported"],
+                          capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    info = subprocess.run([standin, "showvminfo", "imported", "--machinereadable"], capture_output=True, text=True,
+                          env=env, timeout=60).stdout  # fmt: skip
+    assert re.search(r'"IDE Controller-0-0"=".*imported-disk001\.vmdk"', info)
+    subprocess.run([standin, "unregistervm", "imported", "--delete"], check=True, env=env, timeout=60)
+
+
+def test_stand_in_build_left_nothing_registered(side_by_side: dict[str, Path]) -> None:
+    outputs = {}
+    for tool, work in side_by_side.items():
+        assert registered(work) == [], tool
+        out = work / "output-virtualbox-iso"
+        outputs[tool] = sorted(p.suffix for p in out.iterdir()) if out.exists() else None
+    assert outputs["imagesmith"] == outputs["packer"]
+
+
+def test_stand_in_failing_call_shows_command_and_cleans_up(tmp_path: Path) -> None:
+    """A VBoxManage failure (injected into storagectl) names the command and its stderr; the VM is
+    unregistered and deleted and no output directory is left (record mode: no VM runs)."""
+    (tmp_path / "template.json").write_text(json.dumps(make_template(free_port())))
+    env = {**standin_env(tmp_path, mode="record"), "VBOX_STANDIN_FAIL": "storagectl"}
+    done = run_cli("build", "template.json", cwd=tmp_path, env=env, timeout=600)
+    assert done.returncode != 0
+    out = done.stdout + done.stderr
+    assert "storagectl packer-virtualbox-iso-" in out and "--add ide" in out
+    assert "injected failure of 'storagectl'" in out
+    assert "Traceback" not in out
+    assert registered(tmp_path) == []
+    assert not (tmp_path / "output-virtualbox-iso").exists()
+    assert calls(tmp_path)[-1][:1] == ["unregistervm"]
+
+
+@pytest.mark.parametrize("phase", ["Typing the boot command", "Waiting for SSH to become available"])
+def test_stand_in_ctrl_c_leaves_nothing(tmp_path: Path, phase: str, need_qemu: None) -> None:
+    """Ctrl-C while typing or while waiting for SSH: the VM is powered off, unregistered and deleted,
+    its QEMU is gone, the ports are free, and no output directory is left."""
+    require_tool(ISO.exists(), f"needs the test guest ISO {ISO}")
+    (tmp_path / "template.json").write_text(json.dumps(make_template(free_port(), boot_wait="1s")))
+    env = {**os.environ, **standin_env(tmp_path), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "imagesmith", "build", "template.json"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    seen: list[str] = []
+    running: list[int] = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            seen.append(line)
+            if phase in line:
+                time.sleep(1.0)
+                running = qemu_pids(tmp_path)
+                proc.send_signal(signal.SIGINT)
+                break
+        rest, _ = proc.communicate(timeout=300)
+        seen.append(rest)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        leftovers = qemu_pids(tmp_path)
+        kill_leftovers(tmp_path)
+    out = "".join(seen)
+    assert phase in out and running, f"the VM was not running when Ctrl-C came:\n{out}"
+    assert proc.returncode != 0, out
+    assert "Deregistering and deleting VM" in out, out
+    assert leftovers == [], out
+    assert registered(tmp_path) == [], out
+    assert not (tmp_path / "output-virtualbox-iso").exists(), out
+    assert "Traceback" not in out
