@@ -5,7 +5,8 @@ answered in milliseconds by a local endpoint (well under a second by AWS), so ru
 worker thread (``asyncio.to_thread``) costs nothing measurable. What does cost is importing
 botocore and loading the EC2 service model for the first client (measured: docs/amazon.md);
 aiobotocore pays the same (it is botocore underneath) plus aiohttp, and pins botocore to one
-version. Only botocore is imported (boto3's resource layer and s3transfer are not needed).
+version. Only botocore is imported (boto3's resource layer and s3transfer are not needed), and its
+service models are cut to the operations imagesmith calls and cached (:mod:`.models`).
 
 Endpoints: ``custom_endpoint_ec2`` applies to every client of the session (as in Packer, whose
 ``WithEndpoint`` is session-wide); without it botocore takes ``AWS_ENDPOINT_URL`` /
@@ -72,7 +73,9 @@ class Aws:
         so a resource it created is known to the cleanup.
         """
         client = self.client(service, region)
-        method = getattr(client, _snake(operation))
+        method = getattr(client, _snake(operation), None)
+        if method is None:  # a bug: models.OPERATIONS lacks it
+            raise BuildError(f"internal error: {service} {operation} is not in imagesmith's trimmed AWS models")
         self.calls += 1
         future = asyncio.ensure_future(asyncio.to_thread(_invoke, method, service, operation, params))
         try:
@@ -128,8 +131,11 @@ def make_session(config: AccessConfig) -> Any:
     """A botocore session with the template's credentials (see the module docstring)."""
     import botocore.session  # type: ignore[import-untyped]
 
+    from imagesmith.builders.amazon.models import TrimmedLoader
+
     secrets.add(config.access_key, config.secret_key, config.token)
     session = botocore.session.Session(profile=config.profile or None)
+    session.register_component("data_loader", TrimmedLoader())
     if config.shared_credentials_file:
         session.set_config_variable("credentials_file", config.shared_credentials_file)
     if config.access_key:
