@@ -17,9 +17,11 @@ from imagesmith.builders.amazon.steps.deregister_ami import DeregisterAmi
 from imagesmith.builders.amazon.steps.iam_profile import IamInstanceProfile
 from imagesmith.builders.amazon.steps.key_pair import KeyPair
 from imagesmith.builders.amazon.steps.modify_ami import ModifyAmiAttributes
+from imagesmith.builders.amazon.steps.network_info import NetworkInfo
 from imagesmith.builders.amazon.steps.pre_validate import PreValidate
 from imagesmith.builders.amazon.steps.region_copy import AmiRegionCopy
 from imagesmith.builders.amazon.steps.run_instance import RunSourceInstance
+from imagesmith.builders.amazon.steps.run_spot_instance import RunSpotInstance
 from imagesmith.builders.amazon.steps.security_group import SecurityGroup
 from imagesmith.builders.amazon.steps.source_ami import SourceAmiInfo
 from imagesmith.builders.amazon.steps.stop_instance import ModifyInstance, StopInstance
@@ -61,14 +63,15 @@ def make_steps(cfg: EbsConfig, ctx: BuildContext) -> list[Step[EbsState] | None]
     return [
         PreValidate(),
         SourceAmiInfo(),
+        NetworkInfo(),
         KeyPair(),
         SecurityGroup(),
         IamInstanceProfile(),
         CleanupVolumes(),
-        RunSourceInstance(),
+        RunSpotInstance() if cfg.spot_price else RunSourceInstance(),
         when(uses_comm, ConnectSsh()),
         ProvisionStep[EbsState](ctx, hook_data),
-        StopInstance(),
+        when(not cfg.spot_price, StopInstance()),
         ModifyInstance(),
         when(cfg.force_deregister, DeregisterAmi()),
         CreateAmi(),

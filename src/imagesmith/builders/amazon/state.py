@@ -30,6 +30,11 @@ class EbsState:
     aws: Aws
     ctx: BuildContext
     source: SourceImage | None = None
+    vpc_id: str = ""
+    subnet_id: str = ""
+    availability_zone: str = ""
+    #: the given instance profile or the temporary one
+    iam_instance_profile: str = ""
     key_name: str = ""
     private_key: str = ""
     security_group_ids: list[str] = field(default_factory=list)
