@@ -31,6 +31,8 @@ def normalise(calls: list[Call]) -> list[tuple[str, str, dict[str, str]]]:
     for call in calls:
         params = {k: _IDS.sub(lambda m: f"<{m.group(1) or 'packer'}>", v) for k, v in call.params.items()}
         params.pop("ClientToken", None)
+        if params.get("Description", "").startswith("Packer: "):  # CreateSnapshot's: a timestamp
+            params["Description"] = "Packer: <time>"
         params = sort_filters(sort_tags(params))
         if call.action == "CreateImage" and re.fullmatch(r"[A-Za-z0-9]{7}", params.get("Name", "")):
             params["Name"] = "<random intermediary>"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import ClassVar
 
-from imagesmith.builders.amazon.artifact import AmiArtifact
+from imagesmith.builders.amazon.artifact import BUILDER_ID, AmiArtifact
 from imagesmith.builders.amazon.client import Aws, assume_role, make_session
 from imagesmith.builders.amazon.config import EbsConfig
 from imagesmith.builders.amazon.state import EbsState
@@ -58,8 +59,8 @@ def hook_data(state: EbsState) -> GeneratedData:
     return dataclasses.replace(state.generated, id=state.instance_id, comm=comm)
 
 
-def make_steps(cfg: EbsConfig, ctx: BuildContext) -> list[Step[EbsState] | None]:
-    uses_comm = cfg.communicator != "none"
+def instance_steps(cfg: EbsConfig, ctx: BuildContext) -> list[Step[EbsState] | None]:
+    """From pre-validation to the stopped, modified source instance (shared with ebssurrogate)."""
     return [
         PreValidate(),
         SourceAmiInfo(),
@@ -69,9 +70,15 @@ def make_steps(cfg: EbsConfig, ctx: BuildContext) -> list[Step[EbsState] | None]
         IamInstanceProfile(),
         CleanupVolumes(),
         RunSpotInstance() if cfg.spot_price else RunSourceInstance(),
-        when(uses_comm, ConnectSsh()),
+        when(cfg.communicator != "none", ConnectSsh()),
         ProvisionStep[EbsState](ctx, hook_data),
         when(not cfg.spot_price, StopInstance()),
+    ]
+
+
+def make_steps(cfg: EbsConfig, ctx: BuildContext) -> list[Step[EbsState] | None]:
+    return [
+        *instance_steps(cfg, ctx),
         ModifyInstance(),
         when(cfg.force_deregister, DeregisterAmi()),
         CreateAmi(),
@@ -84,8 +91,9 @@ def make_steps(cfg: EbsConfig, ctx: BuildContext) -> list[Step[EbsState] | None]
 
 class AmazonEbsBuilder(Builder):
     type_name = "amazon-ebs"
-    config_class = EbsConfig
+    config_class: ClassVar[type] = EbsConfig
     late_render = LATE_RENDER
+    builder_id = BUILDER_ID
 
     async def run(self, ctx: BuildContext) -> Artifact | None:
         import asyncio
@@ -101,8 +109,13 @@ class AmazonEbsBuilder(Builder):
         state = EbsState(config=cfg, aws=aws, ctx=ctx)
         if cfg.communicator == "none":
             state.communicator = NoneCommunicator()
-        steps: Sequence[Step[EbsState] | None] = make_steps(cfg, ctx)
+        steps: Sequence[Step[EbsState] | None] = self.make_steps(cfg, ctx)
         await run_steps(steps, state, ctx.ui, on_error=ctx.info.on_error, pause=ctx.pause)
         if not state.amis:
             return None
-        return AmiArtifact(state.amis, aws, state.generated)
+        artifact = AmiArtifact(state.amis, aws, state.generated)
+        artifact.builder_id = self.builder_id
+        return artifact
+
+    def make_steps(self, cfg: EbsConfig, ctx: BuildContext) -> list[Step[EbsState] | None]:
+        return make_steps(cfg, ctx)

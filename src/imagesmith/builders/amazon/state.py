@@ -44,6 +44,8 @@ class EbsState:
     communicator: Communicator | None = None
     #: region → AMI id: the build region's first, then the copies
     amis: dict[str, str] = field(default_factory=dict)
+    #: amazon-ebssurrogate: launch device name → snapshot of its volume
+    device_snapshots: dict[str, str] = field(default_factory=dict)
     #: region → snapshot ids of that region's AMI
     snapshots: dict[str, list[str]] = field(default_factory=dict)
     generated: GeneratedData = field(default_factory=GeneratedData)

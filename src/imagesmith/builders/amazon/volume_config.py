@@ -72,10 +72,7 @@ class EbsVolumeConfig(CommunicatorConfig, AccessConfig, RunConfig):
         yield from ebs.check_communicator()
         yield from ebs._check_access()
         yield from ebs._check_run()
-        yield from ebs._check_unsupported()
-        for device in self.ebs_volumes:
-            for problem in device.check():
-                yield f"AMIMapping: {problem}"
+        yield from ebs._check_unsupported()  # each of ebs_volumes checks itself when decoded
         if self.spot_price and (self.ena_support or self.sriov_support):
             yield (
                 "Spot instances do not support modification, which is required when either `ena_support` or "
