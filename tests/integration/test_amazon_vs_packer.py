@@ -144,7 +144,8 @@ CASES: dict[str, dict[str, Any]] = {
         "source_ami": "", "ami_regions": ["eu-west-1", "us-east-2"],
         "source_ami_filter": {"filters": {"name": "ubuntu/images/*focal*"}, "owners": [OWNER], "most_recent": True},
         "tags": {"Base": "{{ .SourceAMIName }}", "Region": "{{ .BuildRegion }}"}, "snapshot_tags": {"Kind": "snap"},
-        "ami_users": ["123456789012"], "ami_groups": ["all"],
+        "ami_users": ["123456789012"], "ami_groups": ["all"], "snapshot_users": ["111122223333"],
+        "snapshot_groups": ["all"], "ami_description": "from {{ .SourceAMIName }}",
     },
     "spot+temporary-profile": {
         "spot_price": "0.05", "run_volume_tags": {"Volume": "{{ .SourceAMI }}"}, "run_tags": {"Run": "yes"},

@@ -30,10 +30,12 @@ def image_changes(cfg: Any, description: str) -> list[dict[str, Any]]:
 
 def snapshot_changes(cfg: Any) -> list[dict[str, Any]]:
     changes: list[dict[str, Any]] = []
-    if cfg.snapshot_groups:
-        changes.append({"CreateVolumePermission": {"Add": [{"Group": g} for g in cfg.snapshot_groups]}})
+    if cfg.snapshot_groups:  # Packer names them twice too: GroupNames (UserGroup.N) and in the permission
+        changes.append({"GroupNames": list(cfg.snapshot_groups),
+                        "CreateVolumePermission": {"Add": [{"Group": g} for g in cfg.snapshot_groups]}})  # fmt: skip
     if cfg.snapshot_users:
-        changes.append({"CreateVolumePermission": {"Add": [{"UserId": u} for u in cfg.snapshot_users]}})
+        changes.append({"UserIds": list(cfg.snapshot_users),
+                        "CreateVolumePermission": {"Add": [{"UserId": u} for u in cfg.snapshot_users]}})  # fmt: skip
     return changes
 
 
