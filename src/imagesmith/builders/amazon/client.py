@@ -119,7 +119,9 @@ def make_client(session: Any, service: str, region: str, config: AccessConfig) -
     from botocore.config import Config  # type: ignore[import-untyped]
 
     retries = {"max_attempts": config.max_retries, "mode": "standard"} if config.max_retries else None
-    options: dict[str, Any] = {"region_name": region, "config": Config(retries=retries)}
+    # path-style S3 addressing: a local endpoint has no bucket.<host> names (Packer 1.6.6 cannot do this)
+    s3 = {"addressing_style": "path"} if service == "s3" else None
+    options: dict[str, Any] = {"region_name": region, "config": Config(retries=retries, s3=s3)}
     if config.custom_endpoint_ec2:
         options["endpoint_url"] = config.custom_endpoint_ec2
     if config.insecure_skip_tls_verify:

@@ -11,6 +11,7 @@ later ones load a few kilobytes. If the cache cannot be written, the loader stil
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import tempfile
@@ -26,10 +27,10 @@ OPERATIONS: dict[str, frozenset[str]] = {
         "AuthorizeSecurityGroupIngress", "CopyImage", "CreateFleet", "CreateImage", "CreateKeyPair",
         "CreateLaunchTemplate", "CreateSecurityGroup", "CreateSnapshot", "CreateTags", "CreateVolume",
         "DeleteKeyPair", "DeleteLaunchTemplate", "DeleteSecurityGroup", "DeleteSnapshot", "DeleteTags",
-        "DeleteVolume", "DeregisterImage", "DescribeImages", "DescribeInstances", "DescribeRegions",
-        "DescribeSecurityGroups", "DescribeSnapshots", "DescribeSubnets", "DescribeVolumes", "DescribeVpcs",
-        "GetPasswordData", "ModifyImageAttribute", "ModifyInstanceAttribute", "ModifySnapshotAttribute",
-        "RegisterImage", "RunInstances", "StopInstances", "TerminateInstances",
+        "DeleteVolume", "DeregisterImage", "DescribeImages", "DescribeImportImageTasks", "DescribeInstances",
+        "DescribeRegions", "DescribeSecurityGroups", "DescribeSnapshots", "DescribeSubnets", "DescribeVolumes",
+        "DescribeVpcs", "GetPasswordData", "ImportImage", "ModifyImageAttribute", "ModifyInstanceAttribute",
+        "ModifySnapshotAttribute", "RegisterImage", "RunInstances", "StopInstances", "TerminateInstances",
     }),
     "iam": frozenset({
         "AddRoleToInstanceProfile", "CreateInstanceProfile", "CreateRole", "DeleteInstanceProfile",
@@ -38,6 +39,7 @@ OPERATIONS: dict[str, frozenset[str]] = {
     }),
     "sts": frozenset({"AssumeRole", "DecodeAuthorizationMessage", "GetCallerIdentity"}),
     "secretsmanager": frozenset({"GetSecretValue"}),
+    "s3": frozenset({"DeleteObject", "PutObject"}),
 }  # fmt: skip
 
 
@@ -99,6 +101,8 @@ class TrimmedLoader(Loader):  # type: ignore[misc]
 
     def load_service_model(self, service_name: str, type_name: str, api_version: str | None = None) -> Any:
         key = f"{service_name}.{type_name}.{api_version or 'latest'}"
+        if type_name == "service-2" and service_name in OPERATIONS:  # a changed list must not hit an old cache
+            key += "." + hashlib.sha256(",".join(sorted(OPERATIONS[service_name])).encode()).hexdigest()[:16]
         cached = self._read(key)
         if cached is not None:
             return cached
