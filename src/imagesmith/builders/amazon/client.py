@@ -95,6 +95,7 @@ class Aws:
 
 def _invoke(method: Callable[..., dict[str, Any]], service: str, operation: str, params: dict[str, Any]) -> Any:
     from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+    from botocore.parsers import ResponseParserError  # type: ignore[import-untyped]
 
     try:
         return method(**params)
@@ -103,6 +104,9 @@ def _invoke(method: Callable[..., dict[str, Any]], service: str, operation: str,
         raise AwsError(service, operation, error.get("Code", "Unknown"), error.get("Message", str(exc))) from None
     except BotoCoreError as exc:
         raise AwsError(service, operation, type(exc).__name__, str(exc)) from None
+    except ResponseParserError as exc:  # not a BotoCoreError: e.g. an HTML error page (moto's 500s)
+        first_line = str(exc).splitlines()[0] if str(exc) else ""
+        raise AwsError(service, operation, "ResponseParserError", first_line) from None
 
 
 def _snake(operation: str) -> str:

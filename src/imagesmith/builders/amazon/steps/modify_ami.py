@@ -12,13 +12,15 @@ from imagesmith.core.steps import Step
 def image_changes(cfg: Any, description: str) -> list[dict[str, Any]]:
     """One ModifyImageAttribute request body per attribute (Packer sends them in Go map order: random).
 
-    For users Packer sends the ids twice, as ``UserIds`` and in ``LaunchPermission.Add``.
+    For groups and users Packer names them twice: ``UserGroups``/``UserIds`` and in ``LaunchPermission.Add``.
     """
     changes: list[dict[str, Any]] = []
     if description:
         changes.append({"Description": {"Value": description}})
     if cfg.ami_groups:
-        changes.append({"LaunchPermission": {"Add": [{"Group": g} for g in cfg.ami_groups]}})
+        changes.append(
+            {"UserGroups": list(cfg.ami_groups), "LaunchPermission": {"Add": [{"Group": g} for g in cfg.ami_groups]}}
+        )
     if cfg.ami_users:
         changes.append(
             {"UserIds": list(cfg.ami_users), "LaunchPermission": {"Add": [{"UserId": u} for u in cfg.ami_users]}}
