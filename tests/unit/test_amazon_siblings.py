@@ -36,7 +36,7 @@ SURROGATE: dict[str, Any] = {
 
 def problems_of(config_class: type, raw: dict[str, Any]) -> tuple[Any, list[str]]:
     found: list[Problem] = []
-    config = decode_config(config_class, raw, render=None, path="builders[0]", problems=found)
+    config: Any = decode_config(config_class, raw, render=None, path="builders[0]", problems=found)
     return config, [p.message for p in found]  # decoding runs every check() (nested ones too)
 
 
@@ -124,3 +124,18 @@ def test_ebsvolume_has_no_ami_part_and_checks_its_volumes() -> None:
     assert problems == [
         "builders[0].ebs_volumes[0]: The `device_name` must be specified for every device in the block device mapping."
     ]
+
+
+def test_an_unparsable_response_is_an_aws_error_not_a_traceback() -> None:
+    from botocore.parsers import ResponseParserError  # type: ignore[import-untyped]
+
+    from imagesmith.builders.amazon.client import AwsError, _invoke
+
+    def broken(**_: Any) -> Any:
+        raise ResponseParserError("Unable to parse response (syntax error), invalid XML received:\nb'<html>500</html>'")
+
+    with pytest.raises(AwsError) as caught:
+        _invoke(broken, "ec2", "ImportImage", {})
+    assert str(caught.value) == (
+        "ec2 ImportImage failed: ResponseParserError: Unable to parse response (syntax error), invalid XML received:"
+    )
