@@ -10,6 +10,10 @@ start-up, request overhead and, above all, how the waits poll. Each region's mot
 warmed up before the timed build (moto builds it on the first request, which takes seconds).
 "build s" is the tool's own "finished after" time (start-up and template loading excluded).
 Needs root, moto[server] and packer. Not part of the test suite. Usage: ``python bench/amazon.py [--rounds 3]``.
+
+A second table breaks down the AWS SDK's start-up cost, each row in a fresh interpreter (no
+server needed): importing botocore, then making the first EC2 client from botocore's full model
+and from imagesmith's trimmed, cached model (``builders/amazon/models.py``), cold and warm.
 """
 
 from __future__ import annotations
@@ -75,6 +79,38 @@ def run_once(workdir: Path, tool: str, builder: dict[str, Any]) -> tuple[float, 
         server.stop()
 
 
+_STARTUP = """
+import sys, tempfile, time
+t0 = time.perf_counter()
+import botocore.session
+t1 = time.perf_counter()
+session = botocore.session.Session()
+if sys.argv[1] != "full":
+    from imagesmith.builders.amazon.models import TrimmedLoader
+    session.register_component("data_loader", TrimmedLoader(__import__("pathlib").Path(sys.argv[2])))
+session.set_credentials("AK", "SK")
+session.create_client("ec2", region_name="us-west-1", endpoint_url="http://127.0.0.1:9")
+t2 = time.perf_counter()
+print(t1 - t0, t2 - t1)
+"""
+
+
+def startup_costs(rounds: int) -> dict[str, tuple[float, float]]:
+    """Median (import s, first EC2 client s) per way of loading the model, fresh interpreters."""
+    import subprocess
+
+    out: dict[str, list[tuple[float, float]]] = {"full model": [], "trimmed, cold cache": [],
+                                                 "trimmed, warm cache": []}  # fmt: skip
+    for _ in range(rounds):
+        with tempfile.TemporaryDirectory() as cache:
+            for label, mode in (("full model", "full"), ("trimmed, cold cache", "trim"),
+                                ("trimmed, warm cache", "trim")):  # fmt: skip
+                line = subprocess.run([sys.executable, "-c", _STARTUP, mode, cache], capture_output=True, text=True,
+                                      check=True, cwd=ROOT).stdout.split()  # fmt: skip
+                out[label].append((float(line[0]), float(line[1])))
+    return {k: (statistics.median(a for a, _ in v), statistics.median(b for _, b in v)) for k, v in out.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -112,6 +148,12 @@ def main() -> None:
             our_calls,
         ]
         print("| " + " | ".join(str(c) for c in cells) + " |")
+    print()
+    print(f"AWS SDK start-up, median of {args.rounds} fresh interpreters")
+    print("| model | import botocore s | first EC2 client s |")
+    print("|---|---:|---:|")
+    for label, (imported, client) in startup_costs(args.rounds).items():
+        print(f"| {label} | {imported:.2f} | {client:.2f} |")
 
 
 if __name__ == "__main__":

@@ -45,7 +45,8 @@ def build(moto: Moto, tmp_path: Path, builder: dict[str, Any], provisioners: lis
 
 
 def leftovers(moto: Moto, region: str = REGION) -> dict[str, list[str]]:
-    """Temporary resources still there: live instances, packer_ key pairs and groups, loose volumes."""
+    """Temporary resources still there: live instances, packer_ key pairs and groups, loose volumes,
+    launch templates (spot), IAM instance profiles and roles (none exist before a build)."""
     reservations = moto.ec2("describe_instances", region)["Reservations"]
     live = [i["InstanceId"] for r in reservations for i in r["Instances"] if i["State"]["Name"] != "terminated"]
     keys = [
@@ -54,7 +55,13 @@ def leftovers(moto: Moto, region: str = REGION) -> dict[str, list[str]]:
     groups = [g["GroupName"] for g in moto.ec2("describe_security_groups", region)["SecurityGroups"]
               if g["GroupName"].startswith("packer_")]  # fmt: skip
     volumes = [v["VolumeId"] for v in moto.ec2("describe_volumes", region)["Volumes"] if v["State"] == "available"]
-    return {k: v for k, v in {"instances": live, "key pairs": keys, "groups": groups, "volumes": volumes}.items() if v}
+    templates = [t["LaunchTemplateName"] for t in moto.ec2("describe_launch_templates", region)["LaunchTemplates"]]
+    iam = moto.client("iam", region)
+    profiles = [p["InstanceProfileName"] for p in moto.call(iam.list_instance_profiles)["InstanceProfiles"]]
+    roles = [r["RoleName"] for r in moto.call(iam.list_roles)["Roles"]]
+    found = {"instances": live, "key pairs": keys, "groups": groups, "volumes": volumes,
+             "launch templates": templates, "instance profiles": profiles, "roles": roles}  # fmt: skip
+    return {k: v for k, v in found.items() if v}
 
 
 def own_images(moto: Moto, region: str = REGION) -> list[dict[str, Any]]:

@@ -67,7 +67,7 @@ AWS_ENV = {
     "AWS_SECRET_ACCESS_KEY": "test-secret-key-never-printed",
     "AWS_EC2_METADATA_DISABLED": "true",
     "AWS_ENDPOINT_URL": ENDPOINT,
-    **{f"AWS_ENDPOINT_URL_{svc}": ENDPOINT for svc in ("EC2", "STS", "IAM", "SSM", "S3", "KMS")},
+    **{f"AWS_ENDPOINT_URL_{svc}": ENDPOINT for svc in ("EC2", "STS", "IAM", "SSM", "S3", "KMS", "SECRETSMANAGER")},
     "AWS_CONFIG_FILE": "/dev/null",
     "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
     "CHECKPOINT_DISABLE": "1",

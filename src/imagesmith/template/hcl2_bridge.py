@@ -31,6 +31,7 @@ from imagesmith.hcl2.packer import model as hm
 from imagesmith.hcl2.source import Range
 from imagesmith.hcl2.values import Value, object_val, string_val, to_python
 from imagesmith.secrets import secrets
+from imagesmith.template.hcl2_path import is_hcl2
 from imagesmith.template.mapstructure import DecodeError, weak_duration
 from imagesmith.template.model import BuilderBlock, PostProcessorBlock, ProvisionerBlock, Template
 from imagesmith.template.positions import JsonObject
@@ -57,11 +58,6 @@ BUILD_KEYS = (
 @dataclass
 class HCL2Template(Template):
     """A :class:`Template` made from HCL2; its variables were applied when it was decoded."""
-
-
-def is_hcl2(path: str) -> bool:
-    """Whether ``path`` names HCL2 configuration: a ``*.pkr.hcl``/``*.pkr.json`` file or a directory."""
-    return path.endswith((".pkr.hcl", ".pkr.json")) or (path != "-" and Path(path).is_dir())
 
 
 def check_exists(path: str) -> None:

@@ -121,7 +121,8 @@ def aws_secret(name: str, key: str) -> str:
             "(AWS_REGION, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE)"
         ) from None
     try:
-        client = boto3.session.Session().client("secretsmanager")
+        # AWS_REGION first, as the Go SDK Packer uses reads it; botocore alone reads only AWS_DEFAULT_REGION
+        client = boto3.session.Session(region_name=os.environ.get("AWS_REGION") or None).client("secretsmanager")
         response = client.get_secret_value(SecretId=name)
     except Exception as exc:  # botocore raises many types; all are "could not read"
         raise FuncError(f"Error getting secret: {exc}") from None

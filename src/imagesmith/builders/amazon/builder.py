@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import ClassVar
 
-from imagesmith.builders.amazon.artifact import AmiArtifact
+from imagesmith.builders.amazon.artifact import BUILDER_ID, AmiArtifact
 from imagesmith.builders.amazon.client import Aws, assume_role, make_session
 from imagesmith.builders.amazon.config import EbsConfig
 from imagesmith.builders.amazon.state import EbsState
@@ -17,9 +18,11 @@ from imagesmith.builders.amazon.steps.deregister_ami import DeregisterAmi
 from imagesmith.builders.amazon.steps.iam_profile import IamInstanceProfile
 from imagesmith.builders.amazon.steps.key_pair import KeyPair
 from imagesmith.builders.amazon.steps.modify_ami import ModifyAmiAttributes
+from imagesmith.builders.amazon.steps.network_info import NetworkInfo
 from imagesmith.builders.amazon.steps.pre_validate import PreValidate
 from imagesmith.builders.amazon.steps.region_copy import AmiRegionCopy
 from imagesmith.builders.amazon.steps.run_instance import RunSourceInstance
+from imagesmith.builders.amazon.steps.run_spot_instance import RunSpotInstance
 from imagesmith.builders.amazon.steps.security_group import SecurityGroup
 from imagesmith.builders.amazon.steps.source_ami import SourceAmiInfo
 from imagesmith.builders.amazon.steps.stop_instance import ModifyInstance, StopInstance
@@ -56,19 +59,26 @@ def hook_data(state: EbsState) -> GeneratedData:
     return dataclasses.replace(state.generated, id=state.instance_id, comm=comm)
 
 
-def make_steps(cfg: EbsConfig, ctx: BuildContext) -> list[Step[EbsState] | None]:
-    uses_comm = cfg.communicator != "none"
+def instance_steps(cfg: EbsConfig, ctx: BuildContext) -> list[Step[EbsState] | None]:
+    """From pre-validation to the stopped, modified source instance (shared with ebssurrogate)."""
     return [
         PreValidate(),
         SourceAmiInfo(),
+        NetworkInfo(),
         KeyPair(),
         SecurityGroup(),
         IamInstanceProfile(),
         CleanupVolumes(),
-        RunSourceInstance(),
-        when(uses_comm, ConnectSsh()),
+        RunSpotInstance() if cfg.spot_price else RunSourceInstance(),
+        when(cfg.communicator != "none", ConnectSsh()),
         ProvisionStep[EbsState](ctx, hook_data),
-        StopInstance(),
+        when(not cfg.spot_price, StopInstance()),
+    ]
+
+
+def make_steps(cfg: EbsConfig, ctx: BuildContext) -> list[Step[EbsState] | None]:
+    return [
+        *instance_steps(cfg, ctx),
         ModifyInstance(),
         when(cfg.force_deregister, DeregisterAmi()),
         CreateAmi(),
@@ -81,8 +91,9 @@ def make_steps(cfg: EbsConfig, ctx: BuildContext) -> list[Step[EbsState] | None]
 
 class AmazonEbsBuilder(Builder):
     type_name = "amazon-ebs"
-    config_class = EbsConfig
+    config_class: ClassVar[type] = EbsConfig
     late_render = LATE_RENDER
+    builder_id = BUILDER_ID
 
     async def run(self, ctx: BuildContext) -> Artifact | None:
         import asyncio
@@ -98,8 +109,13 @@ class AmazonEbsBuilder(Builder):
         state = EbsState(config=cfg, aws=aws, ctx=ctx)
         if cfg.communicator == "none":
             state.communicator = NoneCommunicator()
-        steps: Sequence[Step[EbsState] | None] = make_steps(cfg, ctx)
+        steps: Sequence[Step[EbsState] | None] = self.make_steps(cfg, ctx)
         await run_steps(steps, state, ctx.ui, on_error=ctx.info.on_error, pause=ctx.pause)
         if not state.amis:
             return None
-        return AmiArtifact(state.amis, aws, state.generated)
+        artifact = AmiArtifact(state.amis, aws, state.generated)
+        artifact.builder_id = self.builder_id
+        return artifact
+
+    def make_steps(self, cfg: EbsConfig, ctx: BuildContext) -> list[Step[EbsState] | None]:
+        return make_steps(cfg, ctx)

@@ -5,7 +5,8 @@ answered in milliseconds by a local endpoint (well under a second by AWS), so ru
 worker thread (``asyncio.to_thread``) costs nothing measurable. What does cost is importing
 botocore and loading the EC2 service model for the first client (measured: docs/amazon.md);
 aiobotocore pays the same (it is botocore underneath) plus aiohttp, and pins botocore to one
-version. Only botocore is imported (boto3's resource layer and s3transfer are not needed).
+version. Only botocore is imported (boto3's resource layer and s3transfer are not needed), and its
+service models are cut to the operations imagesmith calls and cached (:mod:`.models`).
 
 Endpoints: ``custom_endpoint_ec2`` applies to every client of the session (as in Packer, whose
 ``WithEndpoint`` is session-wide); without it botocore takes ``AWS_ENDPOINT_URL`` /
@@ -72,7 +73,9 @@ class Aws:
         so a resource it created is known to the cleanup.
         """
         client = self.client(service, region)
-        method = getattr(client, _snake(operation))
+        method = getattr(client, _snake(operation), None)
+        if method is None:  # a bug: models.OPERATIONS lacks it
+            raise BuildError(f"internal error: {service} {operation} is not in imagesmith's trimmed AWS models")
         self.calls += 1
         future = asyncio.ensure_future(asyncio.to_thread(_invoke, method, service, operation, params))
         try:
@@ -92,6 +95,7 @@ class Aws:
 
 def _invoke(method: Callable[..., dict[str, Any]], service: str, operation: str, params: dict[str, Any]) -> Any:
     from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+    from botocore.parsers import ResponseParserError  # type: ignore[import-untyped]
 
     try:
         return method(**params)
@@ -100,6 +104,9 @@ def _invoke(method: Callable[..., dict[str, Any]], service: str, operation: str,
         raise AwsError(service, operation, error.get("Code", "Unknown"), error.get("Message", str(exc))) from None
     except BotoCoreError as exc:
         raise AwsError(service, operation, type(exc).__name__, str(exc)) from None
+    except ResponseParserError as exc:  # not a BotoCoreError: e.g. an HTML error page (moto's 500s)
+        first_line = str(exc).splitlines()[0] if str(exc) else ""
+        raise AwsError(service, operation, "ResponseParserError", first_line) from None
 
 
 def _snake(operation: str) -> str:
@@ -116,7 +123,9 @@ def make_client(session: Any, service: str, region: str, config: AccessConfig) -
     from botocore.config import Config  # type: ignore[import-untyped]
 
     retries = {"max_attempts": config.max_retries, "mode": "standard"} if config.max_retries else None
-    options: dict[str, Any] = {"region_name": region, "config": Config(retries=retries)}
+    # path-style S3 addressing: a local endpoint has no bucket.<host> names (Packer 1.6.6 cannot do this)
+    s3 = {"addressing_style": "path"} if service == "s3" else None
+    options: dict[str, Any] = {"region_name": region, "config": Config(retries=retries, s3=s3)}
     if config.custom_endpoint_ec2:
         options["endpoint_url"] = config.custom_endpoint_ec2
     if config.insecure_skip_tls_verify:
@@ -128,8 +137,11 @@ def make_session(config: AccessConfig) -> Any:
     """A botocore session with the template's credentials (see the module docstring)."""
     import botocore.session  # type: ignore[import-untyped]
 
+    from imagesmith.builders.amazon.models import TrimmedLoader
+
     secrets.add(config.access_key, config.secret_key, config.token)
     session = botocore.session.Session(profile=config.profile or None)
+    session.register_component("data_loader", TrimmedLoader())
     if config.shared_credentials_file:
         session.set_config_variable("credentials_file", config.shared_credentials_file)
     if config.access_key:

@@ -227,6 +227,8 @@ class EbsConfig(CommunicatorConfig, AccessConfig, AmiConfig, RunConfig):
             yield "shutdown_behavior only accepts 'stop' or 'terminate' values."
         if self.tenancy not in ("", "default", "dedicated", "host"):
             yield f"Error: Unknown tenancy type {self.tenancy}"
+        if (self.spot_tags or self.spot_tag) and not self.spot_price:
+            yield "spot_tags should not be set when not requesting a spot instance"
         if self.block_duration_minutes % 60:
             yield "block_duration_minutes must be multiple of 60"
         if self.enable_t2_unlimited and self.instance_type.split(".")[0] != "t2":
@@ -235,12 +237,6 @@ class EbsConfig(CommunicatorConfig, AccessConfig, AmiConfig, RunConfig):
     def _check_unsupported(self) -> Iterator[str]:
         """Options decoded but not run by imagesmith yet: refused, never silently ignored."""
         later = {
-            "spot_price": self.spot_price,
-            "spot_instance_types": self.spot_instance_types,
-            "temporary_iam_instance_profile_policy_document": self.temporary_iam_instance_profile_policy_document,
-            "vpc_filter": self.vpc_filter,
-            "subnet_filter": self.subnet_filter,
-            "security_group_filter": self.security_group_filter,
             "vault_aws_engine": self.vault_aws_engine,
             "mfa_code": self.mfa_code,
             "no_ephemeral": self.no_ephemeral,

@@ -30,6 +30,11 @@ class EbsState:
     aws: Aws
     ctx: BuildContext
     source: SourceImage | None = None
+    vpc_id: str = ""
+    subnet_id: str = ""
+    availability_zone: str = ""
+    #: the given instance profile or the temporary one
+    iam_instance_profile: str = ""
     key_name: str = ""
     private_key: str = ""
     security_group_ids: list[str] = field(default_factory=list)
@@ -39,6 +44,8 @@ class EbsState:
     communicator: Communicator | None = None
     #: region → AMI id: the build region's first, then the copies
     amis: dict[str, str] = field(default_factory=dict)
+    #: amazon-ebssurrogate: launch device name → snapshot of its volume
+    device_snapshots: dict[str, str] = field(default_factory=dict)
     #: region → snapshot ids of that region's AMI
     snapshots: dict[str, list[str]] = field(default_factory=dict)
     generated: GeneratedData = field(default_factory=GeneratedData)

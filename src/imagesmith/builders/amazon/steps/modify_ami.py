@@ -10,14 +10,21 @@ from imagesmith.core.steps import Step
 
 
 def image_changes(cfg: Any, description: str) -> list[dict[str, Any]]:
-    """One ModifyImageAttribute request body per attribute, Packer's order where it has one."""
+    """One ModifyImageAttribute request body per attribute (Packer sends them in Go map order: random).
+
+    For groups and users Packer names them twice: ``UserGroups``/``UserIds`` and in ``LaunchPermission.Add``.
+    """
     changes: list[dict[str, Any]] = []
     if description:
         changes.append({"Description": {"Value": description}})
     if cfg.ami_groups:
-        changes.append({"LaunchPermission": {"Add": [{"Group": g} for g in cfg.ami_groups]}})
+        changes.append(
+            {"UserGroups": list(cfg.ami_groups), "LaunchPermission": {"Add": [{"Group": g} for g in cfg.ami_groups]}}
+        )
     if cfg.ami_users:
-        changes.append({"LaunchPermission": {"Add": [{"UserId": u} for u in cfg.ami_users]}})
+        changes.append(
+            {"UserIds": list(cfg.ami_users), "LaunchPermission": {"Add": [{"UserId": u} for u in cfg.ami_users]}}
+        )
     if cfg.ami_product_codes:
         changes.append({"ProductCodes": list(cfg.ami_product_codes)})
     return changes
@@ -25,10 +32,12 @@ def image_changes(cfg: Any, description: str) -> list[dict[str, Any]]:
 
 def snapshot_changes(cfg: Any) -> list[dict[str, Any]]:
     changes: list[dict[str, Any]] = []
-    if cfg.snapshot_groups:
-        changes.append({"CreateVolumePermission": {"Add": [{"Group": g} for g in cfg.snapshot_groups]}})
+    if cfg.snapshot_groups:  # Packer names them twice too: GroupNames (UserGroup.N) and in the permission
+        changes.append({"GroupNames": list(cfg.snapshot_groups),
+                        "CreateVolumePermission": {"Add": [{"Group": g} for g in cfg.snapshot_groups]}})  # fmt: skip
     if cfg.snapshot_users:
-        changes.append({"CreateVolumePermission": {"Add": [{"UserId": u} for u in cfg.snapshot_users]}})
+        changes.append({"UserIds": list(cfg.snapshot_users),
+                        "CreateVolumePermission": {"Add": [{"UserId": u} for u in cfg.snapshot_users]}})  # fmt: skip
     return changes
 
 

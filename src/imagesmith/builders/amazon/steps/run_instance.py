@@ -32,8 +32,8 @@ def run_params(state: EbsState) -> dict[str, Any]:
     assert state.source is not None
     params: dict[str, Any] = {
         "ImageId": state.source.id, "InstanceType": cfg.instance_type, "UserData": user_data(cfg),
-        "MaxCount": 1, "MinCount": 1, "IamInstanceProfile": {"Name": cfg.iam_instance_profile},
-        "Placement": {"AvailabilityZone": cfg.availability_zone}, "EbsOptimized": cfg.ebs_optimized,
+        "MaxCount": 1, "MinCount": 1, "IamInstanceProfile": {"Name": state.iam_instance_profile},
+        "Placement": {"AvailabilityZone": state.availability_zone}, "EbsOptimized": cfg.ebs_optimized,
         "TagSpecifications": specs,
     }  # fmt: skip
     mappings = [device.to_api() for device in cfg.launch_block_device_mappings]
@@ -46,12 +46,12 @@ def run_params(state: EbsState) -> dict[str, Any]:
     if state.key_name:
         params["KeyName"] = state.key_name
     if cfg.associate_public_ip_address is None:
-        params["SubnetId"] = cfg.subnet_id
+        params["SubnetId"] = state.subnet_id
         params["SecurityGroupIds"] = list(state.security_group_ids)
     else:
         params["NetworkInterfaces"] = [{
             "DeviceIndex": 0, "AssociatePublicIpAddress": cfg.associate_public_ip_address,
-            "SubnetId": cfg.subnet_id, "Groups": list(state.security_group_ids), "DeleteOnTermination": True,
+            "SubnetId": state.subnet_id, "Groups": list(state.security_group_ids), "DeleteOnTermination": True,
         }]  # fmt: skip
     params["InstanceInitiatedShutdownBehavior"] = cfg.shutdown_behavior or "stop"
     return params

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+from imagesmith.builders.amazon.blocks import to_filters
 from imagesmith.builders.amazon.client import AwsError
 from imagesmith.builders.amazon.state import EbsState
-from imagesmith.core.steps import Step
+from imagesmith.core.steps import Step, fail
 
 DELETE_TRIES = 5
 
@@ -30,6 +31,15 @@ class SecurityGroup(Step[EbsState]):
         cfg = state.config
         ui = state.ctx.ui
         given = [cfg.security_group_id] if cfg.security_group_id else list(cfg.security_group_ids)
+        if not given and cfg.security_group_filter is not None and cfg.security_group_filter.filters:
+            filters = dict(cfg.security_group_filter.filters)
+            if state.vpc_id:
+                filters["vpc-id"] = state.vpc_id
+            found = await state.aws.call("ec2", "DescribeSecurityGroups", Filters=to_filters(filters))
+            given = [group["GroupId"] for group in found["SecurityGroups"]]
+            if not given:
+                raise fail(f"No security groups found matching the filter: {filters}")
+            ui.message(f"Found Security Group(s): {', '.join(given)}")
         if given:
             ui.say(f"Using specified security groups: {given}")
             state.security_group_ids = given
@@ -41,7 +51,7 @@ class SecurityGroup(Step[EbsState]):
             self.created = result["GroupId"]
 
         await state.aws.call("ec2", "CreateSecurityGroup", on_result=keep, GroupName=name,
-                             Description="Temporary group for Packer", VpcId=cfg.vpc_id)  # fmt: skip
+                             Description="Temporary group for Packer", VpcId=state.vpc_id)  # fmt: skip
         await state.aws.call("ec2", "DescribeSecurityGroups", GroupIds=[self.created])
         port = communicator_port(state)
         ui.say(f"Authorizing access to port {port} from {cfg.source_cidrs} in the temporary security groups...")
