@@ -35,7 +35,8 @@ def test_built_in_plugins_meet_requirements(tmp_path: Path, capsys: pytest.Captu
     )
     assert main(["init", str(_config(tmp_path, entries))]) == 0  # the unset variable does not matter
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "amazon: github.com/hashicorp/amazon >= 1.0.0: built in (builder amazon-ebs)"
+    assert out[0].startswith("amazon: github.com/hashicorp/amazon >= 1.0.0: built in (builder amazon-ebs, ")
+    assert "post-processor amazon-import" in out[0]
     assert out[1].startswith("docker: github.com/hashicorp/docker >= 1.0.0: built in (builder docker; post-processor")
     assert "docker-import" in out[1]
 
