@@ -112,9 +112,11 @@ def load(path: str, vars: Mapping[str, str] | None = None, var_files: Sequence[s
     HCL2 configuration (``*.pkr.hcl``, ``*.pkr.json``, a directory) takes its variables here
     (``vars``, ``var_files``, ``PKR_VAR_*``); a JSON template takes them when builds are prepared.
     """
-    from imagesmith.template.hcl2_bridge import is_hcl2, load_hcl2
+    from imagesmith.template.model import is_hcl2
 
     if is_hcl2(path):
+        from imagesmith.template.hcl2_bridge import load_hcl2
+
         return load_hcl2(path, vars, var_files)
     from imagesmith.core.prepare import load_template
 
@@ -131,10 +133,12 @@ def validate(
     syntax_only: bool = False,
 ) -> None:
     """Check the template fully, with nothing built or touched; raise TemplateError with every problem."""
-    from imagesmith.template.hcl2_bridge import check_hcl2_syntax, is_hcl2
+    from imagesmith.template.model import is_hcl2
 
     with run_scope():
         if syntax_only and is_hcl2(path):
+            from imagesmith.template.hcl2_bridge import check_hcl2_syntax
+
             check_hcl2_syntax(path)
             return
         template = load(path, vars, var_files)
@@ -144,7 +148,7 @@ def validate(
 
 def inspect(path: str) -> Inspection:
     """The template's variables, builders, provisioners and post-processors (raises TemplateError)."""
-    from imagesmith.template.hcl2_bridge import is_hcl2
+    from imagesmith.template.model import is_hcl2
 
     if is_hcl2(path):
         from imagesmith.template.hcl2_inspect import inspect_hcl2
@@ -267,7 +271,7 @@ def _prepare(
     run_uuid: str = "",
 ) -> list[PreparedBuild]:
     from imagesmith.core.prepare import PrepareOptions, prepare_builds
-    from imagesmith.template.hcl2_bridge import HCL2Template
+    from imagesmith.template.model import HCL2Template
 
     if isinstance(template, HCL2Template):  # its variables were applied when it was loaded
         if not template.builders:  # valid in HCL2 (a JSON template needs a builder)

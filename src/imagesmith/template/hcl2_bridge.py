@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,13 @@ from imagesmith.hcl2.source import Range
 from imagesmith.hcl2.values import Value, object_val, string_val, to_python
 from imagesmith.secrets import secrets
 from imagesmith.template.mapstructure import DecodeError, weak_duration
-from imagesmith.template.model import BuilderBlock, PostProcessorBlock, ProvisionerBlock, Template
+from imagesmith.template.model import (
+    BuilderBlock,
+    HCL2Template,
+    PostProcessorBlock,
+    ProvisionerBlock,
+    is_hcl2,
+)
 from imagesmith.template.positions import JsonObject
 
 __all__ = ["HCL2Template", "is_hcl2", "load_hcl2"]
@@ -52,16 +57,6 @@ BUILD_KEYS = (
     "SSHPrivateKey",
     "WinRMPassword",
 )
-
-
-@dataclass
-class HCL2Template(Template):
-    """A :class:`Template` made from HCL2; its variables were applied when it was decoded."""
-
-
-def is_hcl2(path: str) -> bool:
-    """Whether ``path`` names HCL2 configuration: a ``*.pkr.hcl``/``*.pkr.json`` file or a directory."""
-    return path.endswith((".pkr.hcl", ".pkr.json")) or (path != "-" and Path(path).is_dir())
 
 
 def check_exists(path: str) -> None:
