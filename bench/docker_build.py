@@ -10,6 +10,7 @@ docker CLI commands, taking turns in the same run.
 ``--baseline-src`` also times imagesmith from another source tree (e.g. ``git archive`` of the base
 commit) in the same rounds. Prints a markdown table of medians per template. Needs dockerd, packer and
 the local base image (scripts/fixtures/docker-base-image.sh). Each run's image and tag are removed.
+``bench/docker_floor.py`` splits the small build's time into the daemon's work and each client's own cost.
 """
 
 from __future__ import annotations

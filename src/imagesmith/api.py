@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -113,7 +112,7 @@ def load(path: str, vars: Mapping[str, str] | None = None, var_files: Sequence[s
     HCL2 configuration (``*.pkr.hcl``, ``*.pkr.json``, a directory) takes its variables here
     (``vars``, ``var_files``, ``PKR_VAR_*``); a JSON template takes them when builds are prepared.
     """
-    from imagesmith.template.hcl2_path import is_hcl2  # not hcl2_bridge: JSON templates skip the HCL2 imports
+    from imagesmith.template.model import is_hcl2
 
     if is_hcl2(path):
         from imagesmith.template.hcl2_bridge import load_hcl2
@@ -134,7 +133,7 @@ def validate(
     syntax_only: bool = False,
 ) -> None:
     """Check the template fully, with nothing built or touched; raise TemplateError with every problem."""
-    from imagesmith.template.hcl2_path import is_hcl2
+    from imagesmith.template.model import is_hcl2
 
     with run_scope():
         if syntax_only and is_hcl2(path):
@@ -149,7 +148,7 @@ def validate(
 
 def inspect(path: str) -> Inspection:
     """The template's variables, builders, provisioners and post-processors (raises TemplateError)."""
-    from imagesmith.template.hcl2_path import is_hcl2
+    from imagesmith.template.model import is_hcl2
 
     if is_hcl2(path):
         from imagesmith.template.hcl2_inspect import inspect_hcl2
@@ -272,10 +271,9 @@ def _prepare(
     run_uuid: str = "",
 ) -> list[PreparedBuild]:
     from imagesmith.core.prepare import PrepareOptions, prepare_builds
+    from imagesmith.template.model import HCL2Template
 
-    # an HCL2Template exists only if its module was imported (loading HCL2): a JSON build skips that import
-    bridge = sys.modules.get("imagesmith.template.hcl2_bridge")
-    if bridge is not None and isinstance(template, bridge.HCL2Template):  # variables applied when loaded
+    if isinstance(template, HCL2Template):  # its variables were applied when it was loaded
         if not template.builders:  # valid in HCL2 (a JSON template needs a builder)
             return []
         vars, var_files = {}, ()

@@ -17,6 +17,8 @@ import contextlib
 import inspect
 import json
 import os
+import sys
+import threading
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 
 _api_versions: dict[str | None, str] = {}  # daemon address → the API version negotiated with it
 _CHUNK = 1 << 20
+_tls_defaults_empty = False  # aiohttp's default TLS contexts were made without the system's CAs
 
 
 class EngineError(BuildError):
@@ -64,9 +67,47 @@ def daemon_url() -> str | None:
     return os.environ.get("DOCKER_HOST") or None
 
 
+def import_client() -> None:
+    """Import aiodocker (and aiohttp), at most once per process.
+
+    aiohttp makes two default TLS contexts when it is imported, and each reads the system's CA
+    bundle: 0.1-0.3 s, a third of its import, wasted on a daemon behind a unix socket. When no
+    other thread could make a TLS context at the same moment, the import skips loading the CAs;
+    :func:`_restore_tls_defaults` makes the contexts properly before a TCP connection needs them.
+    """
+    global _tls_defaults_empty
+    if "aiodocker" in sys.modules or threading.active_count() > 1:
+        import aiodocker
+
+        return
+    import ssl
+
+    load_cas = ssl.SSLContext.set_default_verify_paths
+    ssl.SSLContext.set_default_verify_paths = lambda self: None  # type: ignore[method-assign]
+    try:
+        import aiodocker  # noqa: F401
+        import aiohttp.connector  # noqa: F401
+
+        _tls_defaults_empty = True
+    finally:
+        ssl.SSLContext.set_default_verify_paths = load_cas  # type: ignore[method-assign]
+
+
+def _restore_tls_defaults() -> None:
+    """Give aiohttp the default TLS contexts it would have made at import (see :func:`import_client`)."""
+    global _tls_defaults_empty
+    if _tls_defaults_empty:
+        from aiohttp import connector  # pinned: these module globals are what it reads per connection
+
+        connector._SSL_CONTEXT_VERIFIED = connector._make_ssl_context(True)
+        connector._SSL_CONTEXT_UNVERIFIED = connector._make_ssl_context(False)
+        _tls_defaults_empty = False
+
+
 @contextlib.asynccontextmanager
 async def connect() -> AsyncIterator[aiodocker.Docker]:
     """A client for one operation; its connections are closed on exit, also when cancelled."""
+    import_client()
     import aiodocker
 
     url = daemon_url()
@@ -75,6 +116,8 @@ async def connect() -> AsyncIterator[aiodocker.Docker]:
     except (ValueError, OSError, aiodocker.DockerError) as exc:
         where = f"DOCKER_HOST={url}" if url else "the default docker context or socket"
         raise EngineError("connecting to the Docker daemon", 0, f"{where}: {exc}") from None
+    if not docker.docker_host.startswith("unix:"):
+        _restore_tls_defaults()
     try:
         yield docker
         _api_versions[url] = docker.api_version

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +30,14 @@ from imagesmith.hcl2.packer import model as hm
 from imagesmith.hcl2.source import Range
 from imagesmith.hcl2.values import Value, object_val, string_val, to_python
 from imagesmith.secrets import secrets
-from imagesmith.template.hcl2_path import is_hcl2
 from imagesmith.template.mapstructure import DecodeError, weak_duration
-from imagesmith.template.model import BuilderBlock, PostProcessorBlock, ProvisionerBlock, Template
+from imagesmith.template.model import (
+    BuilderBlock,
+    HCL2Template,
+    PostProcessorBlock,
+    ProvisionerBlock,
+    is_hcl2,
+)
 from imagesmith.template.positions import JsonObject
 
 __all__ = ["HCL2Template", "is_hcl2", "load_hcl2"]
@@ -53,11 +57,6 @@ BUILD_KEYS = (
     "SSHPrivateKey",
     "WinRMPassword",
 )
-
-
-@dataclass
-class HCL2Template(Template):
-    """A :class:`Template` made from HCL2; its variables were applied when it was decoded."""
 
 
 def check_exists(path: str) -> None:
@@ -157,7 +156,6 @@ class _BuildMaker:
 
     def __init__(self, tpl: hm.Template, out: HCL2Template, diags: Diagnostics) -> None:
         self.tpl, self.out, self.diags = tpl, out, diags
-        self._base = hdecode.eval_context(tpl)  # the same for every body: built once
 
     def make_all(self) -> None:
         for build in self.tpl.builds:
@@ -177,12 +175,12 @@ class _BuildMaker:
                 self._chain(build, chain, names)
 
     def _context(self, build: hm.Build, source: hm.Source) -> EvalContext:
-        variables = dict(self._base.variables or {})
-        variables["source"] = object_val({"type": string_val(source.type), "name": string_val(source.name)})
+        ctx = hdecode.eval_context(self.tpl, source)
+        variables = dict(ctx.variables or {})
         accessors = {k: string_val(_SENTINELS[k]) for k in BUILD_KEYS}
         accessors["name"] = string_val(build.name)
         variables["build"] = object_val(accessors)
-        return EvalContext(variables, self._base.functions)
+        return EvalContext(variables, ctx.functions)
 
     def _builder(self, build: hm.Build, use: hm.SourceUse) -> BuilderBlock | None:
         source = self.tpl.sources[(use.type, use.name)]

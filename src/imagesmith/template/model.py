@@ -8,6 +8,7 @@ because Packer renders it later, per build, with the build's own context. Meta k
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from imagesmith.errors import Location
@@ -107,3 +108,15 @@ def skips(only: list[str], except_: list[str], build_name: str) -> bool:
     if only:
         return build_name not in only
     return build_name in except_
+
+
+@dataclass
+class HCL2Template(Template):
+    """A :class:`Template` made from HCL2; its variables were applied when it was decoded."""
+
+
+def is_hcl2(path: str) -> bool:
+    """Whether ``path`` names HCL2 configuration: a ``*.pkr.hcl``/``*.pkr.json`` file or a directory.
+
+    Here, not in :mod:`.hcl2_bridge`, so that a JSON template's run does not import the HCL2 engine."""
+    return path.endswith((".pkr.hcl", ".pkr.json")) or (path != "-" and Path(path).is_dir())
