@@ -11,12 +11,14 @@ from imagesmith.core.render import go_struct, render_all
 from imagesmith.core.steps import Step
 
 
-def make_container_spec(state: DockerState) -> ContainerSpec:
+def make_container_spec(state: DockerState, image: str = "") -> ContainerSpec:
+    """The build's container; ``image`` replaces ``config.image`` (a cached layer's image)."""
     config = state.config
+    image = image or config.image
     volumes = {state.temp_dir: config.effective_container_dir, **config.volumes}
-    image_field = go_struct("*docker.startContainerTemplate", Image=config.image)
+    image_field = go_struct("*docker.startContainerTemplate", Image=image)
     return ContainerSpec(
-        image=config.image,
+        image=image,
         run_command=render_all(
             config.effective_run_command, state.ctx.info, image_field, error="Error running container: "
         ),
