@@ -69,7 +69,9 @@ async def _remove(store: Any, everything: bool, max_size: int | None, older_than
 
     with store.using(exclusive=True, on_wait=_say_waiting):
         items = list_entries(store)
-        victims = items if everything else choose_victims(items, max_size=max_size, older_than=older_than, now=time.time())
+        victims = (
+            items if everything else choose_victims(items, max_size=max_size, older_than=older_than, now=time.time())
+        )
         freed = await remove_entries(store, victims, {KIND: remove_layer_image})
     print(f"Removed {len(victims)} of {len(items)} entries ({format_size(freed)}).")
 

@@ -45,7 +45,9 @@ TIMEOUT_ERROR = "context canceled"  # what Packer reports for a provisioner stop
 class ProvisionHook:
     """Runs a build's provisioners (``ctx.provision``) and its error-cleanup-provisioner."""
 
-    def __init__(self, build: PreparedBuild, ui: Ui, *, debug: bool = False, layers: LayerSession | None = None) -> None:
+    def __init__(
+        self, build: PreparedBuild, ui: Ui, *, debug: bool = False, layers: LayerSession | None = None
+    ) -> None:
         self.build = build
         self.ui = ui
         self.debug = debug
@@ -53,7 +55,9 @@ class ProvisionHook:
         self.error: BaseException | None = None
         self.generated = GeneratedData()
 
-    async def provision_layered(self, support: LayerSupport, comm: Communicator | None, data: GeneratedData | None) -> None:
+    async def provision_layered(
+        self, support: LayerSupport, comm: Communicator | None, data: GeneratedData | None
+    ) -> None:
         """:meth:`provision` through the layer cache: skip what cached layers already hold."""
         if self.layers is None or not self.build.provisioners:
             await self.provision(comm, data)

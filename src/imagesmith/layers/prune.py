@@ -59,7 +59,7 @@ def format_size(size: int) -> str:
 def list_entries(store: LayerStore) -> list[Listed]:
     """Every entry, most recently used first; damaged ones carry their problem."""
     out: list[Listed] = []
-    for key in store.keys():
+    for key in store.entry_keys():
         try:
             entry = store.read(key)
         except CorruptEntry as exc:
@@ -70,7 +70,9 @@ def list_entries(store: LayerStore) -> list[Listed]:
     return sorted(out, key=lambda item: -item.last_used)
 
 
-def choose_victims(items: Iterable[Listed], *, max_size: int | None, older_than: float | None, now: float) -> list[Listed]:
+def choose_victims(
+    items: Iterable[Listed], *, max_size: int | None, older_than: float | None, now: float
+) -> list[Listed]:
     """Damaged entries, those unused for ``older_than``, then least recently used ones over ``max_size``."""
     keep: list[Listed] = []
     doomed: list[Listed] = []

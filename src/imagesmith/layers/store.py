@@ -157,7 +157,7 @@ class LayerStore:
             os.rename(target, doomed)  # invisible at once, deleted after
         shutil.rmtree(doomed, ignore_errors=True)
 
-    def keys(self) -> list[str]:
+    def entry_keys(self) -> list[str]:
         if not self.layers.is_dir():
             return []
         return sorted(p.name for p in self.layers.iterdir() if p.is_dir())
