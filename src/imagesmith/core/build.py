@@ -114,9 +114,14 @@ class BuildRunner:
             cleanup_provision=hook.cleanup_provision,
             pause=self._pause if build.info.debug else None,
             provision_layered=hook.provision_layered if layers is not None else None,
+            find_layer=hook.find_layer if layers is not None else None,
         )
         logger.info("Running builder: %s", build.builder_type)
-        artifact = await build.builder.run(ctx)
+        try:
+            artifact = await build.builder.run(ctx)
+        finally:
+            if layers is not None:
+                layers.close()
         if artifact is None:
             return []
         result = await run_chains(build.post_processors, artifact, self.ui, self.color_ui, build.name, color=self.color)

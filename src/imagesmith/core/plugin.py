@@ -147,6 +147,9 @@ class BuildContext:
     #: like ``provision``, through the layer cache with the builder's layer support
     #: (:mod:`imagesmith.layers`); None when the cache is off
     provision_layered: LayeredProvisionHook | None = None
+    #: the deepest cached layer's reference, for a builder that can start from it directly
+    #: (docker starts its container from the layer's image); None when the cache is off
+    find_layer: Callable[[LayerSupport], Awaitable[str]] | None = None
 
 
 class Plugin(ABC):

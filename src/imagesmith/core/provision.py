@@ -71,6 +71,13 @@ class ProvisionHook:
             self.error = exc
             raise
 
+    async def find_layer(self, support: LayerSupport) -> str:
+        """The reference of the deepest cached layer the build can start from ("" for none)."""
+        if self.layers is None or not self.build.provisioners:
+            return ""
+        entry = await self.layers.lookup(support, self.build.provisioners)
+        return entry.ref if entry is not None else ""
+
     async def _run_one(self, prepared: PreparedProvisioner, comm: Communicator, data: GeneratedData) -> None:
         self.generated = data
         await run_provisioner(prepared, self.ui, comm, data, debug=self.debug)

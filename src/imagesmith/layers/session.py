@@ -9,6 +9,7 @@ Modes (``-cache``): ``off`` never gets here; ``read`` reuses layers but writes n
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -62,6 +63,8 @@ class LayerSession:
         self.mode = mode
         self.force = force
         self.run_uuid = run_uuid
+        self._found: tuple[Plan, int, Entry | None] | None = None
+        self._lock = contextlib.ExitStack()
 
     async def plan(self, support: LayerSupport, provisioners: Sequence[PreparedProvisioner]) -> Plan:
         inputs = await support.base_inputs()
@@ -81,6 +84,27 @@ class LayerSession:
             )
         return Plan(keys, reasons)
 
+    async def lookup(self, support: LayerSupport, provisioners: Sequence[PreparedProvisioner]) -> Entry | None:
+        """Plan the keys and find the deepest usable layer (once); from here until :meth:`close`
+        the build holds the cache's shared lock, so no prune removes that layer meanwhile."""
+        if self._found is None:
+            plan = await self.plan(support, provisioners)
+            self._lock.enter_context(
+                self.store.using(on_wait=lambda: self.ui.say("Waiting for a cache prune or clear to finish..."))
+            )
+            start, entry = (0, None) if self.force else await self.find(support, plan)
+            self._found = (plan, start, entry)
+            if entry is not None:
+                age = format_age(time.time() - entry.created)
+                self.ui.say(f"Reusing layer {start}/{len(provisioners)} (cached {age} ago)")
+                self.ui.machine("layer-reused", str(start), str(len(provisioners)), entry.key, str(int(entry.created)))
+                self.store.touch(entry.key)
+        return self._found[2]
+
+    def close(self) -> None:
+        """Release the cache for prune and clear."""
+        self._lock.close()
+
     async def run(
         self,
         support: LayerSupport,
@@ -90,25 +114,23 @@ class LayerSession:
         run_one: RunOne,
     ) -> None:
         """Restore the deepest usable layer, then run and save the provisioners after it."""
-        plan = await self.plan(support, provisioners)
-        with self.store.using(on_wait=lambda: self.ui.say("Waiting for a cache prune or clear to finish...")):
-            start, entry = (0, None) if self.force else await self.find(support, plan)
-            total = len(provisioners)
+        try:
+            entry = await self.lookup(support, provisioners)
+            assert self._found is not None
+            plan, start, _ = self._found
             if entry is not None:
-                age = format_age(time.time() - entry.created)
-                self.ui.say(f"Reusing layer {start}/{total} (cached {age} ago)")
-                self.ui.machine("layer-reused", str(start), str(total), entry.key, str(int(entry.created)))
                 restored = await support.restore(entry.ref)
-                self.store.touch(entry.key)
                 comm = restored.communicator
                 if restored.generated is not None:
                     data = restored.generated.populated(self.run_uuid)
-            for index in range(start, total):
+            for index in range(start, len(provisioners)):
                 await run_one(provisioners[index], comm, data)
-                self._say_uncached(plan, index, total)
+                self._say_uncached(plan, index, len(provisioners))
                 key = plan.keys[index + 1]
                 if key is not None and self.mode == "readwrite":
                     await self.save(support, key, index + 1, provisioners[index].type_name)
+        finally:
+            self.close()
 
     def _say_uncached(self, plan: Plan, index: int, total: int) -> None:
         reason = plan.reasons[index]

@@ -19,6 +19,7 @@ from imagesmith.builders.docker.state import DockerState
 from imagesmith.builders.docker.steps.run_container import make_container_spec
 from imagesmith.communicator.docker import DockerCommunicator
 from imagesmith.core.generated import CommData, GeneratedData
+from imagesmith.core.steps import Step
 from imagesmith.docker_engine import EngineError, Request, call, connect, send
 from imagesmith.errors import ImagesmithError
 from imagesmith.layers.support import Restored, Snapshot
@@ -57,7 +58,7 @@ class DockerLayers:
 
     def __init__(self, state: DockerState) -> None:
         self.state = state
-        self.current = state.config.image  # the image the running container started from
+        self.current = state.layer_image or state.config.image  # what the running container started from
 
     async def base_inputs(self) -> Mapping[str, Any]:
         """The base image's id and the settings that shape the container (not commit/export ones)."""
@@ -101,8 +102,10 @@ class DockerLayers:
         return await self.state.driver.has_image(ref)
 
     async def restore(self, ref: str) -> Restored:
-        """Replace the build's container by one started from the layer's image."""
+        """Replace the build's container by one started from the layer's image (unless it was)."""
         state = self.state
+        if ref == self.current and state.communicator is not None:
+            return Restored(state.communicator, None)
         state.ctx.ui.say(f"Starting docker container from cached layer {ref}...")
         if state.communicator is not None:
             await state.communicator.close()
@@ -125,3 +128,11 @@ class DockerLayers:
 
     async def discard(self, snapshot: Snapshot) -> None:
         await remove_layer_image(snapshot.ref)
+
+
+class FindCachedLayer(Step[DockerState]):
+    """Before the container starts: pick the deepest cached layer, so it starts from that image."""
+
+    async def run(self, state: DockerState) -> None:
+        if state.ctx.find_layer is not None:
+            state.layer_image = await state.ctx.find_layer(DockerLayers(state))

@@ -41,7 +41,7 @@ class RunContainer(Step[DockerState]):
     async def run(self, state: DockerState) -> None:
         ui = state.ctx.ui
         ui.say("Starting docker container...")
-        spec = make_container_spec(state)
+        spec = make_container_spec(state, image=state.layer_image)
         ui.message(f"Run command: {' '.join(make_run_args(spec))}")
         state.container_id = await state.driver.start_container(spec)
         state.generated = GeneratedData(id=state.container_id, comm=CommData(conn_type=state.config.communicator_type))
