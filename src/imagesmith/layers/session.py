@@ -53,6 +53,7 @@ class LayerSession:
         ui: Ui,
         *,
         builder_type: str,
+        build_name: str = "",
         mode: str,
         force: bool,
         run_uuid: str,
@@ -60,6 +61,7 @@ class LayerSession:
         self.store = store
         self.ui = ui
         self.builder_type = builder_type
+        self.build_name = build_name  # provisioners see it (PACKER_BUILD_NAME), so it is in layer 0's key
         self.mode = mode
         self.force = force
         self.run_uuid = run_uuid
@@ -68,7 +70,7 @@ class LayerSession:
 
     async def plan(self, support: LayerSupport, provisioners: Sequence[PreparedProvisioner]) -> Plan:
         inputs = await support.base_inputs()
-        keys: list[str | None] = [base_key(self.builder_type, inputs)]
+        keys: list[str | None] = [base_key(self.builder_type, {"build_name": self.build_name, **inputs})]
         reasons: list[str] = []
         for prepared in provisioners:
             reason = uncacheable_reason(prepared.type_name, prepared.key_config, prepared.cache)
@@ -204,5 +206,11 @@ def make_layer_session(info: BuildInfo, ui: Ui) -> LayerSession | None:
     if info.cache == "off":
         return None
     return LayerSession(
-        LayerStore(), ui, builder_type=info.builder_type, mode=info.cache, force=info.force, run_uuid=info.run_uuid
+        LayerStore(),
+        ui,
+        builder_type=info.builder_type,
+        build_name=info.build_name,
+        mode=info.cache,
+        force=info.force,
+        run_uuid=info.run_uuid,
     )
