@@ -190,3 +190,19 @@ def test_cache_meta_keys_are_split_off_and_checked(tmp_path: Path) -> None:
         imagesmith.validate(template(cache="no"))
     with pytest.raises(TemplateError, match="unknown configuration key"):  # other keys still checked
         imagesmith.validate(template(cache=True, cachee=1))
+
+
+def test_cache_flag_and_command_usage_errors(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    env = {"IMAGESMITH_CACHE_DIR": str(tmp_path / "cache")}
+    bad = run_cli("build", "-cache=sometimes", "t.json", cwd=tmp_path, env=env)
+    assert bad.returncode == 1 and 'invalid value "sometimes" for flag -cache' in bad.stderr
+    missing = run_cli("cache", env=env)
+    assert missing.returncode == 1 and "expected an action: list, prune or clear" in missing.stderr
+    wrong = run_cli("cache", "list", "-max-size", "1G", env=env)
+    assert wrong.returncode == 1 and "go with prune" in wrong.stderr
+    empty = run_cli("cache", "list", env=env)
+    assert empty.returncode == 0 and "0 entries" in empty.stdout
+    for done in (bad, missing, wrong, empty):
+        assert "Traceback" not in done.stderr
