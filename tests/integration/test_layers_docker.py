@@ -155,6 +155,7 @@ def test_resume_after_a_failed_provisioner(project: Project) -> None:
 
 
 def test_corrupted_entry_and_missing_image_are_ignored_with_a_warning(project: Project) -> None:
+    tags_before = layer_tags()
     project.build()
     entries = project.entries()
     corrupted = project.cache / "layers" / str(entries[5]["key"]) / "entry.json"
@@ -165,6 +166,7 @@ def test_corrupted_entry_and_missing_image_are_ignored_with_a_warning(project: P
     assert "its data is missing" in out
     assert "Reusing layer 3/5" in out
     assert sorted(project.entries()) == [1, 2, 3, 4, 5]  # rewritten
+    assert layer_tags() - tags_before == {str(e["ref"]) for e in project.entries().values()}  # none orphaned
     assert project.build().count("Reusing layer 5/5") == 1
 
 

@@ -145,7 +145,7 @@ class LayerSession:
             key = plan.keys[position]
             if key is None:
                 continue
-            entry = self._read(key)
+            entry = await self._read(support, key)
             if entry is None:
                 continue
             if entry.kind != support.kind or not await support.verify(entry.ref):
@@ -155,13 +155,16 @@ class LayerSession:
             return position, entry
         return 0, None
 
-    def _read(self, key: str) -> Entry | None:
+    async def _read(self, support: LayerSupport, key: str) -> Entry | None:
         try:
             return self.store.read(key)
         except CorruptEntry as exc:
             self.ui.error(f"Warning: ignoring corrupted cache entry {key[:12]}: {exc}")
-            self.store.remove(key)
-            return None
+        ref = self.store.read_ref(key)
+        self.store.remove(key)
+        if ref and key[:16] in ref:  # only data named after this key: the rest of the entry is not trusted
+            await self._discard(support, Snapshot(support.kind, ref))
+        return None
 
     async def save(self, support: LayerSupport, key: str, position: int, provisioner: str) -> None:
         """Snapshot the machine as layer ``position``; an interruption leaves no entry behind."""

@@ -124,6 +124,14 @@ class LayerStore:
             raise CorruptEntry("checksum mismatch")
         return entry
 
+    def read_ref(self, key: str) -> str:
+        """A damaged entry's ``ref`` if it can still be read ("" if not), to remove its data."""
+        try:
+            ref = json.loads((self.layers / key / ENTRY_FILE).read_text()).get("ref", "")
+        except (OSError, ValueError, AttributeError):
+            return ""
+        return ref if isinstance(ref, str) else ""
+
     def write(self, entry: Entry) -> bool:
         """Publish ``entry`` atomically; False if an entry for its key already exists."""
         self.ensure()

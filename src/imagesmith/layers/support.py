@@ -42,7 +42,9 @@ class LayerSupport(Protocol):
     determines layer 0 besides the builder type (config fields that shape the machine, the digest
     of its base image); ``snapshot`` saves the running machine as a new layer; ``verify`` says
     whether a stored layer's data is still there; ``restore`` puts the machine in that layer's
-    state; ``discard`` deletes a snapshot that did not become an entry.
+    state; ``discard`` deletes a snapshot that did not become an entry. A snapshot's ``ref``
+    contains the first 16 hex digits of its key, so the data of a damaged entry can still be
+    found and removed.
     """
 
     kind: str
