@@ -110,13 +110,13 @@ def same_image(a: str, b: str) -> None:
 def test_unchanged_rebuild_reuses_every_layer_and_makes_the_same_image(project: Project) -> None:
     first = project.build()
     assert "Reusing layer" not in first
-    assert "Saved layer 5 (shell)" in first
+    assert "Saving layer 5 (shell)..." in first
     second = project.build("-machine-readable")
     assert "Reusing layer 5/5 (cached " in second
     assert re.search(r",docker,layer-reused,5,5,[0-9a-f]{64},\d+", second)
     assert "ran-one" not in second and "ran-five" not in second
     scratch = project.build("-cache=off")
-    assert "Reusing layer" not in scratch and "Saved layer" not in scratch
+    assert "Reusing layer" not in scratch and "Saving layer" not in scratch
     same_image(project.image(second), project.image(scratch))
     same_image(project.image(first), project.image(scratch))
     assert image_config(project.image(second))["Env"] == image_config(project.image(scratch))["Env"]
@@ -172,10 +172,10 @@ def test_corrupted_entry_and_missing_image_are_ignored_with_a_warning(project: P
 
 def test_cache_modes_and_force(project: Project) -> None:
     off = project.build("-cache=off")
-    assert "Saved layer" not in off and not project.entries()
+    assert "Saving layer" not in off and not project.entries()
     project.build()
     read_only = project.build("-cache=read", "-var", "last=other")
-    assert "Reusing layer 4/5" in read_only and "Saved layer" not in read_only
+    assert "Reusing layer 4/5" in read_only and "Saving layer" not in read_only
     assert len(project.entries()) == 5
     forced = project.build("-force")
     assert "Reusing layer" not in forced and "ran-one" in forced
@@ -231,13 +231,13 @@ def test_ctrl_c_during_a_layer_write_leaves_no_entry(project: Project) -> None:
     deadline = time.monotonic() + 600
     for line in proc.stdout:
         seen.append(line)
-        if "ran-big" in line or time.monotonic() > deadline:
+        if "Saving layer 2 (shell)..." in line or time.monotonic() > deadline:
             break
-    proc.send_signal(signal.SIGINT)  # the provisioner is done: layer 2's commit is under way
+    proc.send_signal(signal.SIGINT)  # layer 2's commit (64 MB) is under way
     rest, _ = proc.communicate(timeout=300)
     out = "".join(seen) + rest
     assert proc.returncode == 1, out
-    assert "Saved layer 2" not in out
+    assert "Saving layer 2 (shell)..." in out
     entries = project.entries()
     assert 2 not in entries and sorted(entries) in ([], [1])
     assert list((project.cache / "tmp").iterdir()) == []

@@ -168,6 +168,7 @@ class LayerSession:
 
     async def save(self, support: LayerSupport, key: str, position: int, provisioner: str) -> None:
         """Snapshot the machine as layer ``position``; an interruption leaves no entry behind."""
+        self.ui.message(f"Saving layer {position} ({provisioner})...")
         snap = await support.snapshot(key)
         published = False
         try:
@@ -185,8 +186,8 @@ class LayerSession:
         finally:
             if not published:
                 await asyncio.shield(self._discard(support, snap))
-        if published:
-            self.ui.message(f"Saved layer {position} ({provisioner})")
+        if not published:
+            self.ui.message(f"Layer {position} was saved by another build meanwhile; using that one")
 
     def _publish(self, entry: Entry) -> bool:
         with self.store.writing(entry.key):
