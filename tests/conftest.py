@@ -16,6 +16,10 @@ __all__ = ["FIXTURES", "IN_CI", "ROOT", "require_tool", "run_cli", "run_packer"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# `imagesmith build` caches provisioner layers by default (docs/layers.md); tests compare its
+# output with Packer's and count what builds leave behind, so they opt in where they test it.
+os.environ.setdefault("IMAGESMITH_CACHE", "off")
+
 
 def _find_packer_fixtures() -> Path:
     """Packer 1.6.6's own fixtures: $IMAGESMITH_PACKER_FIXTURES, else the shared copy beside the

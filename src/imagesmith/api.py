@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from imagesmith.ui import Ui
 
 ON_ERROR = ("cleanup", "abort", "ask", "run-cleanup-provisioner")
+CACHE_MODES = ("off", "read", "readwrite")
 
 
 class BuildFailed(ImagesmithError):
@@ -187,6 +188,7 @@ def build(
     debug: bool = False,
     ui: Ui | None = None,
     timestamps: bool = False,
+    cache: str = "off",
 ) -> list[Artifact]:
     """Run the template's builds and return their artifacts, in build order.
 
@@ -194,9 +196,12 @@ def build(
     ``-on-error`` (cleanup, abort, ask, run-cleanup-provisioner). ``ui``: where output goes
     (default: the console, uncoloured). Raises TemplateError before anything runs, BuildFailed
     when a build failed. Runs its own event loop; called from the main thread, SIGINT/SIGTERM
-    cancel the builds (and their cleanups run) for the duration of the call.
+    cancel the builds (and their cleanups run) for the duration of the call. ``cache``: the layer
+    cache mode, ``off``, ``read`` or ``readwrite`` (docs/layers.md).
     """
-    coro = _build(path, vars, var_files, only, except_, parallel_builds, on_error, force, debug, ui, timestamps, True)
+    coro = _build(
+        path, vars, var_files, only, except_, parallel_builds, on_error, force, debug, ui, timestamps, True, cache
+    )
     return asyncio.run(coro)
 
 
@@ -213,11 +218,12 @@ async def build_async(
     debug: bool = False,
     ui: Ui | None = None,
     timestamps: bool = False,
+    cache: str = "off",
 ) -> list[Artifact]:
     """:func:`build` on the caller's event loop. It installs no signal handlers; cancelling the
     awaiting task cancels the builds, waits for their cleanups, and raises CancelledError."""
     return await _build(
-        path, vars, var_files, only, except_, parallel_builds, on_error, force, debug, ui, timestamps, False
+        path, vars, var_files, only, except_, parallel_builds, on_error, force, debug, ui, timestamps, False, cache
     )
 
 
@@ -234,18 +240,21 @@ async def _build(
     ui: Ui | None,
     timestamps: bool,
     handle_signals: bool,
+    cache: str = "off",
 ) -> list[Artifact]:
     from imagesmith.core.run_builds import RunOptions, run_all
     from imagesmith.ui import ConsoleUi
 
     if on_error not in ON_ERROR:
         raise ImagesmithError(f"on_error must be one of {', '.join(ON_ERROR)}, not {on_error!r}")
+    if cache not in CACHE_MODES:
+        raise ImagesmithError(f"cache must be one of {', '.join(CACHE_MODES)}, not {cache!r}")
     import uuid
 
     with run_scope():
         run_uuid = str(uuid.uuid4())
         template = load(path, vars, var_files)
-        builds = _prepare(template, vars, var_files, only, except_, force, debug, on_error, run_uuid)
+        builds = _prepare(template, vars, var_files, only, except_, force, debug, on_error, run_uuid, cache)
         out = ui if ui is not None else ConsoleUi(color=False)
         color = isinstance(out, ConsoleUi) and out.color
         opts = RunOptions(
@@ -269,6 +278,7 @@ def _prepare(
     debug: bool = False,
     on_error: str = "cleanup",
     run_uuid: str = "",
+    cache: str = "off",
 ) -> list[PreparedBuild]:
     from imagesmith.core.prepare import PrepareOptions, prepare_builds
     from imagesmith.template.model import HCL2Template
@@ -286,5 +296,6 @@ def _prepare(
         debug=debug,
         on_error=on_error,
         run_uuid=run_uuid,
+        cache=cache,
     )
     return prepare_builds(template, options)

@@ -62,6 +62,7 @@ from imagesmith.errors import (  # noqa: E402
 
 VERBS: dict[str, str] = {
     "build": "build image(s) from template",
+    "cache": "list, prune or clear the provisioner layer cache",
     "console": "creates a console for testing variable interpolation",
     "fix": "fixes templates from old versions of packer",
     "fmt": "Rewrites HCL2 config files to canonical format",

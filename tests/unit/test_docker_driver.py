@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
@@ -26,10 +26,11 @@ from imagesmith.builders.docker.registry_auth import encode_auth, registry_of
 from imagesmith.builders.docker.run_flags import parse_run_command
 from imagesmith.communicator.docker import make_chown_command, make_put_archive_request
 from imagesmith.communicator.docker_exec import LineSplitter, make_exec_request
-from imagesmith.core.plugin import BuildContext
+from imagesmith.core.plugin import BuildContext, BuildInfo
 from imagesmith.docker_engine import EngineError, Request, progress_line
 from imagesmith.errors import Problem
 from imagesmith.template.decode import decode_config
+from imagesmith.ui import Ui
 
 DEFAULT_RUN = ["-d", "-i", "-t", "--entrypoint=/bin/sh", "--", "{{.Image}}"]
 
@@ -244,13 +245,18 @@ def test_run_command_is_not_rendered_at_prepare_time() -> None:
 
 
 def test_steps_follow_the_artifact_choice() -> None:
-    ctx = cast(BuildContext, None)  # make_steps only hands it to the provision step
+    async def never(*args: Any) -> Any:
+        raise AssertionError("make_steps only hands the context to the steps")
+
+    ctx = BuildContext(Ui(), BuildInfo("docker", "docker"), provision=never, cleanup_provision=never)
     names = lambda raw: [type(s).__name__ for s in make_steps(decode(raw)[0], ctx) if s]  # noqa: E731
     base = ["MakeTempDir", "PullImage", "RunContainer", "ConnectDocker", "ProvisionStep"]
     assert names({"image": "i", "commit": True}) == [*base, "CommitContainer"]
     assert names({"image": "i", "export_path": "o.tar"}) == [*base, "ExportContainer"]
     assert names({"image": "i", "discard": True, "pull": False}) == [n for n in base if n != "PullImage"]
     assert "ConnectDocker" not in names({"image": "i", "discard": True, "communicator": "none"})
+    ctx.find_layer = never  # the layer cache is on: the container may start from a cached layer
+    assert names({"image": "i", "commit": True})[:3] == ["MakeTempDir", "PullImage", "FindCachedLayer"]
 
 
 def test_registry_credentials_come_from_docker_config(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:

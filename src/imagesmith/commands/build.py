@@ -15,6 +15,7 @@ from imagesmith.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from imagesmith.ui import ConsoleUi, MachineReadableUi, Ui
 
 ON_ERROR = ("cleanup", "abort", "ask", "run-cleanup-provisioner")
+CACHE_MODES = ("off", "read", "readwrite")
 
 
 def add_arguments(parser: Any) -> None:
@@ -22,6 +23,12 @@ def add_arguments(parser: Any) -> None:
     parser.flag("debug", action="store_true", default=False, help="Debug mode enabled for builds.")
     add_only_except_flags(parser)
     parser.flag("force", action="store_true", default=False, help="Delete existing artifacts and build anyway.")
+    parser.flag(
+        "cache",
+        default=os.environ.get("IMAGESMITH_CACHE") or "readwrite",
+        metavar="|".join(CACHE_MODES),
+        help="Provisioner layer cache (docs/layers.md); default readwrite, or $IMAGESMITH_CACHE.",
+    )
     parser.flag(
         "on-error",
         default="cleanup",
@@ -45,6 +52,10 @@ def run(options: argparse.Namespace) -> int:
         raise UsageError(
             f'invalid value "{options.on_error}" for flag -on-error: value must be one of: {", ".join(ON_ERROR)}'
         )
+    if options.cache not in CACHE_MODES:
+        raise UsageError(
+            f'invalid value "{options.cache}" for flag -cache: value must be one of: {", ".join(CACHE_MODES)}'
+        )
     parallel = _parse_int(options.parallel_builds, "parallel-builds")
     variables, var_files = collect_vars(options)
     if options.executor or options.artifact_store or options.route:
@@ -62,6 +73,7 @@ def run(options: argparse.Namespace) -> int:
             debug=options.debug,
             ui=make_ui(options),
             timestamps=options.timestamp_ui,
+            cache=options.cache,
         )
     except BuildFailed as exc:  # the summary already named every failed build
         return EXIT_INTERRUPTED if exc.interrupted else EXIT_FAILED

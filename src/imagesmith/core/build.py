@@ -19,6 +19,7 @@ from imagesmith.core.prepared import PreparedBuild
 from imagesmith.core.provision import ProvisionHook
 from imagesmith.core.steps import CleanupLedger, current_ledger
 from imagesmith.errors import ImagesmithError, describe_failure
+from imagesmith.layers.session import make_layer_session
 from imagesmith.log import logger
 from imagesmith.ui import ColoredUi, TargetedUi, Ui
 
@@ -104,16 +105,23 @@ class BuildRunner:
 
     async def _run(self) -> list[Artifact]:
         build = self.build
-        hook = ProvisionHook(build, self.ui, debug=build.info.debug)
+        layers = make_layer_session(build.info, self.ui)
+        hook = ProvisionHook(build, self.ui, debug=build.info.debug, layers=layers)
         ctx = BuildContext(
             ui=self.ui,
             info=build.info,
             provision=hook.provision,
             cleanup_provision=hook.cleanup_provision,
             pause=self._pause if build.info.debug else None,
+            provision_layered=hook.provision_layered if layers is not None else None,
+            find_layer=hook.find_layer if layers is not None else None,
         )
         logger.info("Running builder: %s", build.builder_type)
-        artifact = await build.builder.run(ctx)
+        try:
+            artifact = await build.builder.run(ctx)
+        finally:
+            if layers is not None:
+                layers.close()
         if artifact is None:
             return []
         result = await run_chains(build.post_processors, artifact, self.ui, self.color_ui, build.name, color=self.color)

@@ -13,10 +13,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from imagesmith.core.generated import GeneratedData
 from imagesmith.ui import Ui
+
+if TYPE_CHECKING:
+    from imagesmith.layers.support import LayerSupport
 
 #: Packer's exit status for "the remote command's connection dropped" (``packersdk.CmdDisconnect``).
 CMD_DISCONNECT = 2300218
@@ -36,6 +39,7 @@ class BuildInfo:
     debug: bool = False
     on_error: str = "cleanup"
     run_uuid: str = ""
+    cache: str = "off"  # layer cache mode (-cache): off, read, readwrite
 
 
 class Communicator(ABC):
@@ -158,6 +162,7 @@ class Artifact(ABC):
 #: ``(communicator, data)``: ``data`` is the builder's generated data, or None for a builder that
 #: has none (Packer's file builder passes nil: ``{{ build `ID` }}`` then renders ``<no value>``).
 ProvisionHook = Callable[[Communicator | None, GeneratedData | None], Awaitable[None]]
+LayeredProvisionHook = Callable[["LayerSupport", Communicator | None, GeneratedData | None], Awaitable[None]]
 
 
 @dataclass
@@ -177,6 +182,12 @@ class BuildContext:
     cleanup_provision: ProvisionHook
     #: -debug: wait for Enter (None when not debugging)
     pause: Callable[[str], Awaitable[None]] | None = None
+    #: like ``provision``, through the layer cache with the builder's layer support
+    #: (:mod:`imagesmith.layers`); None when the cache is off
+    provision_layered: LayeredProvisionHook | None = None
+    #: the deepest cached layer's reference, for a builder that can start from it directly
+    #: (docker starts its container from the layer's image); None when the cache is off
+    find_layer: Callable[[LayerSupport], Awaitable[str]] | None = None
 
 
 class Plugin(ABC):

@@ -64,6 +64,7 @@ class PrepareOptions:
     debug: bool = False
     on_error: str = "cleanup"
     run_uuid: str = ""
+    cache: str = "off"  # layer cache mode: off, read, readwrite (docs/layers.md)
 
 
 def load_template(path: str) -> Template:
@@ -167,6 +168,7 @@ class _Preparer:
             debug=self.opts.debug,
             on_error=self.opts.on_error,
             run_uuid=self.opts.run_uuid,
+            cache=self.opts.cache,
         )
         builder = self._builder(block, info)
         provisioners = [self._provisioner(p, block, info) for p in self.template.provisioners if not p.skip(block.name)]
@@ -255,7 +257,7 @@ class _Preparer:
         if plugin is None or max_retries is None:
             return None
         path = prov.path
-        decode_config(
+        checked = decode_config(
             plugin.config_class, raws, render=self._plugin_renderer(info, None), path=path, problems=self.problems
         )
 
@@ -272,7 +274,19 @@ class _Preparer:
             pause_before=float(prov.pause_before),
             timeout=float(prov.timeout),
             max_retries=max_retries,
+            key_config=checked,
+            cache=prov.cache,
+            cache_key_extra=self._cache_key_extra(prov),
         )
+
+    def _cache_key_extra(self, prov: ProvisionerBlock) -> str:
+        """``cache_key_extra`` rendered with the user variables (an imagesmith extension)."""
+        try:
+            return make_renderer(self.template, self.user_vars)(prov.cache_key_extra)
+        except RenderError as exc:
+            where = f"{prov.path}.cache_key_extra"
+            self.problems.append(Problem(f"failed to interpolate `cache_key_extra`: {exc}", prov.location, where))
+            return ""
 
     def _max_retries(self, prov: ProvisionerBlock) -> int | None:
         if not prov.max_retries:

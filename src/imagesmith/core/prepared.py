@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from imagesmith.core.plugin import Builder, BuildInfo, PostProcessor, Provisioner
 
@@ -28,6 +29,11 @@ class PreparedProvisioner:
     pause_before: float = 0.0  # seconds (a Duration when set)
     timeout: float = 0.0
     max_retries: int = 0
+    #: layer cache (docs/layers.md): the config rendered with placeholder data (hashed into the
+    #: layer key, never stored), ``"cache": false`` and ``cache_key_extra``
+    key_config: Any = None
+    cache: bool = True
+    cache_key_extra: str = ""
 
 
 @dataclass

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from imagesmith.core.generated import GeneratedData
 from imagesmith.core.plugin import Communicator, Provisioner
@@ -27,6 +28,10 @@ from imagesmith.errors import BuildError, ImagesmithError
 from imagesmith.template.engine.gofmt import quote_string
 from imagesmith.template.values import format_go_duration
 from imagesmith.ui import Ui
+
+if TYPE_CHECKING:
+    from imagesmith.layers.session import LayerSession
+    from imagesmith.layers.support import LayerSupport
 
 NO_COMMUNICATOR = (
     "No communicator found for provisioners! This is usually because the\n"
@@ -40,12 +45,42 @@ TIMEOUT_ERROR = "context canceled"  # what Packer reports for a provisioner stop
 class ProvisionHook:
     """Runs a build's provisioners (``ctx.provision``) and its error-cleanup-provisioner."""
 
-    def __init__(self, build: PreparedBuild, ui: Ui, *, debug: bool = False) -> None:
+    def __init__(
+        self, build: PreparedBuild, ui: Ui, *, debug: bool = False, layers: LayerSession | None = None
+    ) -> None:
         self.build = build
         self.ui = ui
         self.debug = debug
+        self.layers = layers
         self.error: BaseException | None = None
         self.generated = GeneratedData()
+
+    async def provision_layered(
+        self, support: LayerSupport, comm: Communicator | None, data: GeneratedData | None
+    ) -> None:
+        """:meth:`provision` through the layer cache: skip what cached layers already hold."""
+        if self.layers is None or not self.build.provisioners:
+            await self.provision(comm, data)
+            return
+        self.generated = GeneratedData() if data is None else data
+        try:
+            if comm is None:
+                raise BuildError(NO_COMMUNICATOR)
+            await self.layers.run(support, self.build.provisioners, comm, self.generated, self._run_one)
+        except ImagesmithError as exc:
+            self.error = exc
+            raise
+
+    async def find_layer(self, support: LayerSupport) -> str:
+        """The reference of the deepest cached layer the build can start from ("" for none)."""
+        if self.layers is None or not self.build.provisioners:
+            return ""
+        entry = await self.layers.lookup(support, self.build.provisioners)
+        return entry.ref if entry is not None else ""
+
+    async def _run_one(self, prepared: PreparedProvisioner, comm: Communicator, data: GeneratedData) -> None:
+        self.generated = data
+        await run_provisioner(prepared, self.ui, comm, data, debug=self.debug)
 
     async def provision(self, comm: Communicator | None, data: GeneratedData | None) -> None:
         """Run every provisioner in order; the first error stops the build.

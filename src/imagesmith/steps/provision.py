@@ -11,6 +11,7 @@ from imagesmith.errors import ImagesmithError
 
 if TYPE_CHECKING:
     from imagesmith.core.plugin import BuildContext, Communicator
+    from imagesmith.layers.support import LayerSupport
 
 
 class ProvisionState(Protocol):
@@ -38,14 +39,22 @@ class ProvisionStep(Step[S]):
     (:meth:`GeneratedData.populated`: ``PackerRunUUID``, the not-implemented sentinels) and
     stores the result back in ``state.generated``, as Packer stores ``generated_data``, so the
     artifact carries what the provisioners saw. On a provisioning failure its cleanup runs the
-    error-cleanup-provisioner (also with -on-error=run-cleanup-provisioner).
+    error-cleanup-provisioner (also with -on-error=run-cleanup-provisioner). ``layers`` gives
+    the builder's :class:`~imagesmith.layers.support.LayerSupport`: with the cache on, the
+    provisioners then start from the deepest cached layer (docs/layers.md).
     """
 
     is_provision_step = True
 
-    def __init__(self, ctx: BuildContext, data: Callable[[S], GeneratedData | None] | None = None) -> None:
+    def __init__(
+        self,
+        ctx: BuildContext,
+        data: Callable[[S], GeneratedData | None] | None = None,
+        layers: Callable[[S], LayerSupport] | None = None,
+    ) -> None:
         self.ctx = ctx
         self.data = data
+        self.layers = layers  # the builder's layer support (docs/layers.md), None if it has none
         self.failed = False
 
     @property
@@ -61,7 +70,10 @@ class ProvisionStep(Step[S]):
 
     async def run(self, state: S) -> None:
         try:
-            await self.ctx.provision(_communicator(state), self._populate(state))
+            if self.layers is not None and self.ctx.provision_layered is not None:
+                await self.ctx.provision_layered(self.layers(state), _communicator(state), self._populate(state))
+            else:
+                await self.ctx.provision(_communicator(state), self._populate(state))
         except ImagesmithError:
             self.failed = True
             raise

@@ -54,6 +54,8 @@ class ProvisionerBlock:
     pause_before: Duration = field(default_factory=lambda: Duration(0.0))
     timeout: Duration = field(default_factory=lambda: Duration(0.0))
     max_retries: str = ""
+    cache: bool = True  # imagesmith extension: layer cache (docs/layers.md)
+    cache_key_extra: str = ""  # imagesmith extension
     location: Location | None = None
     path: str = ""
 

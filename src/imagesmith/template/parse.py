@@ -49,7 +49,17 @@ _ROOT_KEYS = {
     "push",
     "comments",
 }
-_PROVISIONER_META = ("type", "only", "except", "override", "pause_before", "max_retries", "timeout")
+_PROVISIONER_META = (
+    "type",
+    "only",
+    "except",
+    "override",
+    "pause_before",
+    "max_retries",
+    "timeout",
+    "cache",  # imagesmith extensions (docs/layers.md): not passed to the provisioner's config
+    "cache_key_extra",
+)
 _PP_META = ("type", "name", "only", "except", "keep_input_artifact")
 
 
@@ -217,6 +227,8 @@ def _parse_provisioner(
         ("pause_before", weak_duration, "pause_before"),
         ("timeout", weak_duration, "timeout"),
         ("max_retries", weak_str, "max_retries"),
+        ("cache", strict_bool, "cache"),
+        ("cache_key_extra", weak_str, "cache_key_extra"),
     ]
     failed = False
     for name, conv, attr in fields:

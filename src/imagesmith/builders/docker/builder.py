@@ -11,6 +11,7 @@ from pathlib import Path
 from imagesmith.builders.docker.artifact import ExportArtifact, ImportArtifact
 from imagesmith.builders.docker.config import DockerConfig
 from imagesmith.builders.docker.driver import Driver
+from imagesmith.builders.docker.layers import DockerLayers, FindCachedLayer
 from imagesmith.builders.docker.state import DockerState
 from imagesmith.builders.docker.steps.commit import CommitContainer, ExportContainer
 from imagesmith.builders.docker.steps.connect import ConnectDocker
@@ -30,9 +31,10 @@ def make_steps(config: DockerConfig, ctx: BuildContext) -> list[Step[DockerState
     return [
         MakeTempDir(),
         when(config.pull, PullImage()),
+        when(ctx.find_layer, FindCachedLayer()),
         RunContainer(),
         when(uses_comm, ConnectDocker()),
-        ProvisionStep[DockerState](ctx),
+        ProvisionStep[DockerState](ctx, layers=DockerLayers),
         when(config.commit, CommitContainer()),
         when(config.export_path and not config.commit, ExportContainer()),
     ]

@@ -22,5 +22,6 @@ class DockerState:
     container_name: str = field(default_factory=lambda: f"imagesmith-{secrets.token_hex(6)}")
     communicator: DockerCommunicator | None = None
     image_id: str = ""
+    layer_image: str = ""  # a cached layer's image to start from instead of config.image (docs/layers.md)
     export_written: bool = False  # export_path was (being) written by this build
     generated: GeneratedData = field(default_factory=GeneratedData)

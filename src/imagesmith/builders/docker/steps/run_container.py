@@ -11,12 +11,14 @@ from imagesmith.core.render import go_struct, render_all
 from imagesmith.core.steps import Step
 
 
-def make_container_spec(state: DockerState) -> ContainerSpec:
+def make_container_spec(state: DockerState, image: str = "") -> ContainerSpec:
+    """The build's container; ``image`` replaces ``config.image`` (a cached layer's image)."""
     config = state.config
+    image = image or config.image
     volumes = {state.temp_dir: config.effective_container_dir, **config.volumes}
-    image_field = go_struct("*docker.startContainerTemplate", Image=config.image)
+    image_field = go_struct("*docker.startContainerTemplate", Image=image)
     return ContainerSpec(
-        image=config.image,
+        image=image,
         run_command=render_all(
             config.effective_run_command, state.ctx.info, image_field, error="Error running container: "
         ),
@@ -39,7 +41,7 @@ class RunContainer(Step[DockerState]):
     async def run(self, state: DockerState) -> None:
         ui = state.ctx.ui
         ui.say("Starting docker container...")
-        spec = make_container_spec(state)
+        spec = make_container_spec(state, image=state.layer_image)
         ui.message(f"Run command: {' '.join(make_run_args(spec))}")
         state.container_id = await state.driver.start_container(spec)
         state.generated = GeneratedData(id=state.container_id, comm=CommData(conn_type=state.config.communicator_type))
