@@ -14,7 +14,7 @@ from imagesmith.builders.qemu.steps.disks import ConvertDisk, CopyDisk, CreateDi
 from imagesmith.builders.qemu.steps.keys import CleanupTempKeys, MakeKeyPair, wants_temporary_key
 from imagesmith.builders.qemu.steps.media import CreateCd, CreateFloppy
 from imagesmith.builders.qemu.steps.network import ConfigureVnc, DiscoverHttpIp, ForwardPort
-from imagesmith.builders.qemu.steps.output_dir import PrepareOutputDir
+from imagesmith.builders.qemu.steps.output_dir import KeepOutput, PrepareOutputDir
 from imagesmith.builders.qemu.steps.run_vm import RunVm
 from imagesmith.builders.qemu.steps.shutdown import Shutdown
 from imagesmith.core.generated import CommData, GeneratedData
@@ -34,16 +34,6 @@ class SetIso(Step[QemuState]):
 
     async def run(self, state: QemuState) -> None:
         state.iso_path = self.url
-
-
-class KeepOutput(Step[QemuState]):
-    """Last step: the build succeeded, so the output directory stays."""
-
-    def __init__(self, output: PrepareOutputDir) -> None:
-        self.output = output
-
-    async def run(self, state: QemuState) -> None:
-        self.output.mark_succeeded()
 
 
 def hook_data(state: QemuState) -> GeneratedData:
