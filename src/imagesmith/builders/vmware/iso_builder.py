@@ -2,67 +2,25 @@
 
 from __future__ import annotations
 
-from imagesmith.builders.vmware.artifact import make_artifact
+from imagesmith.builders.vmware.common import Steps, machine_steps, run_vmware
 from imagesmith.builders.vmware.config import VmwareIsoConfig
-from imagesmith.builders.vmware.driver import Driver, find_tools
 from imagesmith.builders.vmware.state import VmwareState
-from imagesmith.builders.vmware.steps.boot_command import TypeBootCommand
-from imagesmith.builders.vmware.steps.disks import CompactDisks, CreateDisks
-from imagesmith.builders.vmware.steps.network import ConfigureVnc, DiscoverHttpIp, FindGuestIp, ssh_address
-from imagesmith.builders.vmware.steps.output_dir import KeepOutput, PrepareOutputDir
-from imagesmith.builders.vmware.steps.run_vm import RunVm
-from imagesmith.builders.vmware.steps.shutdown import CleanFiles, Shutdown
-from imagesmith.builders.vmware.steps.vmx_files import CleanVmx, ConfigureVmx, CreateVmx
-from imagesmith.core.generated import CommData, GeneratedData
+from imagesmith.builders.vmware.steps.disks import CreateDisks
+from imagesmith.builders.vmware.steps.output_dir import PrepareOutputDir
+from imagesmith.builders.vmware.steps.vmx_files import ConfigureVmx, CreateVmx
 from imagesmith.core.plugin import Artifact, BuildContext, Builder
-from imagesmith.core.steps import Step, run_steps, when
-from imagesmith.steps.connect import ConnectSsh
 from imagesmith.steps.download import DownloadIso
-from imagesmith.steps.http_server import ServeHttp
-from imagesmith.steps.provision import ProvisionStep
 
 
-def hook_data(state: VmwareState) -> GeneratedData:
-    cfg = state.config
-    comm: CommData | None = None
-    if cfg.communicator != "none":
-        host, port = ssh_address(state)
-        comm = CommData(conn_type=cfg.communicator or "ssh", host=host, port=port, user=cfg.ssh_username,
-                        password=cfg.ssh_password, ssh_private_key_file=cfg.ssh_private_key_file,
-                        ssh_agent_auth=bool(cfg.ssh_agent_auth), winrm_password=cfg.winrm_password)  # fmt: skip
-    return GeneratedData(comm=comm, http_ip=state.http_ip, http_port=state.http_port)
-
-
-def make_steps(cfg: VmwareIsoConfig, ctx: BuildContext, output: PrepareOutputDir) -> list[Step[VmwareState] | None]:
+def make_steps(cfg: VmwareIsoConfig, ctx: BuildContext, output: PrepareOutputDir) -> Steps:
     """Packer's vmware-iso step list (``builder/vmware/iso/builder.go``), local drivers only."""
-    uses_comm = cfg.communicator != "none"
     return [
         DownloadIso[VmwareState](ctx.ui, cfg.urls, cfg.iso_checksum, cfg.iso_target_path, cfg.iso_target_extension),
         output,
         CreateDisks(cfg.disk_size),
         CreateVmx(cfg),
         ConfigureVmx(cfg.vmx_data),
-        DiscoverHttpIp(),
-        ServeHttp[VmwareState](
-            ctx.ui,
-            cfg.http_directory,
-            {},
-            port_min=cfg.http_port_min,
-            port_max=cfg.http_port_max,
-            bind_address=cfg.http_bind_address,
-        ),
-        when(not cfg.disable_vnc, ConfigureVnc()),
-        RunVm(),
-        TypeBootCommand(),
-        when(uses_comm, FindGuestIp()),
-        when(uses_comm, ConnectSsh[VmwareState](cfg, ctx.ui, ssh_address)),
-        ProvisionStep[VmwareState](ctx, hook_data),
-        Shutdown(),
-        CleanFiles(),
-        when(not cfg.skip_compaction, CompactDisks()),
-        ConfigureVmx(cfg.vmx_data_post),
-        CleanVmx(),
-        KeepOutput(output),
+        *machine_steps(cfg, ctx, output),
     ]
 
 
@@ -73,13 +31,4 @@ class VmwareIsoBuilder(Builder):
 
     async def run(self, ctx: BuildContext) -> Artifact | None:
         cfg: VmwareIsoConfig = self.config.resolved(self.info.build_name)
-        state = VmwareState(config=cfg, driver=Driver(find_tools()), ctx=ctx)
-        output = PrepareOutputDir()
-        await run_steps(make_steps(cfg, ctx, output), state, ctx.ui, on_error=ctx.info.on_error, pause=ctx.pause)
-        artifact_state = {
-            "generated_data": state.generated,
-            "artifact.conf.format": cfg.format,
-            "artifact.conf.keep_registered": str(cfg.keep_registered).lower(),
-            "artifact.conf.skip_export": str(cfg.skip_export).lower(),
-        }
-        return make_artifact(cfg.output_directory, cfg.vm_name, artifact_state)
+        return await run_vmware(cfg, ctx, lambda output: make_steps(cfg, ctx, output))
