@@ -1,8 +1,8 @@
 """Configuration-management provisioners for real, in a Debian container, and against Packer 1.6.6.
 
 Each test builds one template with imagesmith's docker builder (real ``puppet apply``, real
-``salt-call --local``, real ``ansible-playbook -c local``; chef-solo through the recording
-stand-in in tests/standins/chef, since chef cannot run here), checks the files the tool made in
+``salt-call --local``, real ``ansible-playbook -c local``; chef-solo and chef-client through the
+recording stand-ins in tests/standins/chef, since chef cannot run here), checks the files the tool made in
 the final image, then builds the same template with Packer 1.6.6 and compares the ordered guest
 commands and the image's file tree (staging UUIDs and temp names normalised; caches and logs with
 times left out). Build times of both are printed (``-s``); they are measured, never asserted.
@@ -225,6 +225,42 @@ def test_chef_solo_seed_block_with_standin_and_vs_packer(tmp_path: Path, debian_
         assert 'chef_license \t\t"accept-silent"' in read_file(ours.image, "/var/log/chef-standin/run-1/solo.rb")
         assert "Run List expands to [db::server" in ours.output  # machine-readable output escapes commas
         compare_with_packer("chef-solo (stand-in)", template, tmp_path, ours)
+    finally:
+        remove_images(ours.image)
+
+
+def test_chef_client_with_standin_and_vs_packer(tmp_path: Path, debian_image: str, need_packer: None) -> None:
+    write(tmp_path, {"keys/validation.pem": "VALIDATOR KEY\n", "secret": "s3cr3t\n"})
+    provisioner = {
+        "type": "chef-client",
+        "server_url": "https://chef.example.test/organizations/ops",
+        "validation_key_path": "keys/validation.pem",
+        "validation_client_name": "ops-validator",
+        "encrypted_data_bag_secret_path": "secret",
+        "node_name": "imagesmith-node",
+        "chef_environment": "prod",
+        "ssl_verify_mode": "verify_none",
+        "run_list": ["role[web]"],
+        "json": {"app": {"port": 8080}},
+    }
+    template = write_template(tmp_path, debian_image, [*STANDIN_SETUP, provisioner])
+    ours = build_with("imagesmith", template, tmp_path)
+    try:
+        assert ours.returncode == 0, ours.output
+        s, log = "/tmp/packer-chef-client", "/var/log/chef-standin"
+        calls = [json.loads(line) for line in read_file(ours.image, f"{log}/calls.jsonl").splitlines()]
+        assert [[c["tool"], *c["argv"]] for c in calls] == [
+            ["chef-client", "--no-color", "-c", f"{s}/client.rb", "-j", f"{s}/first-boot.json"],
+            ["knife", "node", "delete", "imagesmith-node", "-y", "-c", f"{s}/knife.rb"],
+            ["knife", "client", "delete", "imagesmith-node", "-y", "-c", f"{s}/knife.rb"],
+        ]
+        assert read_file(ours.image, f"{log}/run-1/validation.pem") == "VALIDATOR KEY\n"
+        assert read_file(ours.image, f"{log}/run-1/encrypted_data_bag_secret") == "s3cr3t\n"
+        assert 'validation_client_name "ops-validator"' in read_file(ours.image, f"{log}/run-1/client.rb")
+        files = listing(ours.image)
+        assert not [p for p in files if p.startswith(("tmp/packer-chef-client", f"{log[1:]}/server/nodes/"))]
+        assert not [p for p in files if p.startswith(f"{log[1:]}/server/clients/")]
+        compare_with_packer("chef-client (stand-in)", template, tmp_path, ours)
     finally:
         remove_images(ours.image)
 

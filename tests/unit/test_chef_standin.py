@@ -1,4 +1,4 @@
-"""The recording chef-solo stand-in (tests/standins/chef) itself: it records, and refuses what chef-solo refuses."""
+"""The recording chef stand-ins (tests/standins/chef) themselves: they record, and refuse what chef refuses."""
 
 from __future__ import annotations
 
@@ -58,3 +58,48 @@ def test_standin_chef_solo_refuses_what_chef_refuses(tmp_path: Path) -> None:
     solo.write_text(solo.read_text().replace("accept-silent", ""))
     node.write_text("{}")
     assert run_standin(tmp_path, "-c", str(solo), "-j", str(node)).returncode == 172
+
+
+CLIENT_STANDIN = ROOT / "tests" / "standins" / "chef" / "chef-client"
+KNIFE_STANDIN = ROOT / "tests" / "standins" / "chef" / "knife"
+
+
+def run_tool(tool: Path, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {"CHEF_STANDIN_DIR": str(tmp / "log"), "PATH": "/usr/bin:/bin"}
+    return subprocess.run([sys.executable, str(tool), *args], capture_output=True, text=True, env=env, cwd=tmp)
+
+
+def test_standin_chef_client_registers_and_knife_deletes(tmp_path: Path) -> None:
+    (tmp_path / "validation.pem").write_text("VK\n")
+    client_rb = tmp_path / "client.rb"
+    header = f'chef_server_url  "https://chef.test"\nclient_key       "{tmp_path}/client.pem"\n'
+    client_rb.write_text(
+        f'\n{header}chef_license     "accept-silent"\nvalidation_key "{tmp_path}/validation.pem"\nnode_name "n1"\n'
+    )
+    (tmp_path / "first-boot.json").write_text('{"run_list": ["role[web]"]}')
+    knife_rb = tmp_path / "knife.rb"
+    knife_rb.write_text(f'{header}node_name "n1"\n')
+    assert run_tool(KNIFE_STANDIN, tmp_path, "node", "delete", "n1", "-y", "-c", str(knife_rb)).returncode == 100
+    done = run_tool(CLIENT_STANDIN, tmp_path, "--no-color", "-c", str(client_rb), "-j", "first-boot.json")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "client.pem").is_file()
+    assert (tmp_path / "log/run-2/validation.pem").read_text() == "VK\n"
+    assert (tmp_path / "log/run-2/client.rb").read_text() == client_rb.read_text()
+    assert run_tool(KNIFE_STANDIN, tmp_path, "node", "delete", "n1", "-c", str(knife_rb)).returncode == 1  # no -y
+    for kind in ("node", "client"):
+        done = run_tool(KNIFE_STANDIN, tmp_path, kind, "delete", "n1", "-y", "-c", str(knife_rb))
+        assert done.returncode == 0, done.stderr
+    assert not list((tmp_path / "log/server").rglob("n1"))
+    tools = [json.loads(line)["tool"] for line in (tmp_path / "log/calls.jsonl").read_text().splitlines()]
+    assert tools == ["knife", "chef-client", "knife", "knife", "knife"]
+
+
+def test_standin_chef_client_refuses_what_chef_client_refuses(tmp_path: Path) -> None:
+    client_rb = tmp_path / "client.rb"
+    client_rb.write_text(f'chef_server_url  "https://chef.test"\nclient_key "{tmp_path}/c.pem"\nnode_name "n"\n')
+    assert run_tool(CLIENT_STANDIN, tmp_path, "-c", str(client_rb)).returncode == 172  # license not accepted
+    client_rb.write_text(client_rb.read_text() + 'chef_license "accept"\n')
+    done = run_tool(CLIENT_STANDIN, tmp_path, "-c", str(client_rb))
+    assert done.returncode == 1 and "PrivateKeyMissing" in done.stderr
+    assert run_tool(CLIENT_STANDIN, tmp_path, "--bogus").returncode == 2
+    assert run_tool(CLIENT_STANDIN, tmp_path, "-c", str(tmp_path / "none.rb")).returncode == 1
