@@ -120,8 +120,12 @@ def test_chef_client_every_client_rb_option(tree: Path) -> None:
         "chef-client --no-color -c /st/client.rb -j /st/first-boot.json",
         f"knife client delete {node} -y -c /st/knife.rb",
     ]
-    assert comm.files["/st/knife.rb"].decode().endswith(
-        f'node_name "{node}"\n\nssl_verify_mode :verify_none\n\n\ntrusted_certs_dir "/etc/chef/trusted_certs"\n\n'
+    assert (
+        comm.files["/st/knife.rb"]
+        .decode()
+        .endswith(
+            f'node_name "{node}"\n\nssl_verify_mode :verify_none\n\n\ntrusted_certs_dir "/etc/chef/trusted_certs"\n\n'
+        )
     )
 
 
@@ -180,9 +184,9 @@ def test_chef_client_failures(tree: Path) -> None:
         "Error cleaning up chef node: Failed to cleanup node: Non-zero exit status. See output above for more info."
         f"\n\nCommand: sudo knife node delete n -y -c {S}/knife.rb"
     )
-    with pytest.raises(BuildError, match="^Error copying validation key: open gone.pem: no such file or directory$"):
+    with pytest.raises(BuildError, match=r"^Error copying validation key: open gone\.pem: no such file or directory$"):
         run(make(ChefClientProvisioner, raw | {"validation_key_path": "gone.pem"}), RecordingComm())
-    with pytest.raises(BuildError, match="^Error installing Chef: Install script exited with non-zero exit status 6$"):
+    with pytest.raises(BuildError, match=r"^Error installing Chef: Install script exited with non-zero exit status 6$"):
         run(make(ChefClientProvisioner, {"server_url": URL}), RecordingComm({"curl": 6}))
 
 
@@ -205,7 +209,9 @@ def test_chef_client_validation(tree: Path) -> None:
 
 
 def test_chef_client_windows_defaults(tree: Path) -> None:
-    prov = make(ChefClientProvisioner, {"server_url": URL, "guest_os_type": "windows", "skip_install": True, "node_name": "w"})
+    prov = make(
+        ChefClientProvisioner, {"server_url": URL, "guest_os_type": "windows", "skip_install": True, "node_name": "w"}
+    )
     comm = RecordingComm()
     run(prov, comm)
     w = "C:/Windows/Temp/packer-chef-client"

@@ -84,9 +84,19 @@ DEFAULT_CONFIG_TEMPLATE = (
 #: knife.rb, written for the cleanup
 KNIFE_TEMPLATE = _HEADER + 'node_name "{{.NodeName}}"\n' + _TAIL
 _CONFIG_FIELDS = (
-    "ChefEnvironment ChefLicense ClientKey EncryptedDataBagSecretPath NodeName PolicyGroup PolicyName "
-    "ServerUrl SslVerifyMode TrustedCertsDir ValidationClientName ValidationKeyPath"
-).split()
+    "ChefEnvironment",
+    "ChefLicense",
+    "ClientKey",
+    "EncryptedDataBagSecretPath",
+    "NodeName",
+    "PolicyGroup",
+    "PolicyName",
+    "ServerUrl",
+    "SslVerifyMode",
+    "TrustedCertsDir",
+    "ValidationClientName",
+    "ValidationKeyPath",
+)
 
 
 @dataclass(frozen=True)
@@ -189,7 +199,9 @@ class ChefClientProvisioner(Provisioner):
         if c.validation_key_path:
             fields["ValidationKeyPath"] = f"{self.staging}/validation.pem"
             local_key = os.path.expanduser(c.validation_key_path)
-            await with_prefix("Error copying validation key", self._upload(ui, comm, fields["ValidationKeyPath"], local_key))
+            await with_prefix(
+                "Error copying validation key", self._upload(ui, comm, fields["ValidationKeyPath"], local_key)
+            )
         fields.update(
             ChefLicense=self.license,
             ValidationClientName=c.validation_client_name,
