@@ -4,6 +4,9 @@ printed for the same blocks, on the VBoxManage stand-in), the snapshot command l
 
 from __future__ import annotations
 
+import os
+import subprocess
+from pathlib import Path
 from typing import Any
 
 from imagesmith.builders.virtualbox import commands as c
@@ -15,6 +18,7 @@ from imagesmith.builders.virtualbox.vm_config import VirtualBoxVmConfig
 from imagesmith.errors import Problem
 from imagesmith.template.decode import decode_config
 
+STANDIN = Path(__file__).resolve().parents[1] / "standins" / "virtualbox" / "VBoxManage"
 BASE: dict[str, Any] = {"vm_name": "v", "ssh_username": "u"}
 # base -> after, base -> other -> deep; "other" is current (as VirtualBox lists it)
 LISTING = """SnapshotName="base"
@@ -120,3 +124,26 @@ def test_step_list_follows_the_options() -> None:
         communicator="none", guest_additions_mode="disable", virtualbox_version_file="", skip_export=True
     )
     assert "StepOutputDir" not in names and "StepDownloadGuestAdditions" not in names
+
+
+def test_stand_in_snapshot_verbs_round_trip_and_refuse_the_rest(tmp_path: Path) -> None:
+    env = {**os.environ, "VBOX_STANDIN_HOME": str(tmp_path / "h"), "VBOX_STANDIN_LOG": str(tmp_path / "log")}
+
+    def vbox(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(STANDIN), *argv], env=env, capture_output=True, text=True, timeout=60)
+
+    assert vbox("createvm", "--name", "v", "--register").returncode == 0
+    empty = vbox("snapshot", "v", "list", "--machinereadable")
+    assert (empty.returncode, empty.stdout.strip(), empty.stderr) == (1, "This machine does not have any snapshots", "")
+    for name in ("base", "after"):
+        assert vbox("snapshot", "v", "take", name).returncode == 0
+    tree = parse_snapshots(vbox("snapshot", "v", "list", "--machinereadable").stdout)
+    assert tree is not None and tree.current() is tree.children[0]
+    assert vbox("snapshot", "v", "restore", tree.uuid).returncode == 0
+    assert vbox("snapshot", "v", "delete", tree.children[0].uuid).returncode == 0
+    after = parse_snapshots(vbox("snapshot", "v", "list", "--machinereadable").stdout)
+    assert after is not None and after.current() is after and after.children == []
+    for refused in (["take", "x", "--live"], ["restorecurrent"], ["list", "--details"], ["edit", "base"]):
+        done = vbox("snapshot", "v", *refused)
+        assert done.returncode == 2 and "VBoxManage: error:" in done.stderr, refused
+    assert vbox("snapshot", "v", "restore", "nosuch").returncode == 1
