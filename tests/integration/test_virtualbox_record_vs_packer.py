@@ -183,3 +183,22 @@ def test_stand_in_vm_snapshots_give_packers_calls(tmp_path: Path, need_packer_an
         assert names == ["regvm-disk001.vmdk", "regvm.ovf"], tool
         listing = run_standin(work, "snapshot", "regvm", "list", "--machinereadable")
         assert 'CurrentSnapshotName="base"' in listing and 'SnapshotName-1="after"' in listing, tool
+
+
+def test_stand_in_vm_failed_export_restores_the_snapshot_and_keeps_the_vm(tmp_path: Path) -> None:
+    require_tool(shutil.which("qemu-img") is not None, "the stand-in's createhd needs qemu-img")
+    work = tmp_path / "imagesmith"
+    work.mkdir()
+    register_vm(work)
+    builder = {"type": "virtualbox-vm", "vm_name": "regvm", "attach_snapshot": "after", "target_snapshot": "new",
+               "guest_additions_mode": "disable", **SILENT}  # fmt: skip
+    (work / "template.json").write_text(json.dumps({"builders": [builder]}))
+    done = run_cli("build", "template.json", cwd=work, env={**env_for(work), "VBOX_STANDIN_FAIL": "export"})
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    assert "Error exporting virtual machine" in output and "injected failure of 'export'" in output
+    assert "Traceback" not in output
+    assert not (work / "output-virtualbox-vm").exists()
+    listing = run_standin(work, "snapshot", "regvm", "list", "--machinereadable")
+    assert 'CurrentSnapshotName="base"' in listing and 'SnapshotName-1-1="new"' in listing  # taken, then restored
+    assert (work / "vbox-home" / "VirtualBox VMs" / "regvm").is_dir()  # never deleted
