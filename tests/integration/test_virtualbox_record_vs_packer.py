@@ -1,7 +1,8 @@
-"""virtualbox-iso and virtualbox-ovf, side by side with Packer 1.6.6, on the VBoxManage STAND-IN in
+"""virtualbox-iso, virtualbox-ovf and virtualbox-vm, side by side with Packer 1.6.6, on the VBoxManage STAND-IN in
 record mode (VirtualBox cannot run here; no VM runs: ``communicator: none``): every option that changes
 the VBoxManage calls (SATA disk and ISO, guest additions attach, floppy, sound, USB, OVA, export_opts,
-vboxmanage_post; an OVF import with its flags) gives the same normalised call sequence as Packer's."""
+vboxmanage_post; an OVF import with its flags; a registered VM's snapshots attached, replaced and
+restored) gives the same normalised call sequence as Packer's."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -92,10 +94,12 @@ def make_appliance(base: Path) -> Path:
     return base / "src" / "src.ovf"
 
 
-def build_both(base: Path, builder: dict[str, Any]) -> dict[str, Path]:
+def build_both(base: Path, builder: dict[str, Any], prepare: Callable[[Path], None] | None = None) -> dict[str, Path]:
     works = {"packer": base / "packer", "imagesmith": base / "imagesmith"}
     for tool, work in works.items():
         work.mkdir(parents=True)
+        if prepare is not None:
+            prepare(work)
         (work / "f.txt").write_text("floppy\n")
         (work / "template.json").write_text(json.dumps({"builders": [builder]}))
         if tool == "packer":
@@ -135,3 +139,66 @@ def test_stand_in_ovf_import_gives_packers_calls(tmp_path: Path, need_packer_and
     for tool, work in works.items():
         names = sorted(p.name for p in (work / "output-virtualbox-ovf").iterdir())
         assert names == ["ovfvm-disk001.vmdk", "ovfvm.ovf"], tool
+
+
+def run_standin(work: Path, *argv: str) -> str:
+    """One VBoxManage stand-in call in ``work``'s VirtualBox home, logged apart from the build's calls."""
+    env = {**os.environ, **env_for(work), "VBOX_STANDIN_LOG": str(work / "setup.jsonl")}
+    standin = str(STANDIN_DIR / "VBoxManage")
+    done = subprocess.run([standin, *argv], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode in (0, 1), done.stderr
+    return done.stdout
+
+
+def register_vm(work: Path) -> None:
+    """A registered VM "regvm" with a disk and the snapshots base -> after, base current."""
+    disk = str(work / "disks" / "regvm.vdi")
+    (work / "disks").mkdir()
+    for argv in (["createvm", "--name", "regvm", "--ostype", "RedHat_64", "--register"],
+                 ["createhd", "--filename", disk, "--size", "64"],
+                 ["storagectl", "regvm", "--name", "IDE Controller", "--add", "ide"],
+                 ["storageattach", "regvm", "--storagectl", "IDE Controller", "--port", "0", "--device", "0",
+                  "--type", "hdd", "--medium", disk],
+                 ["snapshot", "regvm", "take", "base"], ["snapshot", "regvm", "take", "after"],
+                 ["snapshot", "regvm", "restore", "base"]):  # fmt: skip
+        run_standin(work, *argv)
+
+
+def test_stand_in_vm_snapshots_give_packers_calls(tmp_path: Path, need_packer_and_iso: None) -> None:
+    builder = {"type": "virtualbox-vm", "vm_name": "regvm", "attach_snapshot": "base", "target_snapshot": "after",
+               "force_delete_snapshot": True, "guest_additions_mode": "attach", "boot_command": ["a<enter>"],
+               "floppy_files": ["f.txt"], "vboxmanage": [["modifyvm", "{{.Name}}", "--memory", "512"]],
+               "vboxmanage_post": [["modifyvm", "{{.Name}}", "--cpus", "2"]], **SILENT}  # fmt: skip
+    works = build_both(tmp_path, builder, prepare=register_vm)
+    ours, theirs = normalised_calls(works["imagesmith"]), normalised_calls(works["packer"])
+    assert ours == theirs
+    listed = "snapshot regvm list --machinereadable"
+    assert ours[0] == listed  # Packer's prepare-time checks come first
+    restore_base, delete_after = ours[ours.index(listed, 1) + 1], ours[ours.index("snapshot regvm take after") - 1]
+    assert restore_base.startswith("snapshot regvm restore ") and delete_after.startswith("snapshot regvm delete ")
+    assert ours[-1] == restore_base  # the cleanup goes back to the snapshot that was current
+    assert not any(line.startswith("unregistervm") for line in ours)
+    for tool, work in works.items():
+        names = sorted(p.name for p in (work / "output-virtualbox-vm").iterdir())
+        assert names == ["regvm-disk001.vmdk", "regvm.ovf"], tool
+        listing = run_standin(work, "snapshot", "regvm", "list", "--machinereadable")
+        assert 'CurrentSnapshotName="base"' in listing and 'SnapshotName-1="after"' in listing, tool
+
+
+def test_stand_in_vm_failed_export_restores_the_snapshot_and_keeps_the_vm(tmp_path: Path) -> None:
+    require_tool(shutil.which("qemu-img") is not None, "the stand-in's createhd needs qemu-img")
+    work = tmp_path / "imagesmith"
+    work.mkdir()
+    register_vm(work)
+    builder = {"type": "virtualbox-vm", "vm_name": "regvm", "attach_snapshot": "after", "target_snapshot": "new",
+               "guest_additions_mode": "disable", **SILENT}  # fmt: skip
+    (work / "template.json").write_text(json.dumps({"builders": [builder]}))
+    done = run_cli("build", "template.json", cwd=work, env={**env_for(work), "VBOX_STANDIN_FAIL": "export"})
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    assert "Error exporting virtual machine" in output and "injected failure of 'export'" in output
+    assert "Traceback" not in output
+    assert not (work / "output-virtualbox-vm").exists()
+    listing = run_standin(work, "snapshot", "regvm", "list", "--machinereadable")
+    assert 'CurrentSnapshotName="base"' in listing and 'SnapshotName-1-1="new"' in listing  # taken, then restored
+    assert (work / "vbox-home" / "VirtualBox VMs" / "regvm").is_dir()  # never deleted

@@ -65,24 +65,21 @@ def make_head(cfg: VBoxCommonConfig, ctx: BuildContext, download: Step[VBoxState
         download,
         output,
         when(cfg.floppy_files or cfg.floppy_dirs, floppy),
-        DiscoverHttpIp(),
-        when(
-            cfg.http_directory,
-            ServeHttp[VBoxState](
-                ctx.ui,
-                cfg.http_directory,
-                {},
-                port_min=cfg.http_port_min,
-                port_max=cfg.http_port_max,
-                bind_address=cfg.http_bind_address,
-            ),
-        ),
+        *make_http_steps(cfg, ctx),
     ]
 
 
-def make_tail(cfg: VBoxCommonConfig, ctx: BuildContext, vm: RegisteredVm, output: PrepareOutputDir
-              ) -> list[Step[VBoxState] | None]:  # fmt: skip
-    """From a registered VM to the export (Packer's shared VirtualBox steps, in its order)."""
+def make_http_steps(cfg: VBoxCommonConfig, ctx: BuildContext) -> list[Step[VBoxState] | None]:
+    """StepHTTPIPDiscover and, with ``http_directory``, StepHTTPServer."""
+    serve = ServeHttp[VBoxState](ctx.ui, cfg.http_directory, {}, port_min=cfg.http_port_min,
+                                 port_max=cfg.http_port_max, bind_address=cfg.http_bind_address)  # fmt: skip
+    return [DiscoverHttpIp(), when(cfg.http_directory, serve)]
+
+
+def make_tail(cfg: VBoxCommonConfig, ctx: BuildContext, vm: RegisteredVm, output: PrepareOutputDir,
+              before_export: Step[VBoxState] | None = None) -> list[Step[VBoxState] | None]:  # fmt: skip
+    """From a registered VM to the export (Packer's shared VirtualBox steps, in its order);
+    ``before_export``: virtualbox-vm's StepCreateSnapshot."""
     uses_comm = cfg.communicator != "none"
     return [
         ConfigureVrdp(),
@@ -98,6 +95,7 @@ def make_tail(cfg: VBoxCommonConfig, ctx: BuildContext, vm: RegisteredVm, output
         Shutdown(),
         RemoveDevices(),
         RunVBoxManage(cfg.vboxmanage_post),
+        before_export,
         Export(),
         MarkSucceeded(vm),
         KeepOutput(output),

@@ -158,6 +158,23 @@ def make_import_command(vm: str, path: str, flags: Sequence[str]) -> list[str]:
     return ["import", path, "--vsys", "0", "--vmname", vm, *flags]
 
 
+def make_snapshot_list_command(vm: str) -> list[str]:
+    return ["snapshot", vm, "list", "--machinereadable"]
+
+
+def make_snapshot_take_command(vm: str, name: str) -> list[str]:
+    return ["snapshot", vm, "take", name]
+
+
+def make_snapshot_restore_command(vm: str, uuid: str) -> list[str]:
+    """Restore by UUID: Packer's SetSnapshot never passes the snapshot's (possibly ambiguous) name."""
+    return ["snapshot", vm, "restore", uuid]
+
+
+def make_snapshot_delete_command(vm: str, uuid: str) -> list[str]:
+    return ["snapshot", vm, "delete", uuid]
+
+
 def make_delete_command(vm: str) -> list[str]:
     return ["unregistervm", vm, "--delete"]
 

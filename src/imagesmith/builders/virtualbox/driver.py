@@ -15,6 +15,7 @@ import shutil
 from collections.abc import Sequence
 
 from imagesmith.builders.virtualbox import commands
+from imagesmith.builders.virtualbox.snapshots import NO_SNAPSHOTS, Snapshot, parse_snapshots
 from imagesmith.errors import BuildError, ToolError
 from imagesmith.log import logger
 from imagesmith.run import run
@@ -97,6 +98,16 @@ class Driver:
     async def is_running(self, vm: str) -> bool:
         done = await run([self.path, *commands.make_showvminfo_command(vm)], what="VBoxManage")
         return parse_running(done.text)
+
+    async def load_snapshots(self, vm: str) -> Snapshot | None:
+        """The VM's snapshot tree (None: no snapshot; VirtualBox then exits 1 with a message on stdout)."""
+        done = await run([self.path, *commands.make_snapshot_list_command(vm)], check=False, what="VBoxManage")
+        if done.text.strip() == NO_SNAPSHOTS:
+            return None
+        if is_failure(done.returncode, done.stderr):
+            raise ToolError([self.path, *commands.make_snapshot_list_command(vm)], done.returncode,
+                            done.stderr.strip(), "VBoxManage")  # fmt: skip
+        return parse_snapshots(done.text)
 
     async def stop(self, vm: str) -> None:
         """Power off, then give VirtualBox up to 2 s to release the session (Packer sleeps 2 s)."""
