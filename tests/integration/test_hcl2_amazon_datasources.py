@@ -77,6 +77,10 @@ def test_data_sources_read_the_newest_ami_and_a_masked_secret(moto: Moto, tmp_pa
     }  # fmt: skip
     assert calls["DescribeImages"].region == REGION
     assert "GetSecretValue" in calls
+    ask = "echo data.amazon-secretsmanager.db.value data.amazon-ami.focal.owner | tr ' ' '\\n' | "
+    console = moto.run(["sh", "-c", ask + f"{sys.executable} -m imagesmith console t.pkr.hcl"], cwd=tmp_path)
+    assert console.stdout.split() == ["<sensitive>", OWNER], console.stdout + console.stderr
+    assert SECRET not in console.stdout + console.stderr
 
 
 def test_data_source_failures_are_located_errors_without_traceback(moto: Moto, tmp_path: Path) -> None:
