@@ -40,6 +40,18 @@ def test_a_secret_needs_a_name_and_unknown_keys_are_located(tmp_path: Path) -> N
     ]
 
 
+def test_a_missing_profile_is_an_error_not_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        monkeypatch.setenv(name, "/dev/null")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    text = 'data "amazon-ami" "x" {\n  region = "us-east-1"\n  profile = "nosuch"\n  owners = ["self"]\n}\n'
+    found = errors_of(tmp_path, text)
+    assert found == [
+        '1: Failed to execute data source "amazon-ami.x": '
+        "AWS ec2: ProfileNotFound: The config profile (nosuch) could not be found"
+    ]
+
+
 def test_an_unknown_type_names_the_known_ones(tmp_path: Path) -> None:
     found = errors_of(tmp_path, 'data "amazon-amis" "x" {\n}\n')
     assert found == [

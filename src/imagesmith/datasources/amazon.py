@@ -39,11 +39,16 @@ def _resolved(config: Any) -> Any:
 
 
 async def _call(config: AccessConfig, service: str, operation: str, **params: Any) -> dict[str, Any]:
+    from botocore.exceptions import BotoCoreError  # type: ignore[import-untyped]
+
     from imagesmith.builders.amazon.client import Aws, assume_role, make_session
 
-    aws = Aws(config, make_session(config))
-    await assume_role(aws)
-    return await aws.call(service, operation, **params)
+    try:  # the session and client are made outside the client's call wrapper: a bad profile or endpoint
+        aws = Aws(config, make_session(config))
+        await assume_role(aws)
+        return await aws.call(service, operation, **params)
+    except (BotoCoreError, ValueError) as exc:
+        raise DataSourceError(f"AWS {service}: {type(exc).__name__}: {exc}") from None
 
 
 @dataclass(frozen=True)
