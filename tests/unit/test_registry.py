@@ -49,9 +49,10 @@ def test_module_names_are_not_type_names(kind: registry.Kind, name: str) -> None
     assert registry.unknown_message(kind, name) == f"error initializing {kind} '{name}': Unknown {kind} {name}"
 
 
-def test_datasources_group_is_reserved() -> None:
+def test_datasources_group_declares_the_amazon_data_sources() -> None:
     assert registry.GROUPS["datasource"] == "imagesmith.datasources"
-    assert "imagesmith.datasources" not in PYPROJECT
+    assert {"amazon-ami", "amazon-secretsmanager"} <= set(registry.known_datasources())
+    assert registry.lookup_datasource("amazon_ami") is None
 
 
 def test_a_declaration_that_is_not_a_plugin_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

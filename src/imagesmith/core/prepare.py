@@ -7,6 +7,7 @@ location. Nothing here touches the machine: it only decodes and checks.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +18,7 @@ from imagesmith.core.plugin import Builder, BuildInfo, PostProcessor, Provisione
 from imagesmith.core.prepared import PreparedBuild, PreparedPostProcessor, PreparedProvisioner
 from imagesmith.errors import Problem, RenderError, TemplateError
 from imagesmith.template.decode import decode_config
-from imagesmith.template.model import BuilderBlock, PostProcessorBlock, ProvisionerBlock, Template
+from imagesmith.template.model import BuilderBlock, HCL2Template, PostProcessorBlock, ProvisionerBlock, Template
 from imagesmith.template.parse import check_template, in_file_order
 from imagesmith.template.parse import load_template as _load_template
 from imagesmith.template.variables import check_required, merge_given, render_variables
@@ -94,7 +95,11 @@ def prepare_builds(template: Template, opts: PrepareOptions) -> list[PreparedBui
     user_vars = prepare_user_vars(template, opts, problems)
     named = render_build_names(template, user_vars, problems)
     builds: list[PreparedBuild] = []
-    for name in select_builds(list(named), opts.only, opts.except_):
+    if isinstance(template, HCL2Template):
+        selected = select_hcl2_builds(list(named), opts.only, opts.except_, problems)
+    else:
+        selected = select_builds(list(named), opts.only, opts.except_)
+    for name in selected:
         build = _Preparer(template, user_vars, opts, problems).build(name, named[name])
         if build is not None:
             builds.append(build)
@@ -126,6 +131,25 @@ def render_build_names(template: Template, user_vars: Mapping[str, str], problem
 def select_builds(names: list[str], only: Sequence[str], except_: Sequence[str]) -> list[str]:
     """Packer's ``BuildNames``: exact names, sorted; ``-only`` first, then ``-except``."""
     return sorted(n for n in names if (not only or n in only) and n not in except_)
+
+
+def select_hcl2_builds(
+    names: list[str], only: Sequence[str], except_: Sequence[str], problems: list[Problem]
+) -> list[str]:
+    """Current Packer's HCL2 selection: ``-only``/``-except`` are globs (see :mod:`imagesmith.core.globs`)."""
+    from imagesmith.core.globs import GlobError, compile_glob, matches_any
+
+    compiled: dict[str, list[re.Pattern[str]]] = {"only": [], "except": []}
+    for flag, patterns in (("only", only), ("except", except_)):
+        for pattern in patterns:
+            try:
+                compiled[flag].append(compile_glob(pattern))
+            except GlobError as exc:
+                problems.append(Problem(f"Invalid -{flag} pattern {pattern}: {exc}"))  # Packer's words
+    return sorted(
+        n for n in names
+        if (not only or matches_any(compiled["only"], n)) and not matches_any(compiled["except"], n)
+    )  # fmt: skip
 
 
 def make_renderer(template: Template, user_vars: Mapping[str, str], *, once: bool = False, **context: Any) -> Render:

@@ -17,15 +17,18 @@ from __future__ import annotations
 
 import functools
 import importlib
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from imagesmith.core.entry_points import EntryPoint, read_group
 from imagesmith.core.plugin import Builder, Plugin, PostProcessor, Provisioner
 from imagesmith.errors import ImagesmithError
 
+if TYPE_CHECKING:
+    from imagesmith.datasources import DataSource
+
 Kind = Literal["builder", "provisioner", "post-processor"]
 
-#: Entry-point group of each kind. ``imagesmith.datasources`` is reserved for HCL2 data sources.
+#: Entry-point group of each kind; ``imagesmith.datasources`` holds HCL2 data sources (see lookup_datasource).
 GROUPS: dict[str, str] = {
     "builder": "imagesmith.builders",
     "provisioner": "imagesmith.provisioners",
@@ -64,6 +67,29 @@ def lookup(kind: Kind, name: str) -> type[Plugin] | None:
     return plugin
 
 
+@functools.cache
+def lookup_datasource(name: str) -> type[DataSource] | None:
+    """The HCL2 data source class declared as ``name``, or None (raises :class:`PluginLoadError` as lookup)."""
+    from imagesmith.datasources import DataSource
+
+    group = GROUPS["datasource"]
+    entry = _declared(group).get(name) or _declared_by_metadata(group).get(name)
+    if entry is None:
+        return None
+    plugin = _load(entry, "datasource")
+    if not isinstance(plugin, type) or not issubclass(plugin, DataSource):
+        raise PluginLoadError(
+            f"error initializing datasource '{name}': {name} = {entry.value} (from {entry.dist}) is not a DataSource"
+        )
+    return plugin
+
+
+def known_datasources() -> list[str]:
+    """Every data source type declared, without importing any."""
+    group = GROUPS["datasource"]
+    return sorted(set(_declared(group)) | set(_declared_by_metadata(group)))
+
+
 def known(kind: Kind) -> list[str]:
     """Every type name declared for ``kind``, without importing any plugin."""
     return sorted(set(_declared(GROUPS[kind])) | set(_declared_by_metadata(GROUPS[kind])))
@@ -91,7 +117,7 @@ def _declared_by_metadata(group: str) -> dict[str, EntryPoint]:
     return out
 
 
-def _load(entry: EntryPoint, kind: Kind) -> object:
+def _load(entry: EntryPoint, kind: str) -> object:
     module_name, _, attrs = entry.value.partition(":")
     attrs = attrs.split("[", 1)[0].strip()  # "mod:attr [extra]": extras are pip's business
     try:

@@ -1,8 +1,8 @@
 """Locals and data sources evaluated together in dependency order (current Packer's DAG).
 
 A local may use data sources and other locals; a data source's settings may use locals and other
-data sources. A cycle is reported with every member named. Only the ``null`` data source runs here
-(its ``output`` is its ``input``); other types are reported as unsupported.
+data sources. A cycle is reported with every member named. The ``null`` data source runs here (its
+``output`` is its ``input``); other types are plugins (:mod:`imagesmith.template.hcl2_datasources`).
 """
 
 from __future__ import annotations
@@ -96,9 +96,9 @@ def _evaluate_node(node: Node, tpl: Template, data: dict[str, DataSource], ctx: 
         return val.with_marks({SENSITIVE}) if loc.sensitive else val
     ds = data[name]
     if ds.type != "null":
-        diags.add("Unsupported data source type", f'The data source type "{ds.type}" is not available; this '
-                  'version runs the "null" data source only.', ds.range)
-        return object_val({})
+        from imagesmith.template.hcl2_datasources import run_datasource  # the plugin layer, above this one
+
+        return run_datasource(ds.type, ds.name, ds.body, ds.range, ctx, diags)
     content, cdiags = ds.body.content(BodySchema([AttributeSchema("input", True)]))
     diags.extend(cdiags)
     if "input" not in content.attributes:
