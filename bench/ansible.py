@@ -51,6 +51,7 @@ def make_playbook(work: Path, tasks: int) -> Path:
             lines.append(f"    - copy: {{content: 'task {i}', dest: /tmp/imagesmith-bench/f{i}}}")
         else:
             lines.append(f"    - command: echo task {i}")
+    lines.append("    - file: {path: /tmp/imagesmith-bench, state: absent}")  # the SSH target is this host
     path = work / "playbook.yml"
     path.write_text("\n".join(lines) + "\n")
     return path

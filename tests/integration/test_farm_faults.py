@@ -77,6 +77,7 @@ def test_a_second_ctrl_c_stops_waiting_and_names_what_is_still_cleaning(tmp_path
         assert "==> stubborn: Still cleaning up on worker w1" in output
         assert "Cancelled builds; cleanup was interrupted." in output
         wait_for(lambda: not processes_running("sleep 3173"), "the worker to finish the cleanup", 90)
+        wait_for(lambda: not script_of(output).exists(), "the worker to remove the build's script", 30)
 
 
 def test_a_killed_worker_fails_its_build_after_the_lease_expires(tmp_path: Path) -> None:
