@@ -23,8 +23,9 @@ import asyncio
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 from imagesmith.core.build import BuildOutcome, BuildRunner, format_duration
 from imagesmith.core.prepared import PreparedBuild
@@ -178,21 +179,40 @@ async def _run_group(runners: Sequence[BuildRunner], opts: RunOptions) -> None:
 
 def report_summary(outcomes: Sequence[BuildOutcome], ui: Ui, start: float) -> int:
     """Packer's end-of-run output: wait time, errors, artifacts (machine-readable lines too)."""
+    return summarize(outcomes, ui, start, lambda o: bool(o.artifacts), report_artifacts)
+
+
+class Finished(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def error(self) -> str | None: ...
+
+
+F = TypeVar("F", bound=Finished)
+
+
+def summarize(
+    builds: Sequence[F], ui: Ui, start: float, has_artifacts: Callable[[F], bool], report: Callable[[F, Ui], None]
+) -> int:
+    """Wait time, every build's error, then each successful build's artifacts (``report``); the
+    exit code. Local runs and the farm's client (whose artifacts live elsewhere) share it."""
     ui.say(f"\n==> Wait completed after {format_duration(time.monotonic() - start)}")
-    failed = [o for o in outcomes if o.error is not None]
+    failed = [b for b in builds if b.error is not None]
     if failed:
         ui.machine("error-count", str(len(failed)))
         ui.error("\n==> Some builds didn't complete successfully and had errors:")
-        for outcome in failed:
-            ui.machine("error", outcome.error or "", target=outcome.name)
-            ui.error(f"--> {outcome.name}: {outcome.error}")
-    with_artifacts = [o for o in outcomes if o.error is None and o.artifacts]
-    if not with_artifacts:
+        for build in failed:
+            ui.machine("error", build.error or "", target=build.name)
+            ui.error(f"--> {build.name}: {build.error}")
+    done = [b for b in builds if b.error is None and has_artifacts(b)]
+    if not done:
         ui.say("\n==> Builds finished but no artifacts were created.")
     else:
         ui.say("\n==> Builds finished. The artifacts of successful builds are:")
-        for outcome in with_artifacts:
-            report_artifacts(outcome, ui)
+        for build in done:
+            report(build, ui)
     return EXIT_FAILED if failed else EXIT_OK
 
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from imagesmith.core.build import format_duration
-from imagesmith.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from imagesmith.core.run_builds import summarize
+from imagesmith.errors import EXIT_INTERRUPTED
 from imagesmith.ui import ColoredUi, TargetedUi, Ui
 
 
@@ -41,22 +42,7 @@ class RemoteBuild:
 
 def report_summary(builds: Sequence[RemoteBuild], ui: Ui, start: float) -> int:
     """Wait time, errors, then each artifact and where its files are (a store URL or worker:path)."""
-    ui.say(f"\n==> Wait completed after {format_duration(time.monotonic() - start)}")
-    failed = [b for b in builds if b.error is not None]
-    if failed:
-        ui.machine("error-count", str(len(failed)))
-        ui.error("\n==> Some builds didn't complete successfully and had errors:")
-        for build in failed:
-            ui.machine("error", build.error or "", target=build.name)
-            ui.error(f"--> {build.name}: {build.error}")
-    done = [b for b in builds if b.error is None and b.result and b.result["artifacts"]]
-    if not done:
-        ui.say("\n==> Builds finished but no artifacts were created.")
-    else:
-        ui.say("\n==> Builds finished. The artifacts of successful builds are:")
-        for build in done:
-            report_artifacts(build, ui)
-    return EXIT_FAILED if failed else EXIT_OK
+    return summarize(builds, ui, start, lambda b: bool(b.result and b.result["artifacts"]), report_artifacts)
 
 
 def report_artifacts(build: RemoteBuild, ui: Ui) -> None:
