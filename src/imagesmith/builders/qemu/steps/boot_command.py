@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 from imagesmith.bootcommand import (
@@ -16,10 +15,9 @@ from imagesmith.bootcommand.vcpu import VcpuWatch
 from imagesmith.bootcommand.vnc import VncClient
 from imagesmith.builders.qemu.state import QemuState
 from imagesmith.builders.qemu.steps.keys import temporary_keys
-from imagesmith.core.render import go_struct, render_runtime
-from imagesmith.core.steps import Step, fail
-from imagesmith.errors import RenderError
-from imagesmith.template.values import format_go_duration
+from imagesmith.core.render import go_struct
+from imagesmith.core.steps import Step
+from imagesmith.steps.boot_wait import render_boot_command, wait_for_boot
 
 
 class TypeBootCommand(Step[QemuState]):
@@ -30,9 +28,7 @@ class TypeBootCommand(Step[QemuState]):
     async def run(self, state: QemuState) -> None:
         cfg = state.config
         ui = state.ctx.ui
-        if cfg.boot_wait > 0:
-            ui.say(f"Waiting {format_go_duration(cfg.boot_wait)} for boot...")
-            await asyncio.sleep(cfg.boot_wait)
+        await wait_for_boot(ui, cfg.boot_wait)
         if not cfg.boot_command:
             return
         _, public = await temporary_keys(state)
@@ -40,11 +36,7 @@ class TypeBootCommand(Step[QemuState]):
             "*qemu.bootCommandTemplateData", HTTPIP=state.http_ip, HTTPPort=state.http_port, Name=cfg.vm_name,
             SSHPublicKey=public,
         )  # fmt: skip
-        try:
-            # Packer's FlatBootCommand: the lines joined, then rendered as one text.
-            text = render_runtime("".join(cfg.boot_command), state.ctx.info, data)
-        except RenderError as exc:
-            raise fail(f"Error preparing boot command: {exc}") from exc
+        text = render_boot_command(cfg.boot_command, state.ctx.info, data)
         commands = parse_boot_command(text)
         pacing = choose_pacing(cfg.boot_command_driver, float(cfg.boot_key_interval))
         started = time.monotonic()

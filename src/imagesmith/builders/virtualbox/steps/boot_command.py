@@ -12,10 +12,11 @@ from imagesmith.bootcommand import parse_boot_command
 from imagesmith.bootcommand.scancodes import plan_scancodes
 from imagesmith.builders.virtualbox import commands
 from imagesmith.builders.virtualbox.state import VBoxState
-from imagesmith.core.render import go_struct, render_runtime
+from imagesmith.core.render import go_struct
 from imagesmith.core.steps import Step, fail
-from imagesmith.errors import RenderError, ToolError
-from imagesmith.template.values import format_go_duration, parse_go_duration
+from imagesmith.errors import ToolError
+from imagesmith.steps.boot_wait import render_boot_command, wait_for_boot
+from imagesmith.template.values import parse_go_duration
 
 DEFAULT_GROUP_INTERVAL = 0.1
 
@@ -40,17 +41,12 @@ class TypeBootCommand(Step[VBoxState]):
     async def run(self, state: VBoxState) -> None:
         cfg = state.config
         ui = state.ctx.ui
-        if cfg.boot_wait > 0:
-            ui.say(f"Waiting {format_go_duration(cfg.boot_wait)} for boot...")
-            await asyncio.sleep(cfg.boot_wait)
+        await wait_for_boot(ui, cfg.boot_wait)
         if not cfg.boot_command:
             return
         data = go_struct("*common.bootCommandTemplateData", HTTPIP=state.http_ip, HTTPPort=state.http_port,
                          Name=cfg.vm_name, SSHPublicKey="")  # fmt: skip
-        try:
-            text = render_runtime("".join(cfg.boot_command), state.ctx.info, data)
-        except RenderError as exc:
-            raise fail(f"Error preparing boot command: {exc}") from exc
+        text = render_boot_command(cfg.boot_command, state.ctx.info, data)
         ui.say("Typing the boot command...")
         interval = group_interval(float(cfg.boot_keygroup_interval))
         started = time.monotonic()

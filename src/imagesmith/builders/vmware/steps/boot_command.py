@@ -3,16 +3,14 @@ VMware's VNC server (with its password), at Packer's pace (100 ms per key event 
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 from imagesmith.bootcommand import VncKeyDriver, choose_pacing, parse_boot_command, type_commands
 from imagesmith.bootcommand.vnc import VncClient
 from imagesmith.builders.vmware.state import VmwareState
-from imagesmith.core.render import go_struct, render_runtime
-from imagesmith.core.steps import Step, fail
-from imagesmith.errors import RenderError
-from imagesmith.template.values import format_go_duration
+from imagesmith.core.render import go_struct
+from imagesmith.core.steps import Step
+from imagesmith.steps.boot_wait import render_boot_command, wait_for_boot
 
 
 class TypeBootCommand(Step[VmwareState]):
@@ -28,17 +26,12 @@ class TypeBootCommand(Step[VmwareState]):
         ui.say("Connecting to VNC...")
         vnc = await VncClient.connect(cfg.vnc_bind_address, state.vnc_port, password=state.vnc_password)
         try:
-            if cfg.boot_wait > 0:
-                ui.say(f"Waiting {format_go_duration(cfg.boot_wait)} for boot...")
-                await asyncio.sleep(cfg.boot_wait)
+            await wait_for_boot(ui, cfg.boot_wait)
             if not cfg.boot_command:
                 return
             data = go_struct("*common.VNCBootCommandTemplateData", HTTPIP=state.http_ip, HTTPPort=state.http_port,
                              Name=cfg.vm_name)  # fmt: skip
-            try:
-                text = render_runtime("".join(cfg.boot_command), state.ctx.info, data)
-            except RenderError as exc:
-                raise fail(f"Error preparing boot command: {exc}") from exc
+            text = render_boot_command(cfg.boot_command, state.ctx.info, data)
             commands = parse_boot_command(text)
             ui.say("Typing the boot command over VNC...")
             started = time.monotonic()
