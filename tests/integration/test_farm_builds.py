@@ -146,6 +146,65 @@ def test_sensitive_variables_never_reach_the_broker(farm: Farm, tmp_path: Path, 
     assert "client-secret-5519" not in done.stdout + done.stderr
 
 
+VARFILE_HCL2 = """
+variable "password" {
+  type      = string
+  default   = ""
+  sensitive = true
+}
+variable "packages" {
+  type = list(string)
+}
+variable "release" {
+  type    = string
+  default = "0.0"
+}
+source "null" "varfile" {
+  communicator = "none"
+}
+build {
+  sources = ["source.null.varfile"]
+  provisioner "shell-local" {
+    environment_vars = ["PW=${var.password}"]
+    inline = [
+      "echo packages=${join(\",\", var.packages)} release=${var.release}",
+      "test $PW = worker-secret-7731 && echo from-worker-env $PW",
+    ]
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("suffix", ["hcl", "json"])
+def test_hcl2_var_files_travel_without_their_sensitive_assignments(farm: Farm, tmp_path: Path, suffix: str) -> None:
+    (tmp_path / "t").mkdir()
+    template = tmp_path / "t" / "varfile.pkr.hcl"
+    template.write_text(VARFILE_HCL2)
+    first, second = tmp_path / f"a.pkrvars.{suffix}", tmp_path / f"b.pkrvars.{suffix}"
+    if suffix == "hcl":
+        first.write_text('packages = ["curl", "vim"]\nrelease = "1.0"\npassword = "file-secret-4406"\n')
+        second.write_text('release = "2.0" # the later file wins\n')
+    else:
+        first.write_text('{"packages": ["curl", "vim"], "release": "1.0", "password": "file-secret-4406"}')
+        second.write_text('{"release": "2.0"}')
+    monitor = subprocess.Popen(
+        [*farm.wrap, "redis-cli", "-p", str(farm.redis.port), "monitor"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        wait_for(lambda: "OK" in (monitor.stdout.readline() if monitor.stdout else ""), "redis MONITOR", 60)
+        done = farm.build("-var-file", str(first), "-var-file", str(second), str(template), cwd=tmp_path)
+    finally:
+        monitor.terminate()
+        seen = monitor.communicate(timeout=60)[0]
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "packages=curl,vim release=2.0" in done.stdout
+    assert "from-worker-env <sensitive>" in done.stdout  # the worker's PKR_VAR_password, not the file's
+    everything = decoded_tokens(seen)
+    assert "run_build" in seen and "curl" in everything  # the non-sensitive values did travel
+    assert "file-secret-4406" not in everything and "worker-secret-7731" not in everything
+    assert "file-secret-4406" not in done.stdout + done.stderr
+
+
 def test_artifacts_go_to_the_file_store_and_the_summary_says_where(farm: Farm, tmp_path: Path) -> None:
     store = tmp_path / "store"
     raw = {"builders": [{"type": "file", "name": "f", "content": "farm-made", "target": "out/result.txt"}]}

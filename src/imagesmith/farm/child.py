@@ -22,6 +22,7 @@ import contextlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import threading  # noqa: E402
 from typing import Any, TextIO  # noqa: E402
 
@@ -71,16 +72,33 @@ def sensitive_from_env(names: list[str]) -> dict[str, str]:
     return {name: os.environ[f"PKR_VAR_{name}"] for name in names if f"PKR_VAR_{name}" in os.environ}
 
 
+def write_var_files(directory: str, sent: list[dict[str, str]]) -> list[str]:
+    """An HCL2 template's ``-var-file`` copies (sensitive assignments cut out), in command order."""
+    paths = [os.path.join(directory, item["name"]) for item in sent]
+    from imagesmith.errors import ImagesmithError
+
+    for path, item in zip(paths, sent, strict=True):
+        try:
+            with open(path, "w", encoding="utf-8") as out:
+                out.write(item["text"])
+        except OSError as exc:
+            raise ImagesmithError(f"cannot write the var file {path}: {exc.strerror}") from None
+    return paths
+
+
 def run_spec(spec: dict[str, Any], ui: EventUi) -> dict[str, Any]:
     """Build the one build ``spec`` names; the result event (error, interruption, artifacts)."""
     from imagesmith.api import BuildFailed, build
     from imagesmith.errors import ImagesmithError
 
     variables = {**spec["vars"], **sensitive_from_env(spec["sensitive"])}
+    var_dir = tempfile.TemporaryDirectory(prefix="imagesmith-vars-")
     try:
+        var_files = write_var_files(var_dir.name, spec.get("var_files", []))
         artifacts = build(
             spec["template"],
             vars=variables,
+            var_files=var_files,
             only=[spec["name"]],
             on_error=spec["on_error"],
             force=spec["force"],
@@ -93,6 +111,8 @@ def run_spec(spec: dict[str, Any], ui: EventUi) -> dict[str, Any]:
         error = exc.errors.get(spec["name"]) or ("Build was cancelled." if interrupted else str(exc))
     except ImagesmithError as exc:
         artifacts, error, interrupted = [], str(exc), False
+    finally:
+        var_dir.cleanup()
     described = [{"builder_id": a.builder_id, "id": a.id, "string": str(a), "files": list(a.files)} for a in artifacts]
     return {"t": "result", "error": error, "interrupted": interrupted, "artifacts": described}
 

@@ -10,7 +10,6 @@ its own ``PKR_VAR_<name>``.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from imagesmith.farm.follow import Follower
 from imagesmith.farm.report import RemoteBuild
 from imagesmith.farm.routing import queue_for, route_builds
 from imagesmith.farm.store import check_store_url
+from imagesmith.farm.varfiles import hcl2_var_files, read_json_var_files
 from imagesmith.secrets import scrub
 from imagesmith.ui import BUILD_COLORS, ColoredUi, MachineReadableUi, Ui
 
@@ -50,6 +50,7 @@ class BuildSettings:
 def build_on_farm(path: str, settings: BuildSettings, farm: FarmOptions, ui: Ui) -> int:
     """Run the template's builds on the farm; return the exit status (the summary is printed)."""
     from imagesmith.api import _prepare, load, run_scope
+    from imagesmith.template.model import is_hcl2
 
     url = redis_url(farm.executor)
     store = check_store_url(farm.store) if farm.store else ""
@@ -59,11 +60,13 @@ def build_on_farm(path: str, settings: BuildSettings, farm: FarmOptions, ui: Ui)
         template = load(path, settings.vars, settings.var_files)
         builds = _prepare(template, settings.vars, settings.var_files, settings.only, settings.except_)
         table = route_builds([(b.name, b.builder_type) for b in builds], farm.routes or {})
-        variables = {**read_var_files(settings.var_files, path), **settings.vars}
-        # declared sensitive (JSON), or a value this run masks (HCL2 `sensitive = true`): never sent
+        hcl2 = is_hcl2(path)
+        variables = {**({} if hcl2 else read_json_var_files(settings.var_files)), **settings.vars}
+        # declared sensitive, or a value this run masks: never sent
         masked = {name for name, value in variables.items() if value and scrub(value) != value}
         sensitive = sorted(set(template.sensitive_variables) | masked)
         sent = {k: v for k, v in variables.items() if k not in sensitive}
+        var_files = hcl2_var_files(settings.var_files, sensitive) if hcl2 else []
         root, relative = bundle_root(path)
         bundle = make_bundle(root)
         board = Board(url)
@@ -75,6 +78,7 @@ def build_on_farm(path: str, settings: BuildSettings, farm: FarmOptions, ui: Ui)
             spec = {
                 "template": relative,
                 "vars": sent,
+                "var_files": var_files,
                 "sensitive": sensitive,
                 "on_error": settings.on_error,
                 "force": settings.force,
@@ -87,24 +91,6 @@ def build_on_farm(path: str, settings: BuildSettings, farm: FarmOptions, ui: Ui)
                 return follower.run()
         finally:
             board.close()
-
-
-def read_var_files(paths: Sequence[str], template: str) -> dict[str, str]:
-    """JSON ``-var-file`` contents, merged in order (HCL2 var files are not sent yet: refused)."""
-    from imagesmith.template.hcl2_bridge import is_hcl2
-
-    if paths and is_hcl2(template):
-        raise UsageError("-var-file with an HCL2 template is not supported with -executor yet; use -var")
-    merged: dict[str, str] = {}
-    for name in paths:
-        try:
-            data = json.loads(Path(name).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"{name}: cannot read var file: {exc}") from None
-        if not isinstance(data, dict):
-            raise UsageError(f"{name}: a var file must be a JSON object")
-        merged.update({str(k): str(v) for k, v in data.items()})
-    return merged
 
 
 def bundle_root(path: str) -> tuple[Path, str]:

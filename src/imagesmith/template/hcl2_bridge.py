@@ -89,6 +89,7 @@ def load_hcl2(
     # template_dir is the path's directory, as for JSON: a directory gets a name inside it
     full = Path(path).resolve()
     out = HCL2Template(path=str(full) if full.is_file() else f"{full}{os.sep}.", display=path)
+    out.sensitive_variables = sorted(name for name, var in tpl.variables.items() if var.sensitive)
     diags = Diagnostics()
     _check_source_types(tpl, diags)
     _BuildMaker(tpl, out, diags).make_all()
