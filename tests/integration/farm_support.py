@@ -49,15 +49,28 @@ class RedisServer:
     wrap: list[str] = field(default_factory=list)
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    password: str = ""
+    tls: bool = False  # a CA and a server certificate for 127.0.0.1 are made in ``dir``
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        auth = f":{self.password}@" if self.password else ""
+        if self.tls:
+            query = f"?ssl_cert_reqs=required&ssl_ca_certs={self.dir / 'ca.crt'}"
+            return f"rediss://{auth}127.0.0.1:{self.port}/0{query}"
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
-        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        argv += ["--dir", str(self.dir)]
+        argv = ["redis-server", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(self.dir)]
+        if self.tls:
+            make_certificates(self.dir)
+            argv += ["--port", "0", "--tls-port", str(self.port), "--tls-auth-clients", "no"]
+            argv += [arg for kind, name in TLS_FILES for arg in (f"--tls-{kind}-file", str(self.dir / name))]
+        else:
+            argv += ["--port", str(self.port)]
+        if self.password:
+            argv += ["--requirepass", self.password]
         log = (self.dir / "redis.log").open("ab")
         self.proc = subprocess.Popen([*self.wrap, *argv], stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + START_TIMEOUT
@@ -66,8 +79,16 @@ class RedisServer:
                 raise RuntimeError(f"redis-server did not start: {(self.dir / 'redis.log').read_text()[-2000:]}")
             time.sleep(0.1)
 
+    def cli_argv(self) -> list[str]:
+        argv = [*self.wrap, "redis-cli", "-p", str(self.port)]
+        if self.tls:
+            argv += ["--tls", "--cacert", str(self.dir / "ca.crt")]
+        if self.password:
+            argv += ["-a", self.password, "--no-auth-warning"]
+        return argv
+
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        argv = [*self.wrap, "redis-cli", "-p", str(self.port), *args]
+        argv = [*self.cli_argv(), *args]
         return subprocess.run(argv, capture_output=True, text=True, timeout=60)
 
     def stop(self) -> None:
@@ -79,6 +100,23 @@ class RedisServer:
                 self.proc.kill()
                 self.proc.wait(STOP_TIMEOUT)
         self.proc = None
+
+
+TLS_FILES = [("cert", "server.crt"), ("key", "server.key"), ("ca-cert", "ca.crt")]
+
+
+def make_certificates(directory: Path) -> None:
+    """A throw-away CA and a server certificate for 127.0.0.1 (openssl; P-256 keys)."""
+    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    (directory / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    steps = [
+        ["openssl", "req", "-x509", *key, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=farm-ca"],
+        ["openssl", "req", *key, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"],
+        ["openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+         "-out", "server.crt", "-days", "2", "-extfile", "san.ext"],
+    ]  # fmt: skip
+    for argv in steps:
+        subprocess.run(argv, cwd=directory, check=True, capture_output=True, timeout=60)
 
 
 @dataclass
@@ -153,8 +191,10 @@ class Farm:
 
 
 @contextlib.contextmanager
-def running_farm(directory: Path, wrap: list[str] | None = None, env: dict[str, str] | None = None) -> Iterator[Farm]:
-    redis = RedisServer(directory / "redis", wrap=list(wrap or []))
+def running_farm(
+    directory: Path, wrap: list[str] | None = None, env: dict[str, str] | None = None, **redis_options: object
+) -> Iterator[Farm]:
+    redis = RedisServer(directory / "redis", wrap=list(wrap or []), **redis_options)  # type: ignore[arg-type]
     redis.start()
     farm = Farm(directory, redis, list(wrap or []), dict(env or {}))
     try:
