@@ -10,6 +10,7 @@ import contextlib
 import re
 import subprocess
 import sys
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -215,6 +216,32 @@ def test_artifacts_go_to_the_file_store_and_the_summary_says_where(farm: Farm, t
     assert len(stored) == 1 and stored[0].read_text() == "farm-made"
     assert f"--> f: stored at {stored[0].as_uri()}" in done.stdout
     assert not (tmp_path / "t" / "out").exists()  # made on the worker, not here
+
+
+def test_a_docker_build_runs_on_the_docker_worker_and_its_export_reaches_the_store(
+    need_docker: None, farm: Farm, tmp_path: Path
+) -> None:
+    store = tmp_path / "store"
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "motd").write_text("built on the farm\n")
+    raw = {
+        "builders": [{"type": "docker", "image": "imagesmith-test/busybox:latest", "pull": False,
+                      "run_command": ["-d", "-i", "-t", "--network", "none", "--entrypoint=/bin/sh", "--",
+                                      "{{.Image}}"],
+                      "export_path": "image.tar"}],
+        "provisioners": [{"type": "file", "source": "motd", "destination": "/etc/motd"},
+                         {"type": "shell", "inline": ["echo worker=$(cat /etc/motd)"]}],
+    }  # fmt: skip
+    template = write_template(tmp_path / "t", raw)
+    done = farm.build(f"-artifact-store={store.as_uri()}", str(template), cwd=tmp_path / "t")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "docker: worker=built on the farm" in done.stdout
+    stored = list(store.glob("*/image.tar"))
+    assert len(stored) == 1
+    with tarfile.open(stored[0]) as tar:  # the container's filesystem, with the uploaded file
+        member = tar.extractfile("etc/motd")
+        assert member is not None and member.read() == b"built on the farm\n"
+    assert f"--> docker: stored at {stored[0].as_uri()}" in done.stdout
 
 
 def test_a_build_sent_twice_runs_once(farm: Farm, tmp_path: Path) -> None:
