@@ -38,17 +38,37 @@ def provisioners(root: Path) -> list[dict[str, Any]]:
             "inline": ['Write-Output "inline quote=$env:QUOTED"', "Write-Host done"],
             "environment_vars": ['QUOTED=it\'s "$x" `y`', "PASSWORD={{user `secret`}}"],
         },
-        {"type": "powershell", "script": "hello.ps1", "valid_exit_codes": [0, 3],
-         "environment_vars": ["GREETING=hello"], "remote_path": "c:/Windows/Temp/hello.ps1",
-         "remote_env_var_path": "c:/Windows/Temp/env.ps1", "skip_clean": True},  # fmt: skip
-        {"type": "powershell", "inline": ['Write-Output "elevated as admin"'], "elevated_user": "Admin$",
-         "elevated_password": "{{user `secret`}}", "execution_policy": "remotesigned",
-         "environment_vars": ["GREETING=from task"]},  # fmt: skip
+        {
+            "type": "powershell",
+            "script": "hello.ps1",
+            "valid_exit_codes": [0, 3],
+            "environment_vars": ["GREETING=hello"],
+            "remote_path": "c:/Windows/Temp/hello.ps1",
+            "remote_env_var_path": "c:/Windows/Temp/env.ps1",
+            "skip_clean": True,
+        },
+        {
+            "type": "powershell",
+            "inline": ['Write-Output "elevated as admin"'],
+            "elevated_user": "Admin$",
+            "elevated_password": "{{user `secret`}}",
+            "execution_policy": "remotesigned",
+            "environment_vars": ["GREETING=from task"],
+        },
         {"type": "windows-shell", "inline": ["echo inline bat %GREETING%"], "environment_vars": ["GREETING=hi"]},
-        {"type": "windows-shell", "scripts": ["hello.bat"], "environment_vars": ["GREETING=batch"],
-         "remote_path": "c:/Windows/Temp/hello.bat", "start_retry_timeout": "1m"},  # fmt: skip
-        {"type": "windows-restart", "check_registry": True, "restart_timeout": "3m",
-         "restart_check_command": 'powershell -executionpolicy bypass "& { . c:/none.ps1; &\'c:/none.ps1\' }"'},  # fmt: skip
+        {
+            "type": "windows-shell",
+            "scripts": ["hello.bat"],
+            "environment_vars": ["GREETING=batch"],
+            "remote_path": "c:/Windows/Temp/hello.bat",
+            "start_retry_timeout": "1m",
+        },
+        {
+            "type": "windows-restart",
+            "check_registry": True,
+            "restart_timeout": "3m",
+            "restart_check_command": "powershell -executionpolicy bypass \"& { . c:/none.ps1; &'c:/none.ps1' }\"",
+        },
     ]
 
 
@@ -60,33 +80,44 @@ def build(tool: str, template: Path, guest: WinGuest) -> tuple[int, str]:
 
 
 def test_windows_provisioners_stand_in_over_ssh_vs_packer(tmp_path: Path, win_guest: WinGuest) -> None:  # noqa: F811
-    template = write_template(tmp_path, win_guest, provisioners(tmp_path),
-                              variables={"secret": SECRET}, **{"sensitive-variables": ["secret"]})  # fmt: skip
+    template = write_template(
+        tmp_path, win_guest, provisioners(tmp_path), variables={"secret": SECRET}, **{"sensitive-variables": ["secret"]}
+    )
     status, output = build("imagesmith", template, win_guest)
     assert status == 0, output
     assert SECRET not in output
     events, files = win_guest.events(), win_guest.files()
     ui = ui_lines(output, "Provisioning with Powershell")
     texts = [text for _, text in ui]
-    assert "inline quote=it's \"$x\" `y`" in texts
+    assert 'inline quote=it\'s "$x" `y`' in texts
     assert "greeting=hello build=null" in texts
     assert "elevated as admin" in texts
     assert "inline bat hi" in texts and "bat greeting=batch type=null" in texts
     assert "WIN-STANDIN restarted." in texts and texts[-1] == "Machine successfully restarted, moving on"
-    assert ("task", 'powershell -executionpolicy remotesigned "& { if (Test-Path variable:global:ProgressPreference)'
-            "{set-variable -name variable:global:ProgressPreference -value 'SilentlyContinue'};. "
-            "c:/Windows/Temp/packer-ps-env-vars-<uuid>.ps1; &'c:/Windows/Temp/script-<uuid>.ps1'; "
-            'exit $LastExitCode }"') in events  # fmt: skip
+    assert (
+        "task",
+        'powershell -executionpolicy remotesigned "& { if (Test-Path variable:global:ProgressPreference)'
+        "{set-variable -name variable:global:ProgressPreference -value 'SilentlyContinue'};. "
+        "c:/Windows/Temp/packer-ps-env-vars-<uuid>.ps1; &'c:/Windows/Temp/script-<uuid>.ps1'; "
+        'exit $LastExitCode }"',
+    ) in events
     assert ("user", "Admin`$") in events and ("password_set", "True") in events
-    assert ("cmd", 'set "GREETING=hi" && set "PACKER_BUILDER_TYPE=null" && set "PACKER_BUILD_NAME=null" && '
-            '"c:/Windows/Temp/script.bat"') in events  # fmt: skip
+    assert (
+        "cmd",
+        'set "GREETING=hi" && set "PACKER_BUILDER_TYPE=null" && set "PACKER_BUILD_NAME=null" && '
+        '"c:/Windows/Temp/script.bat"',
+    ) in events
     assert [e[1] for e in events if e[0] == "dropped"] == ['shutdown /r /f /t 60 /c "packer restart test"'] * 2
     env_uploads = [e[2] for e in events if e[0] == "upload" and "packer-ps-env-vars" in e[1]]
-    assert 'PASSWORD="<sensitive>"' not in env_uploads[0] and f'$env:PASSWORD="Pa55-w0rd-`$ecret"; ' in env_uploads[0]
+    assert 'PASSWORD="<sensitive>"' not in env_uploads[0] and '$env:PASSWORD="Pa55-w0rd-`$ecret"; ' in env_uploads[0]
     assert '$env:QUOTED="it`\'s `"`$x`" ``y``"; ' in env_uploads[0]
     # cleaned: only what skip_clean and windows-shell leave behind
-    assert sorted(files) == ["c/Windows/Temp/env.ps1", "c/Windows/Temp/hello.bat", "c/Windows/Temp/hello.ps1",
-                             "c/Windows/Temp/script.bat"]  # fmt: skip
+    assert sorted(files) == [
+        "c/Windows/Temp/env.ps1",
+        "c/Windows/Temp/hello.bat",
+        "c/Windows/Temp/hello.ps1",
+        "c/Windows/Temp/script.bat",
+    ]
 
     require_tool(shutil.which("packer") is not None, "needs Packer 1.6.6 as the oracle (apt-get install packer)")
     their_status, their_output = build("packer", template, win_guest)

@@ -84,7 +84,9 @@ class WindowsShellProvisioner(Provisioner):
         except OSError as exc:
             raise BuildError(f"Error opening shell script: {exc}") from exc
         info = self.info
-        env = flatten_env(c.environment_vars, info.build_name, info.builder_type, data, c.env_var_format or ENV_VAR_FORMAT, ps=False)
+        env = flatten_env(
+            c.environment_vars, info.build_name, info.builder_type, data, c.env_var_format or ENV_VAR_FORMAT, ps=False
+        )
         remote = c.remote_path or DEFAULT_REMOTE_PATH
         # Packer renders this command with only Vars and Path as data (no build data).
         fields = {"Vars": env, "Path": remote}
