@@ -155,7 +155,7 @@ def test_restart_loop_ends_when_the_machine_is_gone_and_checks_the_registry(monk
 def test_restart_command_failure_and_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(BuildError, match="Restart script exited with non-zero exit status: 5"):
         restart(Recorder({windows_restart.RESTART_COMMAND: [5]}), {}, monkeypatch)
-    with pytest.raises(BuildError, match="Timeout waiting for machine to restart."):
+    with pytest.raises(BuildError, match="Timeout waiting for machine to restart"):
         restart(Recorder({TRY: [1]}, {CHECK: "not yet"}), {"restart_timeout": "1s"}, monkeypatch)
 
 
