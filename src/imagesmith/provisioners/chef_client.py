@@ -13,6 +13,7 @@ staging directory goes, unless ``skip_clean_staging_directory``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ UNIX_EXECUTE = "{{if .Sudo}}sudo {{end}}chef-client --no-color -c {{.ConfigPath}
 WINDOWS_EXECUTE = "c:/opscode/chef/bin/chef-client.bat --no-color -c {{.ConfigPath}} -j {{.JsonPath}}"
 UNIX_KNIFE = "{{if .Sudo}}sudo {{end}}knife {{.Args}} {{.Flags}}"
 WINDOWS_KNIFE = "c:/opscode/chef/bin/knife.bat {{.Args}} {{.Flags}}"
+CANCEL_CLEANUP_TIMEOUT = 30.0  # seconds the staging directory's removal may take after Ctrl-C
 STAGING = {"unix": "/tmp/packer-chef-client", WINDOWS: "C:/Windows/Temp/packer-chef-client"}
 
 
@@ -188,6 +190,19 @@ class ChefClientProvisioner(Provisioner):
         if not c.skip_install:
             await with_prefix("Error installing Chef", self._install(ui, comm))
         await with_prefix("Error creating staging directory", create_dir(ui, comm, self.guest, self.staging))
+        try:
+            await self._run(ui, comm, node)
+        except asyncio.CancelledError:
+            # Ctrl-C: the staging directory holds the validation key; it must not stay on the machine.
+            if not c.skip_clean_staging_directory:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(CANCEL_CLEANUP_TIMEOUT):
+                        await remove_staging(ui, comm, self.guest, self.staging)
+            raise
+
+    async def _run(self, ui: Ui, comm: Communicator, node: str) -> None:
+        """Everything after the staging directory exists: keys, client.rb, chef-client, knife, cleanup."""
+        c = self.config
         fields = dict.fromkeys(_CONFIG_FIELDS, "")
         fields.update(NodeName=node, ServerUrl=c.server_url, ClientKey=c.client_key or f"{self.staging}/client.pem")
         if c.encrypted_data_bag_secret_path:
