@@ -10,6 +10,7 @@ not stop a remote command either).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -68,10 +69,8 @@ def test_ctrl_c_during_chef_client_stand_in_removes_the_staging_dir(tmp_path: Pa
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
         if pidfile.exists() and (remote := pidfile.read_text().strip()).isdigit():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(int(remote), signal.SIGKILL)
-            except ProcessLookupError:
-                pass
     run = Run(proc.returncode, output, proc.pid, tmpdir, before, ports)
     run.assert_failed_with("Executing Chef: CHEF_STANDIN_DIR=")
     [call] = [json.loads(line) for line in (record / "calls.jsonl").read_text().splitlines()]
