@@ -140,3 +140,19 @@ def test_failing_powershell_script_stand_in_vs_packer(tmp_path: Path, win_guest:
     assert (status, ui_lines(output, "Provisioning")) == (their_status, ui_lines(their_output, "Provisioning"))
     assert events == win_guest.events()
     assert files == win_guest.files()
+
+
+def test_windows_example_builds_against_the_stand_in(win_guest: WinGuest) -> None:  # noqa: F811
+    win_guest.reset({"hostname": "WIN-EXAMPLE"})
+    root = Path(__file__).resolve().parents[2]
+    args = ["-var", f"win_port={win_guest.sshd.port}", "-var", "win_user=root", "-var", f"win_key={win_guest.sshd.key}"]
+    args += ["-var", "win_password=", "-var", f"admin_password={SECRET}"]
+    done = run_cli("build", *args, str(root / "examples" / "windows.json"), cwd=root, timeout=600)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "hello from powershell on build null" in output
+    assert "running as the elevated user" in output
+    assert "batch says cmd" in output
+    assert "WIN-EXAMPLE restarted." in output
+    assert SECRET not in output
+    assert sorted(win_guest.files()) == ["c/Windows/Temp/script.bat"]  # the rest was cleaned up
