@@ -55,6 +55,7 @@ def provisioners(root: Path) -> list[dict[str, Any]]:
             "execution_policy": "remotesigned",
             "environment_vars": ["GREETING=from task"],
         },
+        {"type": "powershell", "inline": ['Write-Output "as SYSTEM"'], "elevated_user": "SYSTEM", "debug_mode": 1},
         {"type": "windows-shell", "inline": ["echo inline bat %GREETING%"], "environment_vars": ["GREETING=hi"]},
         {
             "type": "windows-shell",
@@ -102,6 +103,7 @@ def test_windows_provisioners_stand_in_over_ssh_vs_packer(tmp_path: Path, win_gu
         'exit $LastExitCode }"',
     ) in events
     assert ("user", "Admin`$") in events and ("password_set", "True") in events
+    assert ("user", "SYSTEM") in events and ("password_set", "False") in events and "as SYSTEM" in texts
     assert (
         "cmd",
         'set "GREETING=hi" && set "PACKER_BUILDER_TYPE=null" && set "PACKER_BUILD_NAME=null" && '
