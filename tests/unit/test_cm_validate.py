@@ -40,7 +40,7 @@ def test_missing_paths_are_located_validate_errors(tmp_path: Path) -> None:
 def test_cm_examples_validate() -> None:
     root = Path(__file__).resolve().parents[2]
     names = ("puppet-masterless", "puppet-server", "salt-masterless", "ansible-local", "ansible", "chef-solo")
-    names += ("converge", "chef-client")
+    names += ("converge", "chef-client", "windows")
     for name in names:
         done = run_cli("validate", str(root / "examples" / f"{name}.json"), cwd=root)
         assert done.returncode == 0, done.stdout + done.stderr

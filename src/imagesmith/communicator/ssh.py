@@ -4,7 +4,8 @@ Semantics follow Packer 1.6.6's ``communicator/ssh``:
 
 * ``execute`` runs the command through the login shell, with a PTY when ``ssh_pty`` (stderr is then
   merged into stdout); it returns the exit status, or :data:`CMD_DISCONNECT` when the connection
-  dropped (a reboot, ``shutdown``) before one arrived;
+  dropped (a reboot, ``shutdown``) before one arrived; when no session can be opened on the
+  connection it reconnects once, as Packer does, and raises :class:`BuildError` if that fails;
 * ``upload`` writes one file with ``scp -t <dir>`` (or SFTP), streamed, with its mode;
 * ``upload_dir`` follows rsync's rule: ``src`` ending in ``/`` copies its contents into ``dst``,
   otherwise ``dst/<basename>`` is created; ``dst`` is created if missing;
@@ -24,6 +25,7 @@ import shlex
 import shutil
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     import asyncssh
 
 _CHUNK = 256 * 1024
+RECONNECT_TIMEOUT = 15.0  # seconds one reconnection may take before a command counts as not started
 
 
 class SshCommunicator(Communicator):
@@ -76,16 +79,19 @@ class SshCommunicator(Communicator):
         import asyncssh
 
         logger.debug("ssh: executing %s", command)
+        options: dict[str, Any] = {"encoding": None}
+        if self.settings.pty:
+            options |= {"term_type": "xterm", "term_size": (80, 40)}
         try:
-            proc = await self.conn.create_process(
-                command,
-                encoding=None,
-                term_type="xterm" if self.settings.pty else None,
-                term_size=(80, 40) if self.settings.pty else None,
-            )
+            proc = await self.conn.create_process(command, **options)
         except (asyncssh.Error, OSError) as exc:
-            logger.debug("ssh: could not start %r: %s", command, exc)
-            return CMD_DISCONNECT
+            # Packer opens a new connection when a session cannot be opened (the machine restarted).
+            logger.debug("ssh: could not start %r: %s; reconnecting", command, exc)
+            await self.reconnect()
+            try:
+                proc = await self.conn.create_process(command, **options)
+            except (asyncssh.Error, OSError) as again:
+                raise BuildError(f"could not start {command!r} over SSH: {again}") from again
         try:
             if stdin:
                 proc.stdin.write(stdin)
@@ -101,12 +107,24 @@ class SshCommunicator(Communicator):
             return CMD_DISCONNECT
         return int(result.exit_status)
 
+    async def reconnect(self) -> None:
+        """Replace a dropped connection with a new one (one attempt of at most :data:`RECONNECT_TIMEOUT`).
+
+        Raises :class:`BuildError` when the server does not answer: the caller cannot start anything.
+        Tunnels are not reopened.
+        """
+        self.conn.close()
+        settings = replace(self.settings, timeout=min(self.settings.timeout, RECONNECT_TIMEOUT))
+        self.conn = await connect(settings)
+
     async def start_process(self, command: str) -> RemoteProcess:
         from imagesmith.communicator.ssh_stream import start_ssh_process
 
         return await start_ssh_process(self.conn, command)
 
     async def upload(self, dst: str, src: Path | bytes, mode: int | None = None) -> None:
+        if self.conn.is_closed():
+            await self.reconnect()
         size = len(src) if isinstance(src, bytes) else os.stat(src).st_size
         if mode is None:
             mode = 0o644 if isinstance(src, bytes) else os.stat(src).st_mode & 0o7777

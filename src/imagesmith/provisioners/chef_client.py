@@ -13,27 +13,25 @@ staging directory goes, unless ``skip_clean_staging_directory``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from imagesmith.core.plugin import BuildInfo, Communicator, Provisioner
+from imagesmith.core.plugin import BuildInfo, Communicator
 from imagesmith.errors import BuildError
-from imagesmith.provisioners.chef_solo import UNIX_INSTALL, WINDOWS_INSTALL
 from imagesmith.provisioners.cm_common import (
     WINDOWS,
-    GuestCommands,
-    GuestOsOptions,
+    ChefOptions,
+    ChefProvisioner,
     create_dir,
-    encode_go_json_indent,
     go_join,
     go_path_error,
+    make_chef_json,
     remove_staging,
-    render_runtime,
     run_command,
-    stat_error,
     time_ordered_uuid,
     with_prefix,
 )
@@ -44,6 +42,7 @@ UNIX_EXECUTE = "{{if .Sudo}}sudo {{end}}chef-client --no-color -c {{.ConfigPath}
 WINDOWS_EXECUTE = "c:/opscode/chef/bin/chef-client.bat --no-color -c {{.ConfigPath}} -j {{.JsonPath}}"
 UNIX_KNIFE = "{{if .Sudo}}sudo {{end}}knife {{.Args}} {{.Flags}}"
 WINDOWS_KNIFE = "c:/opscode/chef/bin/knife.bat {{.Args}} {{.Flags}}"
+CANCEL_CLEANUP_TIMEOUT = 30.0  # seconds the staging directory's removal may take after Ctrl-C
 STAGING = {"unix": "/tmp/packer-chef-client", WINDOWS: "C:/Windows/Temp/packer-chef-client"}
 
 
@@ -100,62 +99,32 @@ _CONFIG_FIELDS = (
 
 
 @dataclass(frozen=True)
-class ChefClientConfig(GuestOsOptions):
+class ChefClientConfig(ChefOptions):
     server_url: str = option("")
-    chef_environment: str = option("")
-    chef_license: str = option("")
     client_key: str = option("")
-    config_template: str = option("")
     elevated_user: str = option("")
     elevated_password: str = option("")
-    encrypted_data_bag_secret_path: str = option("")
-    execute_command: str = option("", render=False)
-    install_command: str = option("", render=False)
     knife_command: str = option("", render=False)
-    guest_os_type: str = option("")
-    json: dict[str, Any] = option(factory=dict)
     node_name: str = option("")
     policy_group: str = option("")
     policy_name: str = option("")
-    prevent_sudo: bool = option(False)
-    run_list: list[str] = option(factory=list)
     skip_clean_client: bool = option(False)
     skip_clean_node: bool = option(False)
     skip_clean_staging_directory: bool = option(False)
-    skip_install: bool = option(False)
     ssl_verify_mode: str = option("")
     trusted_certs_dir: str = option("")
-    staging_directory: str = option("")
     validation_client_name: str = option("")
     validation_key_path: str = option("")
-    version: str = option("")
 
     def check_options(self) -> Iterator[str]:
-        if self.config_template:
-            err, is_dir = stat_error(self.config_template)
-            if err:
-                yield f"Bad config template path: {err}"
-            elif is_dir:
-                yield f"Config template path must be a file: {self.config_template}"
+        yield from self.check_config_template()
         if not self.server_url:
             yield "server_url must be set"
-        if self.encrypted_data_bag_secret_path:
-            err, is_dir = stat_error(self.encrypted_data_bag_secret_path)
-            if err or is_dir:
-                why = err or "is a directory"
-                yield f"Bad encrypted data bag secret '{self.encrypted_data_bag_secret_path}': {why}"
+        yield from self.check_secret()
         if bool(self.policy_name) != bool(self.policy_group):
             yield "If either policy_name or policy_group are set, they must both be set."
         if self.elevated_user:
             yield "elevated_user: the Windows elevated runner is not supported by imagesmith yet"
-
-
-def make_first_boot_json(config: ChefClientConfig) -> bytes:
-    """first-boot.json: ``json`` with ``run_list`` set when given, as Go's ``json.MarshalIndent(v, "", "  ")``."""
-    data = dict(config.json)
-    if config.run_list:
-        data["run_list"] = list(config.run_list)
-    return encode_go_json_indent(data).encode()
 
 
 def make_knife_args(action: str, node: str, knife_rb: str) -> dict[str, str]:
@@ -163,22 +132,17 @@ def make_knife_args(action: str, node: str, knife_rb: str) -> dict[str, str]:
     return {"Args": f"{action} delete {node}", "Flags": f"-y -c {knife_rb}"}
 
 
-class ChefClientProvisioner(Provisioner):
+class ChefClientProvisioner(ChefProvisioner):
     type_name = "chef-client"
     config_class = ChefClientConfig
+    unix_execute = UNIX_EXECUTE
+    windows_execute = WINDOWS_EXECUTE
+    staging_defaults = STAGING
+    show_install_command = True
 
     def __init__(self, config: ChefClientConfig, info: BuildInfo) -> None:
         super().__init__(config, info)
-        windows = config.os_type == WINDOWS
-        default_install = WINDOWS_INSTALL if windows else UNIX_INSTALL
-        self.guest = GuestCommands(config.os_type, sudo=not config.prevent_sudo)
-        self.execute_command = config.execute_command or (WINDOWS_EXECUTE if windows else UNIX_EXECUTE)
-        self.install_command = config.install_command or default_install
-        self.knife_command = config.knife_command or (WINDOWS_KNIFE if windows else UNIX_KNIFE)
-        self.staging = config.staging_directory or STAGING[config.os_type]
-        self.license = config.chef_license
-        if not config.skip_install and self.install_command == default_install and not self.license:
-            self.license = "accept-silent"
+        self.knife_command = config.knife_command or (WINDOWS_KNIFE if config.os_type == WINDOWS else UNIX_KNIFE)
 
     async def provision(self, ui: Ui, comm: Communicator | None, data: Mapping[str, str]) -> None:
         if comm is None:
@@ -186,8 +150,21 @@ class ChefClientProvisioner(Provisioner):
         c = self.config
         node = c.node_name or f"packer-{time_ordered_uuid()}"
         if not c.skip_install:
-            await with_prefix("Error installing Chef", self._install(ui, comm))
+            await with_prefix("Error installing Chef", self.install_chef(ui, comm))
         await with_prefix("Error creating staging directory", create_dir(ui, comm, self.guest, self.staging))
+        try:
+            await self._run(ui, comm, node)
+        except asyncio.CancelledError:
+            # Ctrl-C: the staging directory holds the validation key; it must not stay on the machine.
+            if not c.skip_clean_staging_directory:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(CANCEL_CLEANUP_TIMEOUT):
+                        await remove_staging(ui, comm, self.guest, self.staging)
+            raise
+
+    async def _run(self, ui: Ui, comm: Communicator, node: str) -> None:
+        """Everything after the staging directory exists: keys, client.rb, chef-client, knife, cleanup."""
+        c = self.config
         fields = dict.fromkeys(_CONFIG_FIELDS, "")
         fields.update(NodeName=node, ServerUrl=c.server_url, ClientKey=c.client_key or f"{self.staging}/client.pem")
         if c.encrypted_data_bag_secret_path:
@@ -215,7 +192,7 @@ class ChefClientProvisioner(Provisioner):
         await with_prefix("Error creating Chef config file", self._upload_config(ui, comm, client_rb, fields))
         ui.message("Creating JSON attribute file")
         first_boot = go_join(self.staging, "first-boot.json")
-        await with_prefix("Error creating JSON attributes", comm.upload(first_boot, make_first_boot_json(c)))
+        await with_prefix("Error creating JSON attributes", comm.upload(first_boot, make_chef_json(c)))
         status = await self._execute(ui, comm, client_rb, first_boot)
         await self._clean_server(ui, comm, node, fields)
         if status != 0:
@@ -225,15 +202,6 @@ class ChefClientProvisioner(Provisioner):
         if not c.skip_clean_staging_directory:
             ui.message(f"Removing directory: {self.staging}")
             await run_command(ui, comm, self.guest.remove_dir(self.staging))
-
-    async def _install(self, ui: Ui, comm: Communicator) -> None:
-        ui.message("Installing Chef...")
-        fields = {"Sudo": not self.config.prevent_sudo, "Version": self.config.version}
-        command = self._render(self.install_command, fields, "install_command")
-        ui.message(command)
-        status = await run_command(ui, comm, command)
-        if status != 0:
-            raise BuildError(f"Install script exited with non-zero exit status {status}")
 
     async def _upload(self, ui: Ui, comm: Communicator, remote: str, local: str) -> None:
         """Packer's ``uploadFile``: say which local file goes up; an unreadable file is Go's open error."""
@@ -252,11 +220,11 @@ class ChefClientProvisioner(Provisioner):
                 template = await asyncio.to_thread(Path(self.config.config_template).read_text)
             except OSError as exc:
                 raise BuildError(go_path_error("open", self.config.config_template, exc)) from exc
-        await comm.upload(remote, self._render(template, fields, "client.rb").encode())
+        await comm.upload(remote, self.render(template, fields, "client.rb").encode())
 
     async def _execute(self, ui: Ui, comm: Communicator, client_rb: str, first_boot: str) -> int:
         fields = {"ConfigPath": client_rb, "JsonPath": first_boot, "Sudo": not self.config.prevent_sudo}
-        command = self._render(self.execute_command, fields, "execute_command")
+        command = self.render(self.execute_command, fields, "execute_command")
         ui.message(f"Executing Chef: {command}")
         return await run_command(ui, comm, command)
 
@@ -267,7 +235,7 @@ class ChefClientProvisioner(Provisioner):
             return
         ui.message("Creating configuration file 'knife.rb'")
         knife_rb = go_join(self.staging, "knife.rb")
-        content = self._render(KNIFE_TEMPLATE, fields, "knife.rb").encode()
+        content = self.render(KNIFE_TEMPLATE, fields, "knife.rb").encode()
         await with_prefix("Error creating knife config on node", comm.upload(knife_rb, content))
         for action, skip in (("node", c.skip_clean_node), ("client", c.skip_clean_client)):
             if not skip:
@@ -276,10 +244,6 @@ class ChefClientProvisioner(Provisioner):
                 await with_prefix(f"Error cleaning up chef {action}: Failed to cleanup {action}", work)
 
     async def _knife(self, ui: Ui, comm: Communicator, args: Mapping[str, str]) -> None:
-        command = self._render(self.knife_command, {"Sudo": not self.config.prevent_sudo, **args}, "knife_command")
+        command = self.render(self.knife_command, {"Sudo": not self.config.prevent_sudo, **args}, "knife_command")
         if await run_command(ui, comm, command) != 0:
             raise BuildError(f"Non-zero exit status. See output above for more info.\n\nCommand: {command}")
-
-    def _render(self, text: str, fields: Mapping[str, Any], what: str) -> str:
-        """The one place this provisioner renders templates at run time."""
-        return render_runtime(text, fields, self.info, what)

@@ -24,8 +24,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from imagesmith.core.plugin import BuildInfo, Communicator
+from imagesmith.core.plugin import BuildInfo, Communicator, Provisioner
 from imagesmith.errors import BuildError
+from imagesmith.template.decode import option
 from imagesmith.ui import Ui
 
 UNIX = "unix"
@@ -265,3 +266,93 @@ def _go_float(number: float) -> str:
 def encode_go_json_string_map(value: Mapping[str, str]) -> str:
     """``json.Marshal`` of a Go ``map[string]string``: sorted keys, compact, ``<>&`` escaped."""
     return "{" + ",".join(f"{_go_string(k)}:{_go_string(value[k])}" for k in sorted(value)) + "}"
+
+
+CHEF_UNIX_INSTALL = (
+    "curl -L https://omnitruck.chef.io/install.sh | {{if .Sudo}}sudo {{end}}bash -s --"
+    "{{if .Version}} -v {{.Version}}{{end}}"
+)
+CHEF_WINDOWS_INSTALL = (
+    'powershell.exe -Command ". { iwr -useb https://omnitruck.chef.io/install.ps1 } | iex; '
+    'Install-Project{{if .Version}} -version {{.Version}}{{end}}"'
+)
+
+
+@dataclass(frozen=True)
+class ChefOptions(GuestOsOptions):
+    """The options chef-solo and chef-client share (Packer gives each provisioner its own copy)."""
+
+    chef_environment: str = option("")
+    chef_license: str = option("")
+    config_template: str = option("")
+    encrypted_data_bag_secret_path: str = option("")
+    execute_command: str = option("", render=False)
+    install_command: str = option("", render=False)
+    guest_os_type: str = option("")
+    json: dict[str, Any] = option(factory=dict)
+    prevent_sudo: bool = option(False)
+    run_list: list[str] = option(factory=list)
+    skip_install: bool = option(False)
+    staging_directory: str = option("")
+    version: str = option("")
+
+    def check_config_template(self) -> Iterator[str]:
+        if self.config_template:
+            err, is_dir = stat_error(self.config_template)
+            if err:
+                yield f"Bad config template path: {err}"
+            elif is_dir:
+                yield f"Config template path must be a file: {self.config_template}"
+
+    def check_secret(self) -> Iterator[str]:
+        if self.encrypted_data_bag_secret_path:
+            err, is_dir = stat_error(self.encrypted_data_bag_secret_path)
+            if err or is_dir:
+                why = err or "is a directory"
+                yield f"Bad encrypted data bag secret '{self.encrypted_data_bag_secret_path}': {why}"
+
+
+def make_chef_json(config: ChefOptions) -> bytes:
+    """node.json / first-boot.json: ``json`` with ``run_list`` set when given, as Go's
+    ``json.MarshalIndent(v, "", "  ")``."""
+    data = dict(config.json)
+    if config.run_list:
+        data["run_list"] = list(config.run_list)
+    return encode_go_json_indent(data).encode()
+
+
+class ChefProvisioner(Provisioner):
+    """The prologue of chef-solo and chef-client: defaults for the commands, staging and license,
+    the install step and the one run-time render. Subclasses name their defaults."""
+
+    unix_execute: str
+    windows_execute: str
+    staging_defaults: Mapping[str, str]
+    #: chef-client shows the install command before running it; chef-solo does not
+    show_install_command = False
+
+    def __init__(self, config: ChefOptions, info: BuildInfo) -> None:
+        super().__init__(config, info)
+        windows = config.os_type == WINDOWS
+        default_install = CHEF_WINDOWS_INSTALL if windows else CHEF_UNIX_INSTALL
+        self.guest = GuestCommands(config.os_type, sudo=not config.prevent_sudo)
+        self.execute_command = config.execute_command or (self.windows_execute if windows else self.unix_execute)
+        self.install_command = config.install_command or default_install
+        self.staging = config.staging_directory or self.staging_defaults[config.os_type]
+        self.license = config.chef_license
+        if not config.skip_install and self.install_command == default_install and not self.license:
+            self.license = "accept-silent"
+
+    async def install_chef(self, ui: Ui, comm: Communicator) -> None:
+        ui.message("Installing Chef...")
+        fields = {"Sudo": not self.config.prevent_sudo, "Version": self.config.version}
+        command = self.render(self.install_command, fields, "install_command")
+        if self.show_install_command:
+            ui.message(command)
+        status = await run_command(ui, comm, command)
+        if status != 0:
+            raise BuildError(f"Install script exited with non-zero exit status {status}")
+
+    def render(self, text: str, fields: Mapping[str, Any], what: str) -> str:
+        """The one place a chef provisioner renders templates at run time."""
+        return render_runtime(text, fields, self.info, what)

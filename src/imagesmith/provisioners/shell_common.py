@@ -76,17 +76,17 @@ def to_unix_newlines(data: bytes) -> bytes:
     return b"".join((line[:-1] if line.endswith(b"\r") else line) + b"\n" for line in lines)
 
 
-async def retry(timeout: float, attempt: Callable[[], Awaitable[T]]) -> T:
-    """Packer's ``retry.Config{StartTimeout: timeout}.Run``: try, and retry every 2 s until ``timeout``."""
+async def retry(timeout: float, attempt: Callable[[], Awaitable[T]], *, delay: float = RETRY_DELAY) -> T:
+    """Packer's ``retry.Config{StartTimeout: timeout}.Run``: try, and retry every ``delay`` (2 s) until ``timeout``."""
     deadline = time.monotonic() + timeout if timeout > 0 else None
     while True:
         try:
             return await attempt()
         except BuildError as exc:
-            if deadline is not None and time.monotonic() + RETRY_DELAY > deadline:
+            if deadline is not None and time.monotonic() + delay > deadline:
                 raise
             logger.debug("Retryable error: %s", exc)
-            await asyncio.sleep(RETRY_DELAY)
+            await asyncio.sleep(delay)
 
 
 def check_exit_code(code: int, valid: Sequence[int]) -> None:

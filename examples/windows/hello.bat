@@ -1,0 +1,3 @@
+@echo off
+echo batch says %GREETING%
+exit /b 0

@@ -1,0 +1,2 @@
+Write-Output "hello from $env:GREETING on build $env:PACKER_BUILD_NAME"
+exit 0
