@@ -142,6 +142,11 @@ class _BuildMaker:
 
     def __init__(self, tpl: hm.Template, out: HCL2Template, diags: Diagnostics) -> None:
         self.tpl, self.out, self.diags = tpl, out, diags
+        # what every body's context shares (variables, locals, data, path, packer, functions), made once:
+        # only ``source`` and ``build`` differ between a template's sources
+        shared = hdecode.eval_context(tpl)
+        self._shared, self._functions = dict(shared.variables or {}), shared.functions
+        self._builds: dict[str, Value] = {}
 
     def make_all(self) -> None:
         for build in self.tpl.builds:
@@ -161,12 +166,14 @@ class _BuildMaker:
                 self._chain(build, chain, names)
 
     def _context(self, build: hm.Build, source: hm.Source) -> EvalContext:
-        ctx = hdecode.eval_context(self.tpl, source)
-        variables = dict(ctx.variables or {})
-        accessors = {k: string_val(sentinel(k)) for k in BUILD_KEYS}
-        accessors["name"] = string_val(build.name)
-        variables["build"] = object_val(accessors)
-        return EvalContext(variables, ctx.functions)
+        if build.name not in self._builds:
+            accessors = {k: string_val(sentinel(k)) for k in BUILD_KEYS}
+            accessors["name"] = string_val(build.name)
+            self._builds[build.name] = object_val(accessors)
+        variables = dict(self._shared)
+        variables["build"] = self._builds[build.name]
+        variables["source"] = object_val({"type": string_val(source.type), "name": string_val(source.name)})
+        return EvalContext(variables, self._functions)
 
     def _builder(self, build: hm.Build, use: hm.SourceUse) -> BuilderBlock | None:
         source = self.tpl.sources[(use.type, use.name)]
