@@ -207,3 +207,16 @@ def test_unknown_outputs_become_placeholders_of_their_type(tmp_path: Path, recor
     source = template.builders[0].config
     assert (source["image"], source["volumes"], source["privileged"]) == ("(known after build)", {}, False)
     assert recording.runs == []
+
+
+def test_inspect_runs_data_sources_and_shows_a_failed_one_as_unknown(
+    tmp_path: Path, recording: type[_Recording]
+) -> None:
+    from imagesmith import api
+
+    (tmp_path / "t.pkr.hcl").write_text(RECORDED % {"fail": "true"})
+    report = api.inspect(str(tmp_path / "t.pkr.hcl")).hcl2_report
+    assert recording.runs == ["r1"]  # current Packer runs data sources for inspect and ignores failures
+    assert 'local.id: "<unknown>"' in report
+    (tmp_path / "t.pkr.hcl").write_text(RECORDED % {"fail": "false"})
+    assert 'local.id: "I-1"' in api.inspect(str(tmp_path / "t.pkr.hcl")).hcl2_report
