@@ -3,7 +3,8 @@
 Usage: python bench/hcl2.py [--repeat N] [--lines N] [--sources N]
 
 Also: ``validate`` of a template with N null sources (default 100; goal < 0.5 s), imagesmith's CLI
-and Packer 1.6.6's side by side, wall time of the whole command.
+and Packer 1.6.6's side by side: wall time of the whole command, and its CPU time (user + system,
+with its children: Packer's plugin processes), which a shared host inflates less.
 
 The template has variables, locals, sources and builds whose attributes use function calls,
 templates with directives, heredocs, for expressions and splats. "imagesmith" parses it with
@@ -164,6 +165,7 @@ def make_validate_template(sources: int) -> str:
 def measure_validate(sources: int, repeat: int) -> None:
     """Wall seconds of ``validate`` on a ``sources``-source template: imagesmith's CLI and Packer's."""
     import os
+    import resource
     import shutil
     import subprocess
     import tempfile
@@ -176,15 +178,21 @@ def measure_validate(sources: int, repeat: int) -> None:
         if shutil.which("packer"):
             commands.append(("packer 1.6.6 validate", ["packer", "validate", str(path)]))
         for name, argv in commands:
-            walls = []
+            walls, cpus = [], []
             for _ in range(repeat):
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 start = time.perf_counter()
                 done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=tmp)
                 walls.append(time.perf_counter() - start)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
                 if done.returncode != 0:
                     print(f"{name}: failed: {done.stdout}{done.stderr}")
                     break
-            print(f"{name}, {sources} sources: wall min {min(walls):.3f} s / median {statistics.median(walls):.3f} s")
+            print(f"{name}, {sources} sources: wall min {min(walls):.3f} s / median {statistics.median(walls):.3f} s, "
+                  f"CPU (user+sys, the command and its children) min {min(cpus):.3f} s / "
+                  f"median {statistics.median(cpus):.3f} s")
+        print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def main() -> None:

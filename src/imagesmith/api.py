@@ -107,18 +107,21 @@ def _mask_error(exc: ImagesmithError, scrub: Callable[[str], str]) -> None:
         exc.errors = {name: scrub(error) for name, error in exc.errors.items()}
 
 
-def load(path: str, vars: Mapping[str, str] | None = None, var_files: Sequence[str] = ()) -> Template:
+def load(
+    path: str, vars: Mapping[str, str] | None = None, var_files: Sequence[str] = (), run_datasources: bool = True
+) -> Template:
     """Read and parse the template at ``path`` (``-``: stdin); raise TemplateError with every problem.
 
     HCL2 configuration (``*.pkr.hcl``, ``*.pkr.json``, a directory) takes its variables here
     (``vars``, ``var_files``, ``PKR_VAR_*``); a JSON template takes them when builds are prepared.
+    HCL2 data sources run unless ``run_datasources`` is false (then their outputs are unknown).
     """
     from imagesmith.template.model import is_hcl2
 
     if is_hcl2(path):
         from imagesmith.template.hcl2_bridge import load_hcl2
 
-        return load_hcl2(path, vars, var_files)
+        return load_hcl2(path, vars, var_files, run_datasources=run_datasources)
     from imagesmith.core.prepare import load_template
 
     return load_template(path)
@@ -132,8 +135,13 @@ def validate(
     only: Sequence[str] = (),
     except_: Sequence[str] = (),
     syntax_only: bool = False,
+    evaluate_datasources: bool = False,
 ) -> None:
-    """Check the template fully, with nothing built or touched; raise TemplateError with every problem."""
+    """Check the template fully, with nothing built or touched; raise TemplateError with every problem.
+
+    HCL2 data sources are checked but not executed unless ``evaluate_datasources`` (current Packer's
+    ``-evaluate-datasources``): their outputs are unknown, so what uses them is checked by type only.
+    """
     from imagesmith.template.model import is_hcl2
 
     with run_scope():
@@ -142,7 +150,7 @@ def validate(
 
             check_hcl2_syntax(path)
             return
-        template = load(path, vars, var_files)
+        template = load(path, vars, var_files, run_datasources=evaluate_datasources)
         if not syntax_only:
             _prepare(template, vars, var_files, only, except_)
 

@@ -90,3 +90,89 @@ def test_data_source_failures_are_located_errors_without_traceback(moto: Moto, t
     assert "Secrets Manager Secret 'nope' Version 'AWSCURRENT' not found" in output
     assert "t.pkr.hcl:2:" in output and "t.pkr.hcl:9:" in output
     assert "Traceback" not in output and "Unsupported attribute" not in output
+
+
+PARAMETER_TEMPLATE = """
+data "amazon-parameterstore" "plain" {
+  region = "%(region)s"
+  name   = "/app/ami"
+}
+
+data "amazon-parameterstore" "secure" {
+  region          = "%(region)s"
+  name            = "%(secure)s"
+  with_decryption = %(decrypt)s
+}
+
+source "null" "x" {
+  communicator = "none"
+}
+
+build {
+  sources = ["source.null.x"]
+  provisioner "shell-local" {
+    inline = [
+      "echo plain=${data.amazon-parameterstore.plain.value} v=${data.amazon-parameterstore.plain.version}",
+      "echo arn=${data.amazon-parameterstore.plain.arn}",
+      "echo secure=${data.amazon-parameterstore.secure.value} v=${data.amazon-parameterstore.secure.version}",
+      "printf %%s '${data.amazon-parameterstore.secure.value}' > secure.txt",
+    ]
+  }
+}
+"""
+
+
+def seed_parameters(moto: Moto) -> None:
+    ssm = moto.client("ssm", REGION)
+    moto.call(lambda: ssm.put_parameter(Name="/app/ami", Value="ami-0123456789", Type="String"))
+    moto.call(lambda: ssm.put_parameter(Name="/app/ami", Value="ami-0a0b0c0d0e", Type="String", Overwrite=True))
+    moto.call(lambda: ssm.put_parameter(Name="/app/db", Value=SECRET, Type="SecureString"))
+
+
+def build_parameters(moto: Moto, tmp_path: Path, secure: str = "/app/db", decrypt: str = "true",
+                     verb: tuple[str, ...] = ("build",)) -> tuple[int, str]:  # fmt: skip
+    (tmp_path / "p.pkr.hcl").write_text(
+        PARAMETER_TEMPLATE % {"region": REGION, "secure": secure, "decrypt": decrypt}
+    )
+    argv = [sys.executable, "-m", "imagesmith", *verb, "p.pkr.hcl"]
+    result = moto.run(argv, cwd=tmp_path, timeout=300)
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_parameterstore_reads_values_versions_and_masks_a_secure_string(moto: Moto, tmp_path: Path) -> None:
+    seed_parameters(moto)
+    moto.reset_recording()
+    code, output = build_parameters(moto, tmp_path)
+    assert code == 0, output
+    assert "plain=ami-0a0b0c0d0e v=2" in output  # the newest version, a plain String shown as is
+    assert f"arn=arn:aws:ssm:{REGION}:" in output and "parameter/app/ami" in output
+    assert "secure=<sensitive> v=1" in output and SECRET not in output
+    assert (tmp_path / "secure.txt").read_text() == SECRET
+    assert moto.actions().count("GetParameter") == 2
+
+
+def test_parameterstore_without_decryption_gets_the_stored_form(moto: Moto, tmp_path: Path) -> None:
+    seed_parameters(moto)
+    code, output = build_parameters(moto, tmp_path, decrypt="false")
+    assert code == 0, output
+    assert (tmp_path / "secure.txt").read_text() != SECRET  # WithDecryption=false reached the service
+    assert SECRET not in output
+
+
+def test_parameterstore_missing_parameter_is_located_error(moto: Moto, tmp_path: Path) -> None:
+    seed_parameters(moto)
+    code, output = build_parameters(moto, tmp_path, secure="/app/nope")
+    assert code != 0
+    assert "The parameter name '/app/nope' not found" in output
+    assert "p.pkr.hcl:7:" in output and "Traceback" not in output
+
+
+def test_validate_calls_aws_only_with_evaluate_datasources(moto: Moto, tmp_path: Path) -> None:
+    seed_parameters(moto)
+    moto.reset_recording()
+    code, output = build_parameters(moto, tmp_path, secure="/app/nope", verb=("validate",))
+    assert code == 0, output  # the missing parameter is not looked up: nothing is asked of AWS
+    assert "The configuration is valid." in output and "GetParameter" not in moto.actions()
+    code, output = build_parameters(moto, tmp_path, secure="/app/nope", verb=("validate", "-evaluate-datasources"))
+    assert code != 0 and "The parameter name '/app/nope' not found" in output
+    assert moto.actions().count("GetParameter") == 2

@@ -22,9 +22,12 @@ from imagesmith.errors import UsageError
 
 def add_arguments(parser: Any) -> None:
     parser.flag("syntax-only", action="store_true", help="Only check syntax. Do not verify config of the template.")
-    # Current Packer runs data sources under validate only with this flag; imagesmith's data sources
-    # (null) have no side effects and always run, so the flag is accepted and changes nothing.
-    parser.flag("evaluate-datasources", action="store_true", help="Evaluate data sources (always done here).")
+    # as current Packer: without this flag HCL2 data sources are checked, not run (their outputs are unknown)
+    parser.flag(
+        "evaluate-datasources",
+        action="store_true",
+        help="Evaluate data sources for validation (HCL2 only, may incur costs).",
+    )
     add_only_except_flags(parser, "Validate")
     add_var_flags(parser)
     parser.add_argument("template", nargs="*", help="the JSON template (- for stdin)")
@@ -73,6 +76,7 @@ def check(options: argparse.Namespace) -> str:
         only=split_names(options.only),
         except_=split_names(getattr(options, "except")),
         syntax_only=options.syntax_only,
+        evaluate_datasources=options.evaluate_datasources,
     )
     if options.syntax_only:
         return "Syntax-only check passed. Everything looks okay."

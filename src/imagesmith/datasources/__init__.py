@@ -6,6 +6,11 @@ data source with the config and calls :meth:`DataSource.execute`, whose mapping 
 ``data.<type>.<name>``. Outputs named in ``sensitive_outputs`` are marked sensitive, so they are
 shown as ``<sensitive>`` and masked in all output. Data sources are declared as entry points of
 the ``imagesmith.datasources`` group (``null`` is built into the decoder, as in Packer's core).
+
+``output_types`` declares every output's type as an HCL type expression (``string``,
+``map(string)``, ...): ``validate`` without ``-evaluate-datasources`` does not execute data sources
+(as current Packer) and gives their outputs as unknown values of these types, so what uses them is
+still checked.
 """
 
 from __future__ import annotations
@@ -27,11 +32,15 @@ class DataSource(ABC):
     """One configured data source; ``execute`` may call remote services and blocks until done."""
 
     config_class: ClassVar[type]
+    #: every output and its HCL type expression
+    output_types: ClassVar[Mapping[str, str]]
     #: outputs that hold secrets: marked sensitive in HCL2 and registered with the secret filter
     sensitive_outputs: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, config: Any) -> None:
         self.config = config
+        #: the outputs to mark sensitive; ``execute`` may add to it (a value that turns out secret)
+        self.marked: set[str] = set(self.sensitive_outputs)
 
     @abstractmethod
     def execute(self) -> Mapping[str, Any]:

@@ -1,11 +1,11 @@
-"""The ``amazon-ami`` and ``amazon-secretsmanager`` data sources (current Packer's Amazon plugin).
+"""The ``amazon-ami``, ``amazon-parameterstore`` and ``amazon-secretsmanager`` data sources.
 
-Both talk to AWS through the amazon builders' own client (:mod:`imagesmith.builders.amazon.client`:
-one botocore session, the trimmed service models, every credential registered with the secret
-filter) and take the builders' access configuration (keys, ``profile``, ``region``,
-``custom_endpoint_ec2``, ``assume_role``, ...). ``amazon-ami`` finds its image exactly as the
-builders' ``source_ami_filter`` does (same DescribeImages parameters, same "more than one
-result" rule).
+They are current Packer's Amazon plugin's. All three talk to AWS through the amazon builders' own
+client (:mod:`imagesmith.builders.amazon.client`: one botocore session, the trimmed service models,
+every credential registered with the secret filter) and take the builders' access configuration
+(keys, ``profile``, ``region``, ``custom_endpoint_ec2``, ``assume_role``, ...). ``amazon-ami``
+finds its image exactly as the builders' ``source_ami_filter`` does (same DescribeImages
+parameters, same "more than one result" rule).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import dataclasses
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from imagesmith.builders.amazon.blocks import AmiFilter
 from imagesmith.builders.amazon.config import AccessConfig
@@ -72,6 +72,11 @@ class AmazonAmi(DataSource):
     """The one AMI matching ``filters`` and ``owners`` (the newest with ``most_recent``)."""
 
     config_class = AmiDataConfig
+    output_types: ClassVar[Mapping[str, str]] = {
+        **dict.fromkeys(("id", "name", "creation_date", "owner", "owner_name", "root_device_name",
+                         "root_device_type", "virtualization_type", "architecture"), "string"),
+        "tags": "map(string)",
+    }  # fmt: skip
 
     def execute(self) -> Mapping[str, Any]:
         from imagesmith.builders.amazon.steps.source_ami import choose_image, describe_params
@@ -118,6 +123,9 @@ class AmazonSecretsManager(DataSource):
     """A Secrets Manager secret version; every output but ``version_id`` is sensitive."""
 
     config_class = SecretDataConfig
+    output_types: ClassVar[Mapping[str, str]] = dict.fromkeys(
+        ("value", "secret_string", "secret_binary", "version_id"), "string"
+    )
     sensitive_outputs = frozenset({"value", "secret_string", "secret_binary"})
 
     def execute(self) -> Mapping[str, Any]:
@@ -157,3 +165,47 @@ def pick_value(text: str, key: str) -> str:
     if isinstance(picked, bool) or not isinstance(picked, (str, int, float)):
         raise DataSourceError(f"error to get secret value: unsupported secret value type {type(picked).__name__}")
     return picked if isinstance(picked, str) else f"{picked:.0f}"
+
+
+@dataclass(frozen=True)
+class ParameterDataConfig(AccessConfig):
+    """``data "amazon-parameterstore"``: which SSM parameter, and the access configuration."""
+
+    name: str = option("")
+    with_decryption: bool = option(False)
+
+    def check(self) -> Iterator[str]:
+        yield from _check_access(self)
+        if not self.name:
+            yield "a 'name' must be provided"
+
+
+class AmazonParameterStore(DataSource):
+    """An SSM Parameter Store parameter: ``value``, ``version`` and ``arn``.
+
+    ``value`` is sensitive when the parameter is a ``SecureString`` (Packer marks nothing).
+    """
+
+    config_class = ParameterDataConfig
+    output_types: ClassVar[Mapping[str, str]] = dict.fromkeys(("value", "version", "arn"), "string")
+
+    def execute(self) -> Mapping[str, Any]:
+        config: ParameterDataConfig = _resolved(self.config)
+        param = get_parameter(config, config.name, config.with_decryption)
+        if param.get("Type") == "SecureString":
+            self.marked.add("value")
+        return {"value": param.get("Value", ""), "version": str(param.get("Version", 0)), "arn": param.get("ARN", "")}
+
+
+def get_parameter(config: AccessConfig, name: str, with_decryption: bool) -> dict[str, Any]:
+    """SSM GetParameter's ``Parameter``, with Packer's messages for a missing parameter or version."""
+    try:
+        found = run_blocking(_call(config, "ssm", "GetParameter", Name=name, WithDecryption=with_decryption))
+    except ImagesmithError as exc:
+        if "ParameterNotFound" in str(exc):
+            raise DataSourceError(f"The parameter name {name!r} not found") from None
+        if "ParameterVersionNotFound" in str(exc):
+            raise DataSourceError(f"The parameter version {name!r} not found") from None
+        raise DataSourceError(f"error to get parameter value: {exc}") from None
+    param: dict[str, Any] = found["Parameter"]
+    return param

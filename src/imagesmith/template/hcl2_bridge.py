@@ -21,15 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from imagesmith.errors import Location, Problem, TemplateError
-from imagesmith.hcl2.body import AttributeSchema, BlockSchema, BodySchema, HCLBody, NativeBody
+from imagesmith.hcl2.body import HCLBody
 from imagesmith.hcl2.diagnostics import Diagnostic, Diagnostics
-from imagesmith.hcl2.dynblock import DynamicBody
-from imagesmith.hcl2.evaluator import EvalContext, evaluate
+from imagesmith.hcl2.evaluator import EvalContext
 from imagesmith.hcl2.packer import decode as hdecode
 from imagesmith.hcl2.packer import model as hm
-from imagesmith.hcl2.source import Range
 from imagesmith.hcl2.values import Value, object_val, string_val, to_python
 from imagesmith.secrets import secrets
+from imagesmith.template.hcl2_mapping import BUILD_KEYS, body_mapping, location_of, plain_value, sentinel
 from imagesmith.template.mapstructure import DecodeError, weak_duration
 from imagesmith.template.model import (
     BuilderBlock,
@@ -42,21 +41,6 @@ from imagesmith.template.positions import JsonObject
 
 __all__ = ["HCL2Template", "is_hcl2", "load_hcl2"]
 
-BUILD_KEYS = (
-    "ID",
-    "Host",
-    "Port",
-    "User",
-    "Password",
-    "ConnType",
-    "PackerRunUUID",
-    "PackerHTTPIP",
-    "PackerHTTPPort",
-    "PackerHTTPAddr",
-    "SSHPublicKey",
-    "SSHPrivateKey",
-    "WinRMPassword",
-)
 
 
 def check_exists(path: str) -> None:
@@ -75,14 +59,16 @@ def load_hcl2(
     vars: Mapping[str, str] | None = None,
     var_files: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
+    run_datasources: bool = True,
 ) -> HCL2Template:
     """Decode the HCL2 configuration at ``path``; raise TemplateError with every located problem.
 
     ``var_files`` apply in order, then ``vars``: a -var beats every -var-file, as in Packer 1.6.6.
+    Without ``run_datasources`` data sources are checked, not executed (their outputs are unknown).
     """
     check_exists(path)
     var_args = [("-var-file", f) for f in var_files] + [("-var", f"{k}={v}") for k, v in (vars or {}).items()]
-    tpl, diags = hdecode.load(path, var_args, env)
+    tpl, diags = hdecode.load(path, var_args, env, run_datasources)
     register_secrets(tpl)
     if diags.has_errors():
         raise TemplateError([problem_of(d) for d in diags.errors()])
@@ -157,6 +143,11 @@ class _BuildMaker:
 
     def __init__(self, tpl: hm.Template, out: HCL2Template, diags: Diagnostics) -> None:
         self.tpl, self.out, self.diags = tpl, out, diags
+        # what every body's context shares (variables, locals, data, path, packer, functions), made once:
+        # only ``source`` and ``build`` differ between a template's sources
+        shared = hdecode.eval_context(tpl)
+        self._shared, self._functions = dict(shared.variables or {}), shared.functions
+        self._builds: dict[str, Value] = {}
 
     def make_all(self) -> None:
         for build in self.tpl.builds:
@@ -176,12 +167,14 @@ class _BuildMaker:
                 self._chain(build, chain, names)
 
     def _context(self, build: hm.Build, source: hm.Source) -> EvalContext:
-        ctx = hdecode.eval_context(self.tpl, source)
-        variables = dict(ctx.variables or {})
-        accessors = {k: string_val(_SENTINELS[k]) for k in BUILD_KEYS}
-        accessors["name"] = string_val(build.name)
-        variables["build"] = object_val(accessors)
-        return EvalContext(variables, ctx.functions)
+        if build.name not in self._builds:
+            accessors = {k: string_val(sentinel(k)) for k in BUILD_KEYS}
+            accessors["name"] = string_val(build.name)
+            self._builds[build.name] = object_val(accessors)
+        variables = dict(self._shared)
+        variables["build"] = self._builds[build.name]
+        variables["source"] = object_val({"type": string_val(source.type), "name": string_val(source.name)})
+        return EvalContext(variables, self._functions)
 
     def _builder(self, build: hm.Build, use: hm.SourceUse) -> BuilderBlock | None:
         source = self.tpl.sources[(use.type, use.name)]
@@ -195,7 +188,7 @@ class _BuildMaker:
         full = f"{use.type}.{name}"
         if build.name:
             full = f"{build.name}.{full}"
-        return BuilderBlock(len(self.out.builders), use.type, full, config, _loc(use.range))
+        return BuilderBlock(len(self.out.builders), use.type, full, config, location_of(use.range))
 
     def _source_of(self, build: hm.Build, name: str) -> hm.Source:
         for use in build.sources:
@@ -218,7 +211,7 @@ class _BuildMaker:
                 prov.type,
                 self._mapping(prov.body, ctx, _PROV_META),
                 only=[name],
-                location=_loc(prov.range),
+                location=location_of(prov.range),
                 path=f'provisioner "{prov.type}"',
                 max_retries=str(prov.max_retries or ""),
             )
@@ -248,7 +241,7 @@ class _BuildMaker:
                     self._mapping(pp.body, ctx, _PP_META),
                     only=[name],
                     keep_input_artifact=pp.keep_input_artifact,
-                    location=_loc(pp.range),
+                    location=location_of(pp.range),
                     path=f'post-processor "{pp.type}"',
                 )
                 for j, pp in enumerate(chain)
@@ -259,71 +252,11 @@ class _BuildMaker:
 
     def _mapping(self, body: HCLBody, ctx: EvalContext, skip: tuple[str, ...] = ()) -> JsonObject:
         """A plugin body evaluated into the mapping its typed config decodes (blocks → lists of mappings)."""
-        dyn = DynamicBody(body, ctx)
-        attrs, blocks = _shape(body)
-        content, cdiags = dyn.content(
-            BodySchema([AttributeSchema(a) for a in attrs], [BlockSchema(t, ("label",) * n) for t, n in blocks.items()])
-        )
-        self.diags.extend(cdiags)
-        out = JsonObject()
-        out.loc = _loc(body.missing_item_range())
-        for name, attr in content.attributes.items():
-            if name in skip:
-                continue
-            out[name] = _python(evaluate(attr.expr, ctx, self.diags))
-            out.locs[name] = out.key_locs[name] = _loc(attr.range)
-        for block in content.blocks:
-            items = out.setdefault(block.type, [])
-            items.append(self._mapping(block.body, ctx))
-            out.locs.setdefault(block.type, _loc(block.def_range))
-        return out
+        return body_mapping(body, ctx, self.diags, skip)
 
 
 _PROV_META = ("name", "only", "except", "pause_before", "max_retries", "timeout", "override")
 _PP_META = ("name", "only", "except", "keep_input_artifact")
-
-
-def _shape(body: HCLBody) -> tuple[list[str], dict[str, int]]:
-    """The attribute names and block types (with label counts) a body holds, to ask for all of them."""
-    inner: Any = body
-    while hasattr(inner, "inner"):
-        inner = inner.inner
-    if not isinstance(inner, NativeBody):
-        attrs, _ = inner.just_attributes()  # HCL JSON: nested objects are plain values
-        return list(attrs), {}
-    blocks: dict[str, int] = {}
-    for block in inner.body.blocks:
-        if block.type == "dynamic" and block.labels:
-            blocks.setdefault(block.labels[0], 0)
-        else:
-            blocks.setdefault(block.type, len(block.labels))
-    return [n for n in inner.body.attributes if n not in inner.hidden], blocks
-
-
-# build.X evaluates to a marker no string function changes (upper(build.ID) must still work, as
-# Packer's "{{.ID}}" does); the evaluated strings then get the Go-template call the run-time render fills.
-_SENTINELS = {k: f"\ue000{i}\ue001" for i, k in enumerate(BUILD_KEYS)}
-_ACCESSORS = {v: f"{{{{ build `{k}` }}}}" for k, v in _SENTINELS.items()}
-
-
-def _python(val: Value) -> Any:
-    plain, _ = val.unmark()
-    if not plain.is_wholly_known():
-        return "(known after build)"
-    return _with_accessors(to_python(plain))
-
-
-def _with_accessors(obj: Any) -> Any:
-    if isinstance(obj, str):
-        if "\ue000" in obj:
-            for sentinel, accessor in _ACCESSORS.items():
-                obj = obj.replace(sentinel, accessor)
-        return obj
-    if isinstance(obj, list):
-        return [_with_accessors(v) for v in obj]
-    if isinstance(obj, dict):
-        return {_with_accessors(k): _with_accessors(v) for k, v in obj.items()}
-    return obj
 
 
 def _merge_into(base: JsonObject, overrides: JsonObject) -> None:
@@ -335,7 +268,7 @@ def _merge_into(base: JsonObject, overrides: JsonObject) -> None:
 def _override(val: Value | None) -> dict[str, Any]:
     if val is None or val.is_null or not val.is_wholly_known():
         return {}
-    plain = _python(val)
+    plain = plain_value(val)
     return plain if isinstance(plain, dict) else {}
 
 
@@ -349,11 +282,6 @@ def _skips(only: list[str], except_: list[str], name: str) -> bool:
     if only:
         return not any(_matches(r, name) for r in only)
     return any(_matches(r, name) for r in except_)
-
-
-def _loc(rng: Range) -> Location:
-    pos = rng.start_pos
-    return Location(rng.filename, pos.line, pos.column)
 
 
 def check_hcl2_syntax(path: str) -> None:

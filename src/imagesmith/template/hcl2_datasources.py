@@ -15,22 +15,25 @@ from imagesmith.core import registry
 from imagesmith.datasources import DataSource, DataSourceError
 from imagesmith.errors import ImagesmithError, Location, Problem
 from imagesmith.hcl2 import values as hv
-from imagesmith.hcl2.body import AttributeSchema, BlockSchema, BodySchema, HCLBody
+from imagesmith.hcl2.body import HCLBody
 from imagesmith.hcl2.diagnostics import Diagnostics
-from imagesmith.hcl2.dynblock import DynamicBody
-from imagesmith.hcl2.evaluator import EvalContext, evaluate
+from imagesmith.hcl2.evaluator import EvalContext
 from imagesmith.hcl2.source import Range
-from imagesmith.hcl2.types import DYNAMIC, STRING
+from imagesmith.hcl2.typeexpr import parse_type
+from imagesmith.hcl2.types import DYNAMIC, STRING, ObjectType, Type
 from imagesmith.secrets import secrets
-from imagesmith.template.positions import JsonObject
+from imagesmith.template.hcl2_mapping import body_mapping
 
 #: the value of a data source that failed: unknown, so what uses it adds no errors of its own
 FAILED = hv.unknown_val(DYNAMIC)
 
 
 def run_datasource(kind: str, name: str, body: HCLBody, where: Range, ctx: EvalContext,
-                   diags: Diagnostics) -> hv.Value:  # fmt: skip
-    """The outputs of ``data "<kind>" "<name>"``, or :data:`FAILED` after adding diagnostics."""
+                   diags: Diagnostics, execute: bool = True) -> hv.Value:  # fmt: skip
+    """The outputs of ``data "<kind>" "<name>"``, or :data:`FAILED` after adding diagnostics.
+
+    Without ``execute`` the block is decoded and checked only; its outputs are unknowns of their types.
+    """
     try:
         plugin = registry.lookup_datasource(kind)
     except ImagesmithError as exc:
@@ -42,7 +45,7 @@ def run_datasource(kind: str, name: str, body: HCLBody, where: Range, ctx: EvalC
         return FAILED
     mark = len(diags)
     ranges: dict[Location, Range] = {}
-    raw = _mapping(body, ctx, diags, ranges)
+    raw = body_mapping(body, ctx, diags, ranges=ranges)
     if diags.has_errors_since(mark):
         return FAILED
     problems: list[Problem] = []
@@ -56,15 +59,29 @@ def run_datasource(kind: str, name: str, body: HCLBody, where: Range, ctx: EvalC
         diags.add("Invalid data source configuration", problem.message, at or where)
     if problems:
         return FAILED
+    if not execute:
+        return hv.unknown_val(output_type(plugin))
+    source = plugin(config)
     try:
-        outputs = plugin(config).execute()
+        outputs = source.execute()
     except DataSourceError as exc:
         diags.add(f'Failed to execute data source "{kind}.{name}"', str(exc), where)
         return FAILED
-    return outputs_value(plugin, outputs)
+    return outputs_value(source, outputs)
 
 
-def outputs_value(plugin: type[DataSource], outputs: Mapping[str, Any]) -> hv.Value:
+def output_type(plugin: type[DataSource]) -> ObjectType:
+    """The object type of a data source's outputs, from its ``output_types``."""
+    attrs: dict[str, Type] = {}
+    for key, text in plugin.output_types.items():
+        typ, tdiags = parse_type(text, f"{plugin.__name__}.output_types")
+        if tdiags.has_errors():  # a bug in the plugin, not in the template
+            raise ValueError(f"{plugin.__name__}.output_types[{key!r}]: bad type expression {text!r}")
+        attrs[key] = typ
+    return ObjectType(attrs)
+
+
+def outputs_value(source: DataSource, outputs: Mapping[str, Any]) -> hv.Value:
     """The object ``data.<type>.<name>``: string maps as maps, sensitive outputs marked and masked."""
     attrs: dict[str, hv.Value] = {}
     for key, out in outputs.items():
@@ -72,30 +89,9 @@ def outputs_value(plugin: type[DataSource], outputs: Mapping[str, Any]) -> hv.Va
             val = hv.map_val({k: hv.string_val(str(v)) for k, v in out.items()}) if out else hv.empty_map(STRING)
         else:
             val = hv.from_python(out)
-        if key in plugin.sensitive_outputs:
+        if key in source.marked:
             if isinstance(out, str):
                 secrets.add(out)
             val = val.with_marks({hv.SENSITIVE})
         attrs[key] = val
     return hv.object_val(attrs)
-
-
-def _mapping(body: HCLBody, ctx: EvalContext, diags: Diagnostics, ranges: dict[Location, Range]) -> JsonObject:
-    from imagesmith.template.hcl2_bridge import _loc, _python, _shape
-
-    attrs, blocks = _shape(body)
-    schema = BodySchema(
-        [AttributeSchema(a) for a in attrs], [BlockSchema(t, ("label",) * n) for t, n in blocks.items()]
-    )
-    content, cdiags = DynamicBody(body, ctx).content(schema)
-    diags.extend(cdiags)
-    out = JsonObject()
-    out.loc = _loc(body.missing_item_range())
-    for key, attr in content.attributes.items():
-        out[key] = _python(evaluate(attr.expr, ctx, diags))
-        out.locs[key] = out.key_locs[key] = _loc(attr.range)
-        ranges[out.locs[key]] = attr.range
-    for block in content.blocks:
-        out.setdefault(block.type, []).append(_mapping(block.body, ctx, diags, ranges))
-        out.locs.setdefault(block.type, _loc(block.def_range))
-    return out

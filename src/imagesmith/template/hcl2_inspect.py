@@ -1,7 +1,9 @@
 """``inspect`` of HCL2 configuration: Packer's "HCL2 mode" report of variables, locals and builds.
 
-As in Packer, a variable without a value is shown as ``<unknown>`` rather than reported; every
-other problem (syntax, schema, bad values) is an error. Sensitive values read ``<sensitive>``.
+As in Packer, a variable without a value is shown as ``<unknown>`` rather than reported, and so is
+what a failed data source would have given (current Packer runs data sources for ``inspect`` and
+ignores their failures); every other problem (syntax, schema, bad values) is an error. Sensitive
+values read ``<sensitive>``.
 """
 
 from __future__ import annotations
@@ -18,13 +20,16 @@ from imagesmith.template.hcl2_bridge import check_exists, problem_of, register_s
 
 __all__ = ["inspect_hcl2"]
 
+#: problems inspect shows as ``<unknown>`` values instead of failing on
+_TOLERATED = ("Unset variable", "Failed to execute data source")
+
 
 def inspect_hcl2(path: str, env: Mapping[str, str] | None = None) -> str:
     """The inspect report of the configuration at ``path``; raise TemplateError on invalid input."""
     check_exists(path)
     tpl, diags = hdecode.load(path, [], env)
     register_secrets(tpl)
-    errors = [d for d in diags.errors() if not d.summary.startswith("Unset variable")]
+    errors = [d for d in diags.errors() if not d.summary.startswith(_TOLERATED)]
     if errors:
         raise TemplateError([problem_of(d) for d in errors])
     lines = ["Packer Inspect: HCL2 mode", "", "> input-variables:", ""]

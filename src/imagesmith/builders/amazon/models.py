@@ -39,6 +39,7 @@ OPERATIONS: dict[str, frozenset[str]] = {
     }),
     "sts": frozenset({"AssumeRole", "DecodeAuthorizationMessage", "GetCallerIdentity"}),
     "secretsmanager": frozenset({"GetSecretValue"}),
+    "ssm": frozenset({"GetParameter"}),
     "s3": frozenset({"DeleteObject", "PutObject"}),
 }  # fmt: skip
 

@@ -16,8 +16,6 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-import yaml
-
 from imagesmith.hcl2.function import FunctionError, Param, make
 from imagesmith.hcl2.functions.yamlscalars import resolve_scalar
 from imagesmith.hcl2.numbers import format_number
@@ -33,6 +31,9 @@ class _Decoder:
     """Builds values from PyYAML's event stream, with anchors and merges."""
 
     def __init__(self, events: list[Any]) -> None:
+        import yaml  # on first use: PyYAML costs ~20 ms to import, and most templates never decode YAML
+
+        self.yaml = yaml
         self.events = events
         self.pos = 0
         self.anchors: dict[str, Value] = {}
@@ -44,13 +45,13 @@ class _Decoder:
 
     def node(self) -> Value:
         event = self.next()
-        if isinstance(event, yaml.AliasEvent):
+        if isinstance(event, self.yaml.AliasEvent):
             if event.anchor not in self.anchors:
                 raise FunctionError(f'reference to undefined anchor "{event.anchor}"')
             return self.anchors[event.anchor]
-        if isinstance(event, yaml.ScalarEvent):
+        if isinstance(event, self.yaml.ScalarEvent):
             val = self.scalar(event)
-        elif isinstance(event, yaml.SequenceStartEvent):
+        elif isinstance(event, self.yaml.SequenceStartEvent):
             val = self.sequence(event)
         else:
             val = self.mapping(event)
@@ -63,14 +64,14 @@ class _Decoder:
         if event.style and tag != _BINARY_TAG:  # quoted and block scalars are strings (None or "": plain)
             tag = _STR_TAG
         if tag.startswith("!!"):
-            tag = "tag:yaml.org,2002:" + tag[2:]
+            tag = "tag:self.yaml.org,2002:" + tag[2:]
         return resolve_scalar(tag, event.value)
 
     def sequence(self, event: Any) -> Value:
         if event.tag not in (None, "!", _SEQ_TAG):
             raise FunctionError(f"can't interpret sequence as {event.tag}")
         items = []
-        while not isinstance(self.events[self.pos], yaml.SequenceEndEvent):
+        while not isinstance(self.events[self.pos], self.yaml.SequenceEndEvent):
             items.append(self.node())
         self.pos += 1
         return tuple_val(items)
@@ -80,11 +81,11 @@ class _Decoder:
             raise FunctionError(f"can't interpret mapping as {event.tag}")
         own: dict[str, Value] = {}
         merged: dict[str, Value] = {}
-        while not isinstance(self.events[self.pos], yaml.MappingEndEvent):
+        while not isinstance(self.events[self.pos], self.yaml.MappingEndEvent):
             key_event = self.events[self.pos]
             key = self.key()
             value = self.node()
-            if key == _MERGE and isinstance(key_event, yaml.ScalarEvent):
+            if key == _MERGE and isinstance(key_event, self.yaml.ScalarEvent):
                 merged.update(_merge_source(value))
             else:
                 own[key] = value
@@ -93,7 +94,7 @@ class _Decoder:
 
     def key(self) -> str:
         event = self.events[self.pos]
-        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+        if isinstance(event, (self.yaml.SequenceStartEvent, self.yaml.MappingStartEvent)):
             mark = event.start_mark
             raise FunctionError(
                 f"on line {mark.line + 1}, column {mark.column + 1}: only strings are allowed as mapping keys"
@@ -128,6 +129,8 @@ def _where(mark: Any) -> str:
 
 def decode_yaml(text: str) -> Value:
     """The value of the one YAML document in ``text``."""
+    import yaml
+
     try:
         events = list(yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
     except yaml.MarkedYAMLError as exc:

@@ -66,9 +66,10 @@ def parse_file(path: Path, diags: Diagnostics) -> HCLBody | None:
 
 
 def load(path: str | Path, var_args: list[tuple[str, str]] | None = None,
-         env: Mapping[str, str] | None = None) -> tuple[Template, Diagnostics]:
+         env: Mapping[str, str] | None = None, run_datasources: bool = True) -> tuple[Template, Diagnostics]:
     """Decode the configuration at ``path``. ``var_args`` holds ``("-var", "k=v")`` and
-    ``("-var-file", path)`` in command-line order."""
+    ``("-var-file", path)`` in command-line order. Without ``run_datasources`` data sources are
+    checked but not executed: their outputs are unknowns (``validate``, as current Packer)."""
     root = Path(path)
     diags = Diagnostics()
     tpl = Template(str(root if root.is_dir() else root.parent))
@@ -103,7 +104,7 @@ def load(path: str | Path, var_args: list[tuple[str, str]] | None = None,
     pvars.check_variables(tpl, _used_variables(blocks), diags)
     data = {f"{b.labels[0]}.{b.labels[1]}": DataSource(b.labels[0], b.labels[1], b.body, b.def_range)
             for b in blocks if b.type == "data"}
-    evaluate_graph(tpl, data, base_variables(tpl), diags)
+    evaluate_graph(tpl, data, base_variables(tpl), diags, run_datasources)
     for block in blocks:
         if block.type == "build":
             _decode_top_block(block, tpl, diags)
@@ -259,7 +260,8 @@ def _decode_build(block: ContentBlock, tpl: Template, diags: Diagnostics) -> Bui
     build = Build(block.def_range)
     attrs = content.attributes
     for key in ("name", "description"):
-        if key in attrs and (v := _static(attrs[key].expr, STRING, diags, tpl)) is not None and not v.is_null:
+        v = _static(attrs[key].expr, STRING, diags, tpl) if key in attrs else None
+        if v is not None and v.is_known and not v.is_null:  # unknown: a data source validate does not run
             setattr(build, key, v.as_str())
     mark = len(diags)
     if "sources" in attrs and (refs := _static(attrs["sources"].expr, ListType(STRING), diags)) is not None:
@@ -277,7 +279,7 @@ def _decode_build(block: ContentBlock, tpl: Template, diags: Diagnostics) -> Bui
             if use is not None:
                 name_attr, _ = sub.body.content(BodySchema([AttributeSchema("name")]), partial=True)
                 if "name" in name_attr.attributes and (n := _static(name_attr.attributes["name"].expr, STRING,
-                                                                       diags, tpl)) is not None:
+                                                                       diags, tpl)) is not None and n.is_known:
                     use.local_name = n.as_str()
                 use.overrides = sub.body
                 build.sources.append(use)

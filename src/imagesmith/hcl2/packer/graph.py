@@ -3,6 +3,9 @@
 A local may use data sources and other locals; a data source's settings may use locals and other
 data sources. A cycle is reported with every member named. The ``null`` data source runs here (its
 ``output`` is its ``input``); other types are plugins (:mod:`imagesmith.template.hcl2_datasources`).
+With ``execute=False`` (``validate`` without ``-evaluate-datasources``, as current Packer) every
+data source's settings are still evaluated and checked, but nothing runs: its outputs are unknown
+values of their types.
 """
 
 from __future__ import annotations
@@ -18,8 +21,8 @@ from imagesmith.hcl2.functions import standard_functions
 from imagesmith.hcl2.packer.model import Template
 from imagesmith.hcl2.references import traversals
 from imagesmith.hcl2.source import Range
-from imagesmith.hcl2.types import STRING
-from imagesmith.hcl2.values import SENSITIVE, Value, object_val
+from imagesmith.hcl2.types import STRING, ObjectType
+from imagesmith.hcl2.values import SENSITIVE, Value, object_val, unknown_val
 
 Node = tuple[str, str]  # ("local", name) or ("data", "type.name")
 
@@ -50,8 +53,9 @@ def _deps(exprs: list[ast.Expr]) -> set[Node]:
     return out
 
 
-def evaluate_graph(tpl: Template, data: dict[str, DataSource], base: dict[str, Value], diags: Diagnostics) -> None:
-    """Fill ``tpl.local_values`` and ``tpl.data_values``."""
+def evaluate_graph(tpl: Template, data: dict[str, DataSource], base: dict[str, Value], diags: Diagnostics,
+                   execute: bool = True) -> None:  # fmt: skip
+    """Fill ``tpl.local_values`` and ``tpl.data_values`` (data sources run only with ``execute``)."""
     nodes: dict[Node, set[Node]] = {}
     for name, loc in tpl.locals.items():
         nodes[("local", name)] = _deps([loc.expr])
@@ -72,7 +76,7 @@ def evaluate_graph(tpl: Template, data: dict[str, DataSource], base: dict[str, V
             break
         for node in ready:
             ctx = EvalContext({**base, **_scope(done, nodes[node])}, functions)
-            done[node] = _evaluate_node(node, tpl, data, ctx, diags)
+            done[node] = _evaluate_node(node, tpl, data, ctx, diags, execute)
     tpl.local_values = {n: v for (k, n), v in done.items() if k == "local"}
     tpl.data_values = {n: v for (k, n), v in done.items() if k == "data"}
 
@@ -88,7 +92,7 @@ def _scope(done: dict[Node, Value], deps: set[Node]) -> dict[str, Value]:
 
 
 def _evaluate_node(node: Node, tpl: Template, data: dict[str, DataSource], ctx: EvalContext,
-                   diags: Diagnostics) -> Value:
+                   diags: Diagnostics, execute: bool) -> Value:
     kind, name = node
     if kind == "local":
         loc = tpl.locals[name]
@@ -98,15 +102,17 @@ def _evaluate_node(node: Node, tpl: Template, data: dict[str, DataSource], ctx: 
     if ds.type != "null":
         from imagesmith.template.hcl2_datasources import run_datasource  # the plugin layer, above this one
 
-        return run_datasource(ds.type, ds.name, ds.body, ds.range, ctx, diags)
+        return run_datasource(ds.type, ds.name, ds.body, ds.range, ctx, diags, execute)
     content, cdiags = ds.body.content(BodySchema([AttributeSchema("input", True)]))
     diags.extend(cdiags)
     if "input" not in content.attributes:
-        return object_val({})
+        return object_val({}) if execute else unknown_val(ObjectType({"output": STRING}))
     expr = content.attributes["input"].expr
     val = evaluate(expr, ctx, diags)
     try:
         val = convert(val, STRING)
     except ConversionError as exc:
         diags.add("Incorrect attribute value type", f'Inappropriate value for attribute "input": {exc}.', expr.range)
+    if not execute:
+        return unknown_val(ObjectType({"input": STRING, "output": STRING}))
     return object_val({"input": val, "output": val})
