@@ -22,6 +22,7 @@ from imagesmith.core.plugin import Artifact, BuildContext
 from imagesmith.core.steps import Step, run_steps, when
 from imagesmith.steps.connect import ConnectSsh
 from imagesmith.steps.http_server import ServeHttp
+from imagesmith.steps.media import CreateCd, CreateFloppy
 from imagesmith.steps.provision import ProvisionStep
 
 Steps = list[Step[VmwareState] | None]
@@ -36,6 +37,15 @@ def hook_data(state: VmwareState) -> GeneratedData:
                         password=cfg.ssh_password, ssh_private_key_file=cfg.ssh_private_key_file,
                         ssh_agent_auth=bool(cfg.ssh_agent_auth), winrm_password=cfg.winrm_password)  # fmt: skip
     return GeneratedData(comm=comm, http_ip=state.http_ip, http_port=state.http_port)
+
+
+def media_steps(cfg: VmwareCommonConfig, ctx: BuildContext) -> Steps:
+    """StepCreateFloppy and StepCreateCD, each only when it has something to hold."""
+    return [
+        when(bool(cfg.floppy_files or cfg.floppy_dirs),
+             CreateFloppy[VmwareState](ctx.ui, cfg.floppy_files, cfg.floppy_dirs, cfg.floppy_label)),
+        when(bool(cfg.cd_files), CreateCd[VmwareState](ctx.ui, cfg.cd_files, cfg.cd_label)),
+    ]  # fmt: skip
 
 
 def machine_steps(cfg: VmwareCommonConfig, ctx: BuildContext, output: PrepareOutputDir) -> Steps:
@@ -60,7 +70,7 @@ def machine_steps(cfg: VmwareCommonConfig, ctx: BuildContext, output: PrepareOut
         Shutdown(),
         CleanFiles(),
         when(not cfg.skip_compaction, CompactDisks()),
-        ConfigureVmx(cfg.vmx_data_post),
+        ConfigureVmx(cfg.vmx_data_post, skip_floppy=True),
         CleanVmx(),
         KeepOutput(output),
     ]

@@ -16,6 +16,7 @@ from imagesmith.bootcommand import check_boot_command
 from imagesmith.builders.vmware.hardware import check_parallel, check_serial
 from imagesmith.communicator.ssh_config import CommunicatorConfig
 from imagesmith.steps.checksum import parse_checksum
+from imagesmith.steps.media import check_media
 from imagesmith.template.decode import option
 from imagesmith.template.values import Duration
 
@@ -112,6 +113,7 @@ class VmwareCommonConfig(CommunicatorConfig):
 
     def check_common(self) -> Iterator[str]:
         yield from self.check_communicator()
+        yield from check_media(self.floppy_files, self.floppy_dirs, self.cd_files)
         if self.vnc_over_websocket:
             yield "'vnc_over_websocket' can only be used with remote VMWare builds."
         elif (self.vnc_port_min or 5900) > (self.vnc_port_max or 6000):
@@ -141,9 +143,6 @@ class VmwareCommonConfig(CommunicatorConfig):
         """What imagesmith's vmware builders refuse rather than do half-way (docs/vmware.md)."""
         if self.format in ("ova", "ovf") and not self.skip_export:
             yield f"format {self.format} needs VMware's ovftool: not supported by imagesmith (use format vmx)"
-        for key in ("floppy_files", "floppy_dirs", "cd_files"):
-            if getattr(self, key):
-                yield f"{key} is not supported by imagesmith's vmware builders yet"
         if self.tools_upload_flavor:
             yield "tools_upload_flavor is not supported by imagesmith's vmware builders yet"
 
