@@ -12,6 +12,7 @@ from imagesmith.builders.vmware.driver import Driver, find_tools
 from imagesmith.builders.vmware.state import VmwareState
 from imagesmith.builders.vmware.steps.boot_command import TypeBootCommand
 from imagesmith.builders.vmware.steps.disks import CompactDisks
+from imagesmith.builders.vmware.steps.export import Export, verify_ovftool
 from imagesmith.builders.vmware.steps.network import ConfigureVnc, DiscoverHttpIp, FindGuestIp, ssh_address
 from imagesmith.builders.vmware.steps.output_dir import KeepOutput, PrepareOutputDir
 from imagesmith.builders.vmware.steps.run_vm import RunVm
@@ -72,6 +73,7 @@ def machine_steps(cfg: VmwareCommonConfig, ctx: BuildContext, output: PrepareOut
         when(not cfg.skip_compaction, CompactDisks()),
         ConfigureVmx(cfg.vmx_data_post, skip_floppy=True),
         CleanVmx(),
+        Export(),
         KeepOutput(output),
     ]
 
@@ -81,6 +83,7 @@ async def run_vmware(
 ) -> Artifact | None:
     """Run a vmware builder's steps; the artifact is what its output directory holds."""
     state = VmwareState(config=cfg, driver=Driver(find_tools()), ctx=ctx)
+    verify_ovftool(cfg.skip_export)
     await run_steps(make_steps(PrepareOutputDir()), state, ctx.ui, on_error=ctx.info.on_error, pause=ctx.pause)
     artifact_state = {
         "generated_data": state.generated,

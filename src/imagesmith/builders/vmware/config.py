@@ -141,8 +141,6 @@ class VmwareCommonConfig(CommunicatorConfig):
 
     def _check_unsupported(self) -> Iterator[str]:
         """What imagesmith's vmware builders refuse rather than do half-way (docs/vmware.md)."""
-        if self.format in ("ova", "ovf") and not self.skip_export:
-            yield f"format {self.format} needs VMware's ovftool: not supported by imagesmith (use format vmx)"
         if self.tools_upload_flavor:
             yield "tools_upload_flavor is not supported by imagesmith's vmware builders yet"
 
