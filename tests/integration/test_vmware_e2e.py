@@ -115,3 +115,20 @@ def test_standin_e2e_vmrun_calls_match_packers(boxes: dict[str, Path]) -> None:
 
     assert collapsed("imagesmith") == collapsed("packer")
     assert collapsed("packer")[0] == ["-T", "player", "start", "out/guest.vmx", "nogui"]
+
+
+def typed_keys(work: Path) -> list[tuple[int, int]]:
+    """The key events the stand-in's VNC recorder saw, in order: (down, keysym)."""
+    log = work / "standin-state" / "keys-guest.jsonl"
+    assert log.exists(), f"no key events recorded in {work}"
+    return [(e["down"], e["keysym"]) for e in map(json.loads, log.read_text().splitlines())]
+
+
+def test_standin_e2e_typed_key_streams_match_packers(boxes: dict[str, Path]) -> None:
+    """The VNC key events (keysym, press/release), recorded by the stand-in, are Packer's exactly."""
+    ours, theirs = typed_keys(boxes["imagesmith"]), typed_keys(boxes["packer"])
+    assert ours == theirs
+    pressed = [k for down, k in theirs if down]
+    assert pressed[0] == 0xFF1B and pressed[-1] == 0xFF0D  # <esc> first, <enter> last
+    typed = "".join(chr(k) for k in pressed if k < 0x100)
+    assert typed.startswith("install ks=http://") and typed.endswith("/ks.cfg"), typed
