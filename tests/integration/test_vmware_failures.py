@@ -111,6 +111,13 @@ def processes_mentioning(text: str) -> list[str]:
     return found
 
 
+def zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except OSError:
+        return True
+
+
 def test_standin_qemu_ctrl_c_while_typing_stops_and_deletes_everything(work: Path) -> None:
     """qemu mode: Ctrl-C while the boot command is being typed over VNC stops the VM (qemu and the
     stand-in's VNC front end exit, so their ports are released), deletes the output directory and
@@ -131,7 +138,10 @@ def test_standin_qemu_ctrl_c_while_typing_stops_and_deletes_everything(work: Pat
         if "Typing the boot command over VNC" in line or time.monotonic() > deadline:
             break
     assert any("Typing the boot command over VNC" in line for line in seen), "".join(seen)
-    assert running_vms(work) and processes_mentioning(str(work / "standin-state"))
+    entries = [json.loads(p.read_text()) for p in (work / "standin-state").glob("running-*")]
+    pids = [pid for entry in entries for pid in (entry["pid"], entry["vnc"])]
+    assert len(pids) == 2 and all(pids), entries  # qemu and the stand-in's VNC front end
+    assert len(processes_mentioning(str(work / "standin-state"))) == 1  # vnc-recorder names its key log
     keys = work / "standin-state" / "keys-vm.jsonl"
     for _ in range(600):  # "abc" typed before the long wait: the recorder saw it
         if keys.exists() and len(keys.read_text().splitlines()) >= 6:
@@ -146,6 +156,8 @@ def test_standin_qemu_ctrl_c_while_typing_stops_and_deletes_everything(work: Pat
     verbs = [argv[2] for argv in vmrun_calls(work)]
     assert verbs[0] == "start" and "stop" in verbs, verbs
     assert running_vms(work) == []
-    assert processes_mentioning(str(work / "standin-state")) == []  # qemu and vnc-recorder are gone
+    assert [pid for pid in pids if Path(f"/proc/{pid}").exists() and not zombie(pid)] == []
+    assert processes_mentioning(str(work / "standin-state")) == []
+    assert not list(Path("/tmp").glob(f"vmware-standin-*-{entries[0]['qmp'][-21:-5]}.sock"))
     assert not (work / "out").exists(), output
     assert list((work / "tmp").iterdir()) == [], "the temporary floppy was left behind"
