@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -111,3 +112,30 @@ def test_standin_ovftool_writes_an_ova_with_a_stream_optimized_disk(tmp_path: Pa
     assert manifest.startswith("SHA512(vm.ovf)= ") and 'ovf:capacity="16777216"' in ovf
     again = ovftool(tmp_path, "vm.vmx", "vm.ova")
     assert again.returncode == 1 and "already exists" in again.stdout
+
+
+def load_recorder() -> Any:
+    import importlib.machinery
+    import importlib.util
+
+    loader = importlib.machinery.SourceFileLoader("vnc_recorder", str(VMRUN.with_name("vnc-recorder")))
+    spec = importlib.util.spec_from_loader("vnc_recorder", loader)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("version, security", [(b"RFB 003.008\n", b"\x02"), (b"RFB 003.003\n", b"")])
+def test_standin_vnc_recorder_finds_key_events_in_a_client_stream(version: bytes, security: bytes) -> None:
+    import struct
+
+    parser = load_recorder().ClientParser()
+    stream = version + security + b"\x11" * 16 + b"\x01"  # version, VNC auth, response, ClientInit(shared)
+    stream += struct.pack(">BxHi", 2, 1, 0)  # SetEncodings [raw]
+    stream += struct.pack(">BBHHHH", 3, 0, 0, 0, 640, 480)  # FramebufferUpdateRequest
+    stream += struct.pack(">BBxxI", 4, 1, 0xFF1B) + struct.pack(">BBxxI", 4, 0, 0xFF1B)
+    stream += struct.pack(">BxxxI", 6, 3) + b"abc"  # ClientCutText
+    stream += struct.pack(">BBHH", 5, 0, 1, 1) + struct.pack(">BBxxI", 4, 1, ord("a"))
+    events = [e for i in range(0, len(stream), 7) for e in parser.feed(stream[i : i + 7])]  # split anywhere
+    assert events == [(1, 0xFF1B), (0, 0xFF1B), (1, ord("a"))]
