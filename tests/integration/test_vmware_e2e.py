@@ -115,3 +115,29 @@ def test_standin_e2e_vmrun_calls_match_packers(boxes: dict[str, Path]) -> None:
 
     assert collapsed("imagesmith") == collapsed("packer")
     assert collapsed("packer")[0] == ["-T", "player", "start", "out/guest.vmx", "nogui"]
+
+
+def typed_keys(work: Path) -> list[tuple[int, int]]:
+    """The key events the stand-in's VNC recorder saw, in order: (down, keysym), with the typed HTTP
+    port (each tool picks its own in 8000-9000) replaced by (-1, -1)."""
+    log = work / "standin-state" / "keys-guest.jsonl"
+    assert log.exists(), f"no key events recorded in {work}"
+    events = [(e["down"], e["keysym"]) for e in map(json.loads, log.read_text().splitlines())]
+    port = re.search(r"Starting HTTP server on port (\d+)", (work / "output.txt").read_text())
+    assert port is not None
+    digits = [(down, ord(c)) for c in port[1] for down in (1, 0)]
+    for i in range(len(events) - len(digits) + 1):
+        if events[i : i + len(digits)] == digits:
+            return [*events[:i], (-1, -1), *events[i + len(digits) :]]
+    raise AssertionError(f"port {port[1]} not typed: {events}")
+
+
+def test_standin_e2e_typed_key_streams_match_packers(boxes: dict[str, Path]) -> None:
+    """The VNC key events (keysym, press/release, order), recorded by the stand-in, are Packer's
+    exactly, the HTTP port excepted."""
+    ours, theirs = typed_keys(boxes["imagesmith"]), typed_keys(boxes["packer"])
+    assert ours == theirs
+    pressed = [k for down, k in theirs if down == 1]
+    assert pressed[0] == 0xFF1B and pressed[-1] == 0xFF0D  # <esc> first, <enter> last
+    typed = "".join(chr(k) for k in pressed if k < 0x100)
+    assert typed.startswith("install ks=http://10.0.2.2") and typed.endswith("/ks.cfg"), typed

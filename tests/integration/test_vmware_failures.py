@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import require_tool
 from tests.integration.vmware_support import (
     NAMESPACE,
     TEST_ISO,
@@ -93,3 +95,69 @@ def test_standin_ctrl_c_while_waiting_for_ssh_stops_the_vm_and_removes_output(wo
     assert verbs[0] == "start" and "stop" in verbs, verbs
     assert running_vms(work) == []
     assert not (work / "out").exists(), "".join(seen) + rest
+
+
+def processes_mentioning(text: str) -> list[str]:
+    """Command lines of live processes that mention ``text`` (e.g. a test's work directory)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (proc / "stat").read_text().split()[2]
+        except OSError:
+            continue
+        if text in cmdline and state != "Z":
+            found.append(f"{proc.name}: {cmdline}")
+    return found
+
+
+def zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except OSError:
+        return True
+
+
+def test_standin_qemu_ctrl_c_while_typing_stops_and_deletes_everything(work: Path) -> None:
+    """qemu mode: Ctrl-C while the boot command is being typed over VNC stops the VM (qemu and the
+    stand-in's VNC front end exit, so their ports are released), deletes the output directory and
+    the temporary floppy, and exits non-zero without a traceback."""
+    require_tool(shutil.which("qemu-system-x86_64") is not None, "needs qemu-system-x86_64")
+    (work / "floppy.cfg").write_text("x\n")
+    (work / "tmp").mkdir()
+    write_template(work, disable_vnc=False, boot_wait="1s", floppy_files=["floppy.cfg"],
+                   boot_command=["abc<wait10m>def"])  # fmt: skip
+    env = {**os.environ, **standin_env(work, "qemu"), "TMPDIR": str(work / "tmp")}
+    argv = [str(NAMESPACE), sys.executable, "-m", "imagesmith", "build", "template.json"]
+    proc = subprocess.Popen(argv, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    seen = []
+    deadline = time.monotonic() + 600
+    for line in proc.stdout:
+        seen.append(line)
+        if "Typing the boot command over VNC" in line or time.monotonic() > deadline:
+            break
+    assert any("Typing the boot command over VNC" in line for line in seen), "".join(seen)
+    entries = [json.loads(p.read_text()) for p in (work / "standin-state").glob("running-*")]
+    pids = [pid for entry in entries for pid in (entry["pid"], entry["vnc"])]
+    assert len(pids) == 2 and all(pids), entries  # qemu and the stand-in's VNC front end
+    assert len(processes_mentioning(str(work / "standin-state"))) == 1  # vnc-recorder names its key log
+    keys = work / "standin-state" / "keys-vm.jsonl"
+    for _ in range(600):  # "abc" typed before the long wait: the recorder saw it
+        if keys.exists() and len(keys.read_text().splitlines()) >= 6:
+            break
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=300)
+    output = "".join(seen) + rest
+    assert proc.returncode != 0, output
+    assert "Traceback" not in output
+    assert [json.loads(line)["keysym"] for line in keys.read_text().splitlines()][:6] == [97, 97, 98, 98, 99, 99]
+    verbs = [argv[2] for argv in vmrun_calls(work)]
+    assert verbs[0] == "start" and "stop" in verbs, verbs
+    assert running_vms(work) == []
+    assert [pid for pid in pids if Path(f"/proc/{pid}").exists() and not zombie(pid)] == []
+    assert processes_mentioning(str(work / "standin-state")) == []
+    assert not list(Path("/tmp").glob(f"vmware-standin-*-{entries[0]['qmp'][-21:-5]}.sock"))
+    assert not (work / "out").exists(), output
+    assert list((work / "tmp").iterdir()) == [], "the temporary floppy was left behind"

@@ -12,6 +12,7 @@ output directory, the files left there, and the vmrun call sequences. Stand-in o
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -96,6 +97,22 @@ CASES: dict[str, dict[str, Any]] = {
         "usb": True,
     },
     "vnc": {"vnc_port_min": 5990, "vnc_port_max": 5999},
+    "media": {
+        "disable_vnc": True,
+        "disk_adapter_type": "sata",
+        "floppy_files": ["media/ks.cfg", "media/flat", "media/glob-*.txt"],
+        "floppy_dirs": ["media/tree"],
+        "floppy_label": "KSDISK",
+        "cd_files": ["media/ks.cfg", "media/tree"],
+        "cd_label": "cidata",
+    },
+    "clone-media": {
+        "type": "vmware-vmx",
+        "source_path": "source/source.vmx",
+        "disable_vnc": True,
+        "floppy_files": ["media/ks.cfg"],
+        "cd_files": ["media/glob-*.txt"],
+    },
     "clone": {
         "type": "vmware-vmx",
         "source_path": "source/source.vmx",
@@ -125,7 +142,7 @@ def vmx_name(case: str) -> str:
 def vmx_file(out: Path, case: str) -> Path:
     """The case's ``.vmx`` (vmware-vmx's default name ends in the run's start time)."""
     if CASES[case].get("type") == "vmware-vmx":
-        return next(out.glob(f"packer-{case}-*.vmx"))
+        return next(p for p in out.iterdir() if re.fullmatch(rf"packer-{case}-\d+\.vmx", p.name))
     return out / vmx_name(case)
 
 
@@ -133,7 +150,21 @@ def without_time(argv: list[str]) -> list[str]:
     return [re.sub(r"-\d{9,}\.vmx$", "-<time>.vmx", a) for a in argv]
 
 
+#: the files the media cases put on their floppy and CD
+MEDIA = {
+    "ks.cfg": "text\n",
+    "flat/one.txt": "1\n",
+    "flat/deeper/two.txt": "2\n",
+    "glob-a.txt": "a\n",
+    "glob-b.txt": "b\n",
+    "tree/top.txt": "top\n",
+    "tree/sub/leaf.txt": "leaf\n",
+}
+
+
 def normalise(text: str) -> list[str]:
+    text = re.sub(r'(\.filename = )"/[^"]*"', r'\1"<temporary media>"', text, flags=re.I)
+    text = re.sub(r"(packer-[\w-]+)-\d{9,}", r"\1-<time>", text)
     text = re.sub(r'(ethernet0\.generatedAddress = )"[0-9a-f:]+"', r'\1"<mac>"', text, flags=re.I)
     text = re.sub(r'(remotedisplay\.vnc\.port = )"\d+"', r'\1"<port>"', text)
     text = re.sub(r'(remotedisplay\.vnc\.password = )"\w+"', r'\1"<password>"', text)
@@ -152,6 +183,9 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         (work / "template.json").write_text(template())
         (work / "source").mkdir()
         (work / "source" / "source.vmx").write_text(SOURCE_VMX)
+        for name, text in MEDIA.items():
+            (work / "media" / name).parent.mkdir(parents=True, exist_ok=True)
+            (work / "media" / name).write_text(text)
         subprocess.run(["qemu-img", "create", "-q", "-f", "vmdk", str(work / "source" / "source-disk.vmdk"), "16M"],
                        check=True)  # fmt: skip
         run = packer_build if tool == "packer" else imagesmith_build
@@ -166,7 +200,7 @@ def test_vmx_at_power_on_is_packers(builds: dict[str, Path], case: str) -> None:
     def snapshot(tool: str) -> str | None:
         found = start_snapshots(builds[tool])
         if CASES[case].get("type") == "vmware-vmx":
-            return next((text for name, text in found.items() if name.startswith(f"packer-{case}-")), None)
+            return next((text for name, text in found.items() if re.fullmatch(rf"packer-{case}-\d+\.vmx", name)), None)
         return found.get(vmx_name(case))
 
     ours, theirs = snapshot("imagesmith"), snapshot("packer")
@@ -184,6 +218,52 @@ def test_finished_vmx_and_files_are_packers(builds: dict[str, Path], case: str) 
     assert names["imagesmith"] == names["packer"]
     ours, theirs = (vmx_file(out[tool], case).read_text() for tool in ("imagesmith", "packer"))
     assert normalise(ours) == normalise(theirs)
+
+
+def floppy_listing(image: Path) -> list[str]:
+    """Every file on a FAT image with its content, and the volume label (mtools)."""
+    env = {**os.environ, "MTOOLS_SKIP_CHECK": "1"}
+    names = subprocess.run(["mdir", "-i", str(image), "-/", "-b", "::/"], capture_output=True, text=True,
+                           env=env, check=True).stdout.split()  # fmt: skip
+    label = subprocess.run(["mlabel", "-i", str(image), "-s", "::"], capture_output=True, text=True, env=env).stdout
+    out = [f"label: {label.strip()}"]
+    for name in sorted(names):
+        body = subprocess.run(["mtype", "-i", str(image), name], capture_output=True, text=True, env=env).stdout
+        out.append(f"{name.lower()}: {body!r}")
+    return out
+
+
+def iso_listing(image: Path) -> list[str]:
+    """Every path on an ISO (Rock Ridge names) and the volume id (xorriso)."""
+    result = subprocess.run(["xorriso", "-indev", str(image), "-pvd_info", "-find", "/", "-exec", "lsdl"],
+                            capture_output=True, text=True, check=True)  # fmt: skip
+    lines = (result.stdout + result.stderr).splitlines()
+    volume = [line for line in lines if line.startswith("Volume Id")]
+    paths = sorted(re.sub(r"^.*? '(/[^']*)'$", r"\1", line) for line in lines
+                   if line.endswith("'") and " '/" in line and str(image) not in line)  # fmt: skip
+    return volume + paths
+
+
+@pytest.mark.parametrize("case", ["media", "clone-media"])
+def test_floppy_and_cd_hold_what_packers_hold(builds: dict[str, Path], case: str) -> None:
+    """The floppy and the CD as they were at power-on (copied by the stand-in): same label, same
+    files with the same content (Packer's go-fs floppy against mkfs.fat + mcopy)."""
+    found = {}
+    for tool in builds:
+        state = builds[tool] / "standin-state"
+        prefix = f"start-packer-{case}"
+        mine = rf"{prefix}(-\d+)?(-\w+)?\.(flp|iso)"
+        floppies = [p for p in state.glob("*.flp") if re.fullmatch(mine, p.name)]
+        isos = [p for p in state.glob("*.iso") if re.fullmatch(mine, p.name)]
+        assert len(floppies) == 1, (tool, sorted(p.name for p in state.iterdir()))
+        found[tool] = (floppy_listing(floppies[0]), [iso_listing(iso) for iso in isos])
+    assert found["imagesmith"] == found["packer"]
+    floppy, isos = found["packer"]
+    assert any("ks.cfg" in line for line in floppy) and any(line.startswith("label: ") for line in floppy)
+    # vmware-vmx: the source's own "ide1:0.devicetype = cdrom-raw" sorts after Packer's
+    # "ide1:0.deviceType = cdrom-image", so VMware (and the stand-in) see no CD image there
+    assert len(isos) == (1 if case == "media" else 0)
+    assert all(iso[0].startswith("Volume Id") for iso in isos)
 
 
 def test_vnc_build_fails_like_packer_and_leaves_no_output(builds: dict[str, Path]) -> None:

@@ -50,24 +50,26 @@ def standin_env(work: Path, mode: str = "record") -> dict[str, str]:
 
 
 def packer_build(
-    work: Path, template: str, mode: str = "record", timeout: float = 600
+    work: Path, template: str, mode: str = "record", timeout: float = 600, env_extra: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """``packer build`` in the private namespace (through a ``packer`` wrapper first on PATH)."""
+    """``packer build`` in the private namespace (through a ``packer`` wrapper first on PATH);
+    ``env_extra`` is added to (or replaces, for PATH) the stand-ins' environment."""
     wrapper = work / "wrapper-bin"
     wrapper.mkdir(exist_ok=True)
     script = wrapper / "packer"
     script.write_text(f'#!/bin/sh\nexec "{NAMESPACE}" "{shutil.which("packer")}" "$@"\n')
     script.chmod(0o755)
-    env = standin_env(work, mode)
+    env = {**standin_env(work, mode), **(env_extra or {})}
     env["PATH"] = f"{wrapper}:{env['PATH']}"
     return run_packer("build", template, cwd=work, env=env, timeout=timeout)
 
 
 def imagesmith_build(work: Path, template: str, mode: str = "record", timeout: float = 600,
-                     extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:  # fmt: skip
+                     extra: tuple[str, ...] = (), env_extra: dict[str, str] | None = None,
+                     ) -> subprocess.CompletedProcess[str]:  # fmt: skip
     """``imagesmith build`` in the private namespace; interrupted with SIGINT (so it stops its VM)
     if the test gives up on it."""
-    env = {**os.environ, **standin_env(work, mode)}
+    env = {**os.environ, **standin_env(work, mode), **(env_extra or {})}
     argv = [str(NAMESPACE), sys.executable, "-m", "imagesmith", "build", *extra, template]
     proc = subprocess.Popen(argv, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -94,3 +96,21 @@ def vmrun_calls(work: Path) -> list[list[str]]:
 def start_snapshots(work: Path) -> dict[str, str]:
     """``.vmx`` file name → its text as it was at ``vmrun start``."""
     return {p.name.removeprefix("start-"): p.read_text() for p in (work / "standin-state").glob("start-*.vmx")}
+
+
+def ovftool_calls(work: Path) -> list[list[str]]:
+    """The stand-in ``ovftool`` calls (its log sits next to vmrun's)."""
+    log = work / "ovftool.jsonl"
+    if not log.exists():
+        return []
+    return [json.loads(line)["argv"] for line in log.read_text().splitlines() if line.strip()]
+
+
+def path_without(work: Path, *tools: str) -> str:
+    """A PATH with the stand-ins except ``tools`` (symlinks in ``work/partial-standins``)."""
+    partial = work / "partial-standins"
+    partial.mkdir(exist_ok=True)
+    for tool in STANDINS.iterdir():
+        if tool.name not in tools and tool.name != NAMESPACE.name and not (partial / tool.name).exists():
+            (partial / tool.name).symlink_to(tool)
+    return f"{partial}:{os.environ['PATH']}"

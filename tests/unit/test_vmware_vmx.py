@@ -5,6 +5,7 @@ Packer 1.6.6 is tests/integration/test_vmware_vs_packer.py)."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -250,11 +251,33 @@ def test_player5_cannot_clone() -> None:
 
 
 def test_unsupported_options_are_refused_at_validation() -> None:
-    _, problems = decode(format="ova", floppy_files=["a"], cd_files=["b"], tools_upload_flavor="linux")
+    _, problems = decode(format="ova", tools_upload_flavor="linux")
     assert problems == [
-        "format ova needs VMware's ovftool: not supported by imagesmith (use format vmx)",
-        "floppy_files is not supported by imagesmith's vmware builders yet",
-        "cd_files is not supported by imagesmith's vmware builders yet",
         "tools_upload_flavor is not supported by imagesmith's vmware builders yet",
     ]
     assert decode(format="ovf", skip_export=True)[1] == []
+
+
+def test_missing_floppy_and_cd_paths_are_packers_errors(tmp_path: Path) -> None:
+    (tmp_path / "there").write_text("x")
+    there = str(tmp_path / "there")
+    _, problems = decode(floppy_files=["nope", there, "g*.none"], floppy_dirs=["nodir"], cd_files=["nocd", there])
+    assert problems == [
+        "Bad CD disk file 'nocd': stat nocd: no such file or directory",
+        "Bad Floppy disk file 'nope': stat nope: no such file or directory",
+        "Bad Floppy disk directory 'nodir': stat nodir: no such file or directory",
+    ]
+
+
+def test_export_command_line_and_errors_are_packers() -> None:
+    from imagesmith.builders.vmware.steps.export import MISSING, export_args, ovftool_failure, verify_ovftool
+    from imagesmith.errors import BuildError
+
+    assert export_args(["--compress=9"], "./a/../out/", "vm", "ova") == ["--compress=9", "out/vm.vmx", "out/vm.ova"]
+    assert ovftool_failure("Error: on stdout\n", "") == "VMware error: Error: on stdout"
+    assert ovftool_failure("out", " err \n") == "VMware error: err"
+    verify_ovftool(True, lambda name: None)
+    verify_ovftool(False, lambda name: "/usr/bin/ovftool")
+    with pytest.raises(BuildError) as caught:
+        verify_ovftool(False, lambda name: None)
+    assert str(caught.value) == MISSING and MISSING.startswith("Couldn't find ovftool in path!")

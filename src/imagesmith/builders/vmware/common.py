@@ -12,6 +12,7 @@ from imagesmith.builders.vmware.driver import Driver, find_tools
 from imagesmith.builders.vmware.state import VmwareState
 from imagesmith.builders.vmware.steps.boot_command import TypeBootCommand
 from imagesmith.builders.vmware.steps.disks import CompactDisks
+from imagesmith.builders.vmware.steps.export import Export, verify_ovftool
 from imagesmith.builders.vmware.steps.network import ConfigureVnc, DiscoverHttpIp, FindGuestIp, ssh_address
 from imagesmith.builders.vmware.steps.output_dir import KeepOutput, PrepareOutputDir
 from imagesmith.builders.vmware.steps.run_vm import RunVm
@@ -22,6 +23,7 @@ from imagesmith.core.plugin import Artifact, BuildContext
 from imagesmith.core.steps import Step, run_steps, when
 from imagesmith.steps.connect import ConnectSsh
 from imagesmith.steps.http_server import ServeHttp
+from imagesmith.steps.media import CreateCd, CreateFloppy
 from imagesmith.steps.provision import ProvisionStep
 
 Steps = list[Step[VmwareState] | None]
@@ -36,6 +38,15 @@ def hook_data(state: VmwareState) -> GeneratedData:
                         password=cfg.ssh_password, ssh_private_key_file=cfg.ssh_private_key_file,
                         ssh_agent_auth=bool(cfg.ssh_agent_auth), winrm_password=cfg.winrm_password)  # fmt: skip
     return GeneratedData(comm=comm, http_ip=state.http_ip, http_port=state.http_port)
+
+
+def media_steps(cfg: VmwareCommonConfig, ctx: BuildContext) -> Steps:
+    """StepCreateFloppy and StepCreateCD, each only when it has something to hold."""
+    return [
+        when(bool(cfg.floppy_files or cfg.floppy_dirs),
+             CreateFloppy[VmwareState](ctx.ui, cfg.floppy_files, cfg.floppy_dirs, cfg.floppy_label)),
+        when(bool(cfg.cd_files), CreateCd[VmwareState](ctx.ui, cfg.cd_files, cfg.cd_label)),
+    ]  # fmt: skip
 
 
 def machine_steps(cfg: VmwareCommonConfig, ctx: BuildContext, output: PrepareOutputDir) -> Steps:
@@ -60,8 +71,9 @@ def machine_steps(cfg: VmwareCommonConfig, ctx: BuildContext, output: PrepareOut
         Shutdown(),
         CleanFiles(),
         when(not cfg.skip_compaction, CompactDisks()),
-        ConfigureVmx(cfg.vmx_data_post),
+        ConfigureVmx(cfg.vmx_data_post, skip_floppy=True),
         CleanVmx(),
+        Export(),
         KeepOutput(output),
     ]
 
@@ -71,6 +83,7 @@ async def run_vmware(
 ) -> Artifact | None:
     """Run a vmware builder's steps; the artifact is what its output directory holds."""
     state = VmwareState(config=cfg, driver=Driver(find_tools()), ctx=ctx)
+    verify_ovftool(cfg.skip_export)
     await run_steps(make_steps(PrepareOutputDir()), state, ctx.ui, on_error=ctx.info.on_error, pause=ctx.pause)
     artifact_state = {
         "generated_data": state.generated,

@@ -12,39 +12,28 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from imagesmith.bootcommand import check_boot_command
+from imagesmith.builders.vm_common import (
+    HttpConfig,
+    MediaConfig,
+    ShutdownConfig,
+    VmOutputConfig,
+    VncBootConfig,
+)
 from imagesmith.builders.vmware.hardware import check_parallel, check_serial
 from imagesmith.communicator.ssh_config import CommunicatorConfig
 from imagesmith.steps.checksum import parse_checksum
 from imagesmith.template.decode import option
-from imagesmith.template.values import Duration
 
 FORMATS = ("ova", "ovf", "vmx")
 CDROM_ADAPTERS = ("ide", "sata", "scsi")
 
 
 @dataclass(frozen=True)
-class VmwareCommonConfig(CommunicatorConfig):
-    """The keys vmware-iso and vmware-vmx share (Packer's ``vmwcommon`` configs)."""
+class VmwareCommonConfig(CommunicatorConfig, HttpConfig, MediaConfig, VncBootConfig, ShutdownConfig, VmOutputConfig):
+    """The keys vmware-iso and vmware-vmx share (Packer's ``vmwcommon`` configs); the HTTP, media,
+    boot, shutdown and output keys come from :mod:`imagesmith.builders.vm_common`."""
 
-    # HTTP (commonsteps.HTTPConfig)
-    http_directory: str = option("")
-    http_port_min: int = option(8000)
-    http_port_max: int = option(9000)
-    http_bind_address: str = option("")
     http_interface: str = option("")
-    # floppy and CD
-    floppy_files: list[str] = option(factory=list)
-    floppy_dirs: list[str] = option(factory=list)
-    floppy_label: str = option("")
-    cd_files: list[str] = option(factory=list)
-    cd_label: str = option("")
-    # boot (bootcommand.VNCConfig)
-    boot_command: list[str] = option(factory=list, render=False)
-    boot_wait: Duration = option(Duration(10))
-    boot_key_interval: Duration = option(Duration(0))
-    boot_keygroup_interval: Duration = option(Duration(0))
-    disable_vnc: bool = option(False)
     # driver (DriverConfig); the remote keys are accepted and refused if used
     cleanup_remote_cache: bool = option(False)
     fusion_app_path: str = option("")
@@ -59,18 +48,13 @@ class VmwareCommonConfig(CommunicatorConfig):
     remote_private_key_file: str = option("")
     skip_validate_credentials: bool = option(False)
     # output and run
-    output_directory: str = option("")
     remote_output_directory: str = option("")
-    headless: bool = option(False)
     vnc_bind_address: str = option("")
     vnc_port_min: int = option(0)
     vnc_port_max: int = option(0)
     vnc_disable_password: bool = option(False)
     vnc_over_websocket: bool = option(False)
     insecure_connection: bool = option(False)
-    # shutdown
-    shutdown_command: str = option("")
-    shutdown_timeout: Duration = option(Duration(300))
     # tools
     tools_upload_flavor: str = option("")
     tools_upload_path: str = option("", render=False)
@@ -91,7 +75,6 @@ class VmwareCommonConfig(CommunicatorConfig):
     disk_adapter_type: str = option("")
     vmdk_name: str = option("")
     disk_type_id: str = option("")
-    vm_name: str = option("")
 
     def resolved_common(self, build_name: str) -> dict[str, object]:
         """Packer's Prepare-time defaults shared by both builders (as ``dataclasses.replace`` keywords)."""
@@ -112,6 +95,7 @@ class VmwareCommonConfig(CommunicatorConfig):
 
     def check_common(self) -> Iterator[str]:
         yield from self.check_communicator()
+        yield from self.check_media()
         if self.vnc_over_websocket:
             yield "'vnc_over_websocket' can only be used with remote VMWare builds."
         elif (self.vnc_port_min or 5900) > (self.vnc_port_max or 6000):
@@ -133,17 +117,11 @@ class VmwareCommonConfig(CommunicatorConfig):
         if self.format and self.format not in FORMATS:
             yield "format must be one of ova, ovf, or vmx"
         yield from self._check_unsupported()
-        if self.http_port_min > self.http_port_max:
-            yield "http_port_min must be less than http_port_max"
-        yield from check_boot_command(self.boot_command)
+        yield from self.check_http()
+        yield from self.check_boot()
 
     def _check_unsupported(self) -> Iterator[str]:
         """What imagesmith's vmware builders refuse rather than do half-way (docs/vmware.md)."""
-        if self.format in ("ova", "ovf") and not self.skip_export:
-            yield f"format {self.format} needs VMware's ovftool: not supported by imagesmith (use format vmx)"
-        for key in ("floppy_files", "floppy_dirs", "cd_files"):
-            if getattr(self, key):
-                yield f"{key} is not supported by imagesmith's vmware builders yet"
         if self.tools_upload_flavor:
             yield "tools_upload_flavor is not supported by imagesmith's vmware builders yet"
 

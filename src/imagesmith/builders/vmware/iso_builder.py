@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from imagesmith.builders.vmware.common import Steps, machine_steps, run_vmware
+from imagesmith.builders.vmware.common import Steps, machine_steps, media_steps, run_vmware
 from imagesmith.builders.vmware.config import VmwareIsoConfig
 from imagesmith.builders.vmware.state import VmwareState
 from imagesmith.builders.vmware.steps.disks import CreateDisks
@@ -17,9 +17,10 @@ def make_steps(cfg: VmwareIsoConfig, ctx: BuildContext, output: PrepareOutputDir
     return [
         DownloadIso[VmwareState](ctx.ui, cfg.urls, cfg.iso_checksum, cfg.iso_target_path, cfg.iso_target_extension),
         output,
+        *media_steps(cfg, ctx),
         CreateDisks(cfg.disk_size),
         CreateVmx(cfg),
-        ConfigureVmx(cfg.vmx_data),
+        ConfigureVmx(cfg.vmx_data, disk_adapter=cfg.disk_adapter_type, cdrom_adapter=cfg.cdrom_adapter_type),
         *machine_steps(cfg, ctx, output),
     ]
 

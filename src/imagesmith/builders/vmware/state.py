@@ -16,6 +16,8 @@ class VmwareState:
     driver: Driver
     ctx: BuildContext
     iso_path: str = ""
+    floppy_path: str = ""
+    cd_path: str = ""
     vmx_path: str = ""
     disk_paths: list[str] = field(default_factory=list)
     #: devices added for the build only (the ISO's CD-ROM, the floppy), disabled by the clean step

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from imagesmith.builders.vmware.common import Steps, machine_steps, run_vmware
+from imagesmith.builders.vmware.common import Steps, machine_steps, media_steps, run_vmware
 from imagesmith.builders.vmware.config import VmwareVmxConfig
 from imagesmith.builders.vmware.steps.clone_vmx import CloneVmx
 from imagesmith.builders.vmware.steps.disks import CreateDisks
@@ -15,9 +15,10 @@ def make_steps(cfg: VmwareVmxConfig, ctx: BuildContext, output: PrepareOutputDir
     """Packer's vmware-vmx step list (``builder/vmware/vmx/builder.go``), local drivers only."""
     return [
         output,
+        *media_steps(cfg, ctx),
         CreateDisks(0),
         CloneVmx(cfg.source_path, cfg.linked),
-        ConfigureVmx(cfg.vmx_data),
+        ConfigureVmx(cfg.vmx_data, disk_adapter=cfg.disk_adapter_type),
         *machine_steps(cfg, ctx, output),
     ]
 

@@ -62,10 +62,16 @@ class CreateVmx(Step[VmwareState]):
 
 
 class ConfigureVmx(Step[VmwareState]):
-    """Apply ``vmx_data`` (before the run) or ``vmx_data_post`` (after it)."""
+    """Apply ``vmx_data`` (before the run) or ``vmx_data_post`` (after it), attaching the build's
+    floppy (not after the run: ``skip_floppy``) and the ``cd_files`` CD. The CD's slot follows
+    ``disk_adapter``/``cdrom_adapter`` as Packer passes them to each of its two calls."""
 
-    def __init__(self, custom: Mapping[str, str]) -> None:
+    def __init__(
+        self, custom: Mapping[str, str], *, skip_floppy: bool = False, disk_adapter: str = "", cdrom_adapter: str = ""
+    ) -> None:
         self.custom = custom
+        self.skip_floppy = skip_floppy
+        self.adapters = (disk_adapter, cdrom_adapter)
 
     @property
     def name(self) -> str:
@@ -73,10 +79,14 @@ class ConfigureVmx(Step[VmwareState]):
 
     async def run(self, state: VmwareState) -> None:
         cfg = state.config
+        floppy = "" if self.skip_floppy else state.floppy_path
+        cd = (state.cd_path, *self.adapters) if state.cd_path else None
         try:
-            data = configure_vmx(read_vmx(state.vmx_path), self.custom, cfg.vm_name, cfg.display_name)
+            data = configure_vmx(read_vmx(state.vmx_path), self.custom, cfg.vm_name, cfg.display_name, floppy, cd)
         except KeyError as exc:
             raise fail("Error: Could not get value of displayName from VMX data") from exc
+        if floppy:
+            state.temporary_devices.append("floppy0")
         write_vmx(state.vmx_path, data)
 
 
