@@ -163,8 +163,10 @@ def test_a_failing_bundle_command_stops_the_build_and_cleans_up(moto: Moto, tmp_
 
 
 def test_validate_names_the_missing_bundle_options(tmp_path: Path) -> None:
-    builder = {"type": "amazon-instance", "region": REGION, "source_ami": "ami-1", "instance_type": "m1.small",
-               "ami_name": "x-{{timestamp}}", "x509_cert_path": str(tmp_path / "nope.pem"), "ssh_username": "root"}  # fmt: skip
+    builder = {
+        "type": "amazon-instance", "region": REGION, "source_ami": "ami-1", "instance_type": "m1.small",
+        "ami_name": "x-{{timestamp}}", "x509_cert_path": str(tmp_path / "nope.pem"), "ssh_username": "root",
+    }  # fmt: skip
     path = tmp_path / "t.json"
     path.write_text(json.dumps({"builders": [builder]}))
     result = subprocess.run([sys.executable, "-m", "imagesmith", "validate", str(path)], capture_output=True,
