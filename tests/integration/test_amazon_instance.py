@@ -202,3 +202,20 @@ def test_same_calls_commands_and_ami_as_packer(tmp_path: Path) -> None:
     for index, what in enumerate(("calls", "AMIs", "guest commands", "bucket", "leftovers")):
         assert results["imagesmith"][index] == results["packer"][index], what
     assert results["packer"][4] == {}
+
+
+def test_a_failure_after_registering_deregisters_the_ami(moto: Moto, tmp_path: Path) -> None:
+    """Packer 1.6.6 would leave the AMI here (docs/differences.md); imagesmith removes it."""
+    work = tmp_path / "work"
+    prepare(work)
+    builder = {**instance_builder(work), "ami_users": ["not-an-account"]}  # ModifyImageAttribute fails
+    with guest_sshd(moto, tmp_path / "sshd"):
+        result = run_instance_build(moto, work, builder)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    actions = moto.actions()
+    assert "RegisterImage" in actions and actions.index("DeregisterImage") > actions.index("RegisterImage")
+    assert "Deregistering the AMI because of cancellation or error..." in output
+    assert "ec2 ModifyImageAttribute failed" in output
+    assert own_images(moto) == [] and leftovers(moto) == {}
+    assert "Traceback" not in output
