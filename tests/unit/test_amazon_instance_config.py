@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +56,38 @@ def test_defaults_are_packers(tmp_path: Path) -> None:
 def test_checks(tmp_path: Path, overrides: dict[str, Any], expected: str) -> None:
     _, problems = problems_of(InstanceConfig, instance(tmp_path, **overrides))
     assert any(expected in p for p in problems), problems
+
+
+def _clear_keys(raw: dict[str, Any], key_name: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Run StepCleanupTempKeys against a recording communicator; its calls and the UI lines."""
+    from imagesmith.builders.amazon.client import Aws
+    from imagesmith.builders.amazon.config import EbsConfig
+    from imagesmith.builders.amazon.state import EbsState
+    from imagesmith.builders.amazon.steps.cleanup_temp_keys import CleanupTempKeys
+    from imagesmith.core.plugin import BuildContext, BuildInfo
+    from tests.unit.cm_fakes import ListUi, RecordingComm
+
+    async def never(*args: Any) -> Any:
+        raise AssertionError("no provisioning here")
+
+    config, problems = problems_of(EbsConfig, {**COMMON, "ami_name": "name-1", **raw})
+    assert problems == []
+    ui = ListUi()
+    state = EbsState(config, Aws(config), BuildContext(ui, BuildInfo("b", "amazon-ebs"), never, never))
+    state.key_name, state.communicator = key_name, RecordingComm({"sudo": 1})
+    asyncio.run(CleanupTempKeys().run(state))
+    return state.communicator.calls, ui.lines
+
+
+def test_temporary_key_lines_are_cleared_only_when_asked() -> None:
+    ssh = {"communicator": "ssh", "ssh_username": "u"}
+    calls, lines = _clear_keys({**ssh, "ssh_clear_authorized_keys": True}, "packer_1234")
+    assert calls == [
+        ("exec", "sed -i.bak '/ packer_1234$/d' ~/.ssh/authorized_keys; rm ~/.ssh/authorized_keys.bak"),
+        ("exec", "sudo sed -i.bak '/ packer_1234$/d' /root/.ssh/authorized_keys; "
+                 "sudo rm /root/.ssh/authorized_keys.bak"),
+    ]  # fmt: skip
+    assert any("please clean up keys manually" in text for _, text in lines)  # sudo failed: reported, not fatal
+    assert _clear_keys(ssh, "packer_1234")[0] == []  # not asked
+    given = {**ssh, "ssh_clear_authorized_keys": True, "ssh_keypair_name": "mine", "ssh_agent_auth": True}
+    assert _clear_keys(given, "mine")[0] == []  # not a temporary key pair

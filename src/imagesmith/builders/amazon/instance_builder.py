@@ -16,6 +16,7 @@ from imagesmith.builders.amazon.config import EbsConfig
 from imagesmith.builders.amazon.instance_config import InstanceConfig
 from imagesmith.builders.amazon.state import EbsState
 from imagesmith.builders.amazon.steps.bundle_volume import BundleVolume
+from imagesmith.builders.amazon.steps.cleanup_temp_keys import CleanupTempKeys
 from imagesmith.builders.amazon.steps.connect import ConnectSsh
 from imagesmith.builders.amazon.steps.create_tags import CreateTags
 from imagesmith.builders.amazon.steps.deregister_ami import DeregisterAmi
@@ -61,6 +62,7 @@ class AmazonInstanceBuilder(AmazonEbsBuilder):
             RunSpotInstance(ebs_backed=False) if cfg.spot_price else RunSourceInstance(ebs_backed=False),
             when(cfg.communicator != "none", ConnectSsh()),
             ProvisionStep[EbsState](ctx, hook_data),
+            CleanupTempKeys(),
             UploadX509Cert(),
             BundleVolume(),
             UploadBundle(),
