@@ -81,3 +81,15 @@ def test_trimming_keeps_the_shapes_an_operation_reaches() -> None:
     assert set(trimmed["operations"]) == {"A"}
     assert set(trimmed["shapes"]) == {"AIn", "List", "Str"}
     assert "documentation" not in trimmed and trimmed["shapes"]["AIn"]["members"]["L"] == {"shape": "List"}
+
+
+def test_endpoint_data_is_trimmed_to_imagesmiths_services_and_points_at_this_botocore(tmp_path: Path) -> None:
+    import botocore.loaders  # type: ignore[import-untyped]
+
+    for _ in range(2):  # written to the cache, then read from it
+        data, path = TrimmedLoader(tmp_path).load_data_with_path("endpoints")
+        services = {name for partition in data["partitions"] for name in partition["services"]}
+        assert services and services <= set(OPERATIONS)
+        assert "ec2" in services and "us-west-1" in data["partitions"][0]["regions"]
+        assert path == f"{botocore.loaders.Loader.BUILTIN_DATA_PATH}/endpoints"
+    assert any(p.name.startswith("data.endpoints.trimmed.") for p in tmp_path.iterdir())

@@ -10,6 +10,7 @@ from imagesmith.builders.amazon.artifact import BUILDER_ID, AmiArtifact
 from imagesmith.builders.amazon.client import Aws, assume_role, make_session
 from imagesmith.builders.amazon.config import EbsConfig
 from imagesmith.builders.amazon.state import EbsState
+from imagesmith.builders.amazon.steps.cleanup_temp_keys import CleanupTempKeys
 from imagesmith.builders.amazon.steps.cleanup_volumes import CleanupVolumes
 from imagesmith.builders.amazon.steps.connect import ConnectSsh
 from imagesmith.builders.amazon.steps.create_ami import CreateAmi
@@ -72,6 +73,7 @@ def instance_steps(cfg: EbsConfig, ctx: BuildContext) -> list[Step[EbsState] | N
         RunSpotInstance() if cfg.spot_price else RunSourceInstance(),
         when(cfg.communicator != "none", ConnectSsh()),
         ProvisionStep[EbsState](ctx, hook_data),
+        CleanupTempKeys(),
         when(not cfg.spot_price, StopInstance()),
     ]
 

@@ -51,6 +51,16 @@ def cache_dir() -> Path:
     return Path(base) / "imagesmith" / f"botocore-{botocore.__version__}"
 
 
+def trim_endpoints(endpoints: dict[str, Any]) -> dict[str, Any]:
+    """botocore's endpoint data (every partition's regions and 300+ services, about half a megabyte
+    to unpickle on every run) with only the services imagesmith makes clients for."""
+    partitions = [
+        {**partition, "services": {k: v for k, v in partition.get("services", {}).items() if k in OPERATIONS}}
+        for partition in endpoints.get("partitions", [])
+    ]
+    return {**endpoints, "partitions": partitions}
+
+
 def trim_model(model: dict[str, Any], operations: frozenset[str]) -> dict[str, Any]:
     """``model`` with only ``operations`` and the shapes they reach; documentation dropped."""
     ops = {name: _undocumented(op) for name, op in model["operations"].items() if name in operations}
@@ -117,12 +127,22 @@ class TrimmedLoader(Loader):  # type: ignore[misc]
         if "/" in name:  # a service's file, read by load_service_model (which caches the result)
             return super().load_data_with_path(name)
         key = "data." + name
+        if name == "endpoints":  # a changed service list must not hit an old cache
+            key += ".trimmed." + hashlib.sha256(",".join(sorted(OPERATIONS)).encode()).hexdigest()[:16]
         cached = self._read(key)
-        if cached is not None:
-            return cached
-        found = super().load_data_with_path(name)
-        self._write(key, found)
-        return found
+        if cached is None:
+            data, path = super().load_data_with_path(name)
+            if name == "endpoints":
+                data = trim_endpoints(data)
+            cached = (data, path)
+            self._write(key, cached)
+        data, path = cached
+        # the cache is per botocore version, not per installation: say where *this* botocore's file is
+        # (botocore trusts its own built-in endpoint data more than a file from elsewhere)
+        builtin = os.path.join(self.BUILTIN_DATA_PATH, name)
+        if path.replace(os.sep, "/").endswith("/botocore/data/" + name):
+            path = builtin
+        return data, path
 
     def _read(self, key: str) -> Any:
         try:

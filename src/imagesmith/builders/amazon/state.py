@@ -25,6 +25,17 @@ class SourceImage:
 
 
 @dataclass
+class BundleState:
+    """What amazon-instance's bundle steps hand each other (Packer's state bag keys)."""
+
+    cert_path: str = ""
+    key_path: str = ""
+    manifest_name: str = ""
+    manifest_path: str = ""
+    remote_manifest_path: str = ""
+
+
+@dataclass
 class EbsState:
     config: EbsConfig
     aws: Aws
@@ -48,6 +59,8 @@ class EbsState:
     device_snapshots: dict[str, str] = field(default_factory=dict)
     #: region → snapshot ids of that region's AMI
     snapshots: dict[str, list[str]] = field(default_factory=dict)
+    #: amazon-instance: the uploaded x509 files, the bundle's local manifest, its S3 location
+    bundle: BundleState = field(default_factory=lambda: BundleState())
     generated: GeneratedData = field(default_factory=GeneratedData)
     #: set by the last step: cleanups keep what the build made
     succeeded: bool = False

@@ -14,6 +14,7 @@ from typing import Any
 from imagesmith.builders.amazon.builder import hook_data
 from imagesmith.builders.amazon.client import Aws, AwsError, assume_role, make_session
 from imagesmith.builders.amazon.state import EbsState
+from imagesmith.builders.amazon.steps.cleanup_temp_keys import CleanupTempKeys
 from imagesmith.builders.amazon.steps.connect import ConnectSsh
 from imagesmith.builders.amazon.steps.iam_profile import IamInstanceProfile
 from imagesmith.builders.amazon.steps.key_pair import KeyPair
@@ -91,6 +92,7 @@ class AmazonEbsVolumeBuilder(Builder):
             tag_volumes,
             when(cfg.communicator != "none", ConnectSsh()),
             ProvisionStep[EbsState](ctx, hook_data),
+            CleanupTempKeys(),
             when(not cfg.spot_price, StopInstance()),
             ModifyInstance(),
         ]  # fmt: skip

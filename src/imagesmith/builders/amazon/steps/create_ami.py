@@ -20,24 +20,37 @@ def is_intermediary(cfg: Any) -> bool:
     return bool(cfg.encrypt_boot) or bool(cfg.skip_save_build_region)
 
 
-async def image_state(state: EbsState, region: str, image_id: str) -> str:
-    found = await state.aws.call("ec2", "DescribeImages", region, ImageIds=[image_id])
-    images = found["Images"]
-    return str(images[0]["State"]) if images else "missing"
-
-
 async def wait_for_image(state: EbsState, region: str, image_id: str) -> list[str]:
-    """Wait until ``image_id`` is available; return its snapshot ids."""
+    """Wait until ``image_id`` is available; return its snapshot ids.
+
+    The snapshots come from the poll that saw it available (Packer describes the image once more
+    after its waiter: one call fewer here).
+    """
+    seen: dict[str, Any] = {}
+
+    async def probe() -> str:
+        found = await state.aws.call("ec2", "DescribeImages", region, ImageIds=[image_id])
+        images = found["Images"]
+        seen["image"] = images[0] if images else {}
+        return str(images[0]["State"]) if images else "missing"
+
     what = f"AMI {image_id} in {region} to be available"
-    await wait_until(
-        what,
-        lambda: image_state(state, region, image_id),
-        {"available"},
-        failed=frozenset({"failed"}),
-        limits=wait_limits(state.config.aws_polling),
-    )
-    found = await state.aws.call("ec2", "DescribeImages", region, ImageIds=[image_id])
-    return snapshots_of(found["Images"][0])
+    limits = wait_limits(state.config.aws_polling)
+    await wait_until(what, probe, {"available"}, failed=frozenset({"failed"}), limits=limits)
+    return snapshots_of(seen["image"])
+
+
+async def publish_build_ami(state: EbsState, image_id: str, *, keep_snapshots: bool = True) -> None:
+    """The build region's new AMI (CreateImage, RegisterImage): record it, wait until it is available.
+
+    ``keep_snapshots=False``: amazon-instance's AMI has no EBS snapshots for later steps (Packer
+    stores an empty map there).
+    """
+    region = state.config.region
+    state.amis = {region: image_id}
+    state.ctx.ui.say("Waiting for AMI to become ready...")
+    snapshots = await wait_for_image(state, region, image_id)
+    state.snapshots = {region: snapshots} if keep_snapshots else {}
 
 
 def snapshots_of(image: dict[str, Any]) -> list[str]:
@@ -87,9 +100,7 @@ class CreateAmi(Step[EbsState]):
             params["BlockDeviceMappings"] = mappings
         await state.aws.call("ec2", "CreateImage", on_result=keep, **params)
         ui.message(f"AMI: {self.image_id}")
-        state.amis = {cfg.region: self.image_id}
-        ui.say("Waiting for AMI to become ready...")
-        state.snapshots = {cfg.region: await wait_for_image(state, cfg.region, self.image_id)}
+        await publish_build_ami(state, self.image_id)
 
     async def cleanup(self, state: EbsState) -> None:
         # Packer removes the AMI only when the build was halted or cancelled after creating it.

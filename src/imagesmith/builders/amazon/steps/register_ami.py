@@ -12,7 +12,7 @@ import string
 from typing import Any
 
 from imagesmith.builders.amazon.state import EbsState
-from imagesmith.builders.amazon.steps.create_ami import is_intermediary, wait_for_image
+from imagesmith.builders.amazon.steps.create_ami import is_intermediary, publish_build_ami
 from imagesmith.core.steps import Step
 
 
@@ -62,9 +62,7 @@ class RegisterAmi(Step[EbsState]):
 
         await state.aws.call("ec2", "RegisterImage", on_result=keep, **params)
         ui.say(f"AMI: {self.image_id}")
-        state.amis = {cfg.region: self.image_id}
-        ui.say("Waiting for AMI to become ready...")
-        state.snapshots = {cfg.region: await wait_for_image(state, cfg.region, self.image_id)}
+        await publish_build_ami(state, self.image_id)
 
     async def cleanup(self, state: EbsState) -> None:
         # Packer only deregisters (its snapshots are the snapshot step's to delete)

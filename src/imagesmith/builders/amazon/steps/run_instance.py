@@ -17,8 +17,9 @@ def user_data(cfg: Any) -> str:
     return base64.b64encode(raw).decode() if raw else ""
 
 
-def run_params(state: EbsState) -> dict[str, Any]:
-    """RunInstances parameters, field for field what Packer 1.6.6 sends."""
+def run_params(state: EbsState, ebs_backed: bool = True) -> dict[str, Any]:
+    """RunInstances parameters, field for field what Packer 1.6.6 sends (the shutdown behaviour
+    only for the EBS-backed builders: Packer sets it only when it expects an ``ebs`` root device)."""
     cfg = state.config
     info = state.ctx.info
     run_tags = {
@@ -53,7 +54,8 @@ def run_params(state: EbsState) -> dict[str, Any]:
             "DeviceIndex": 0, "AssociatePublicIpAddress": cfg.associate_public_ip_address,
             "SubnetId": state.subnet_id, "Groups": list(state.security_group_ids), "DeleteOnTermination": True,
         }]  # fmt: skip
-    params["InstanceInitiatedShutdownBehavior"] = cfg.shutdown_behavior or "stop"
+    if ebs_backed:
+        params["InstanceInitiatedShutdownBehavior"] = cfg.shutdown_behavior or "stop"
     return params
 
 
@@ -72,6 +74,11 @@ async def instance_state(state: EbsState) -> str:
 
 
 class RunSourceInstance(Step[EbsState]):
+    """``ebs_backed``: the source AMI must have an EBS root device (all but amazon-instance)."""
+
+    def __init__(self, ebs_backed: bool = True) -> None:
+        self.ebs_backed = ebs_backed
+
     @property
     def name(self) -> str:
         return "StepRunSourceInstance"
@@ -79,9 +86,9 @@ class RunSourceInstance(Step[EbsState]):
     async def run(self, state: EbsState) -> None:
         ui = state.ctx.ui
         assert state.source is not None
-        if state.source.root_device_type != "ebs":
+        if self.ebs_backed and state.source.root_device_type != "ebs":
             raise fail("The root device of the source AMI must be EBS-backed.")
-        params = run_params(state)
+        params = run_params(state, self.ebs_backed)
         ui.say("Launching a source AWS instance...")
 
         def keep(result: dict[str, Any]) -> None:

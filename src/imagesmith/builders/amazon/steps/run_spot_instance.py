@@ -80,7 +80,10 @@ def fleet_params(template_name: str, instance_types: list[str]) -> dict[str, Any
 
 
 class RunSpotInstance(Step[EbsState]):
-    def __init__(self) -> None:
+    """``ebs_backed``: the source AMI must have an EBS root device (all but amazon-instance)."""
+
+    def __init__(self, ebs_backed: bool = True) -> None:
+        self.ebs_backed = ebs_backed
         self.template_name = ""
 
     @property
@@ -91,7 +94,7 @@ class RunSpotInstance(Step[EbsState]):
         cfg = state.config
         ui = state.ctx.ui
         assert state.source is not None
-        if state.source.root_device_type != "ebs":
+        if self.ebs_backed and state.source.root_device_type != "ebs":
             raise fail("The root device of the source AMI must be EBS-backed.")
         ui.say("Launching a spot AWS instance...")
         data, info = state.generated.extra, state.ctx.info
