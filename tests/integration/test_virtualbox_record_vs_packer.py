@@ -7,10 +7,7 @@ restored) gives the same normalised call sequence as Packer's."""
 from __future__ import annotations
 
 import json
-import os
-import re
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,11 +16,9 @@ import pytest
 
 from tests.conftest import require_tool, run_cli
 from tests.packer_oracle import run_packer
+from tests.vbox_standin import ISO, SILENT, normalise, run_standin, standin_env
 
 pytestmark = pytest.mark.integration
-STANDIN_DIR = Path(__file__).resolve().parents[1] / "standins" / "virtualbox"
-ISO = Path(os.environ.get("IMAGESMITH_TEST_GUEST_DIR", "/var/cache/imagesmith/test-guest")) / "test-guest.iso"
-SILENT = {"headless": True, "communicator": "none", "virtualbox_version_file": "", "boot_wait": "0s"}
 
 ISO_VARIANT: dict[str, Any] = {
     "type": "virtualbox-iso", "guest_os_type": "RedHat_64", "disk_size": 600, "vm_name": "vmA",
@@ -37,52 +32,8 @@ ISO_VARIANT: dict[str, Any] = {
 }  # fmt: skip
 
 
-def env_for(work: Path) -> dict[str, str]:
-    return {
-        "PATH": f"{STANDIN_DIR}{os.pathsep}{os.environ['PATH']}",
-        "VBOX_STANDIN_HOME": str(work / "vbox-home"),
-        "VBOX_STANDIN_LOG": str(work / "calls.jsonl"),
-        "VBOX_STANDIN_MODE": "record",
-        "CHECKPOINT_DISABLE": "1",
-    }
-
-
-def sort_map_order(lines: list[str]) -> list[str]:
-    """Runs of calls Packer makes in Go map order (the setextradata block; the ISOs attached or
-    detached together) sorted where they stand."""
-    out: list[str] = []
-    run: list[str] = []
-    kind = ""
-    for line in [*lines, ""]:
-        this = "extradata" if line.startswith("setextradata global") else ("dvd" if "--type dvddrive" in line else "")
-        if run and this != kind:
-            out += sorted(run)
-            run = []
-        if this:
-            run.append(line)
-        else:
-            out.append(line)
-        kind = this
-    return out[:-1]
-
-
-def normalised_calls(work: Path) -> list[str]:
-    lines: list[str] = []
-    for raw in (work / "calls.jsonl").read_text().splitlines():
-        argv = json.loads(raw)["argv"]
-        text = " ".join(argv).replace(str(work / "vbox-home"), "HOME")
-        text = re.sub(r"--vrdeport \d+", "--vrdeport PORT", text)
-        text = re.sub(r"--medium \S*/floppy\.\w+", "--medium FLOPPY", text)
-        if lines and text == lines[-1] and argv[0] == "showvminfo":
-            continue
-        lines.append(text)
-    return sort_map_order(lines)
-
-
 def make_appliance(base: Path) -> Path:
     """An OVF + VMDK exported by the stand-in itself (the source for virtualbox-ovf)."""
-    env = {**os.environ, **env_for(base / "maker")}
-    standin = str(STANDIN_DIR / "VBoxManage")
     (base / "src").mkdir(parents=True)
     for argv in (["createvm", "--name", "src", "--ostype", "RedHat_64", "--register"],
                  ["createhd", "--filename", str(base / "src" / "src.vdi"), "--size", "64"],
@@ -90,7 +41,7 @@ def make_appliance(base: Path) -> Path:
                  ["storageattach", "src", "--storagectl", "IDE Controller", "--port", "0", "--device", "0",
                   "--type", "hdd", "--medium", str(base / "src" / "src.vdi")],
                  ["export", "src", "--output", str(base / "src" / "src.ovf")]):  # fmt: skip
-        subprocess.run([standin, *argv], check=True, env=env, capture_output=True, timeout=120)
+        run_standin(base / "maker", *argv)
     return base / "src" / "src.ovf"
 
 
@@ -103,9 +54,9 @@ def build_both(base: Path, builder: dict[str, Any], prepare: Callable[[Path], No
         (work / "f.txt").write_text("floppy\n")
         (work / "template.json").write_text(json.dumps({"builders": [builder]}))
         if tool == "packer":
-            done = run_packer("build", "template.json", cwd=work, env=env_for(work), timeout=900)
+            done = run_packer("build", "template.json", cwd=work, env=standin_env(work), timeout=900)
         else:
-            done = run_cli("build", "template.json", cwd=work, env=env_for(work), timeout=900)
+            done = run_cli("build", "template.json", cwd=work, env=standin_env(work), timeout=900)
         assert done.returncode == 0, f"{tool}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return works
 
@@ -118,7 +69,7 @@ def need_packer_and_iso() -> None:
 
 def test_stand_in_iso_options_give_packers_calls(tmp_path: Path, need_packer_and_iso: None) -> None:
     works = build_both(tmp_path, ISO_VARIANT)
-    ours, theirs = normalised_calls(works["imagesmith"]), normalised_calls(works["packer"])
+    ours, theirs = normalise(works["imagesmith"]), normalise(works["packer"])
     assert ours == theirs
     assert "storagectl vmA --name SATA Controller --add sata --portcount 2" in ours
     assert "export vmA --output output-virtualbox-iso/vmA.ova --manifest --vsys 0 --description d" in ours
@@ -132,22 +83,13 @@ def test_stand_in_ovf_import_gives_packers_calls(tmp_path: Path, need_packer_and
                "guest_additions_mode": "attach", "boot_command": ["a<enter>"], "import_flags": ["--eula", "accept"],
                "import_opts": "keepallmacs", **SILENT}  # fmt: skip
     works = build_both(tmp_path, builder)
-    ours, theirs = normalised_calls(works["imagesmith"]), normalised_calls(works["packer"])
+    ours, theirs = normalise(works["imagesmith"]), normalise(works["packer"])
     assert ours == theirs
     assert f"import {source} --vsys 0 --vmname ovfvm --eula accept --options keepallmacs" in ours
     assert any("--port 1 --device 0 --type dvddrive --medium HOME/VBoxGuestAdditions.iso" in line for line in ours)
     for tool, work in works.items():
         names = sorted(p.name for p in (work / "output-virtualbox-ovf").iterdir())
         assert names == ["ovfvm-disk001.vmdk", "ovfvm.ovf"], tool
-
-
-def run_standin(work: Path, *argv: str) -> str:
-    """One VBoxManage stand-in call in ``work``'s VirtualBox home, logged apart from the build's calls."""
-    env = {**os.environ, **env_for(work), "VBOX_STANDIN_LOG": str(work / "setup.jsonl")}
-    standin = str(STANDIN_DIR / "VBoxManage")
-    done = subprocess.run([standin, *argv], env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode in (0, 1), done.stderr
-    return done.stdout
 
 
 def register_vm(work: Path) -> None:
@@ -170,7 +112,7 @@ def test_stand_in_vm_snapshots_give_packers_calls(tmp_path: Path, need_packer_an
                "floppy_files": ["f.txt"], "vboxmanage": [["modifyvm", "{{.Name}}", "--memory", "512"]],
                "vboxmanage_post": [["modifyvm", "{{.Name}}", "--cpus", "2"]], **SILENT}  # fmt: skip
     works = build_both(tmp_path, builder, prepare=register_vm)
-    ours, theirs = normalised_calls(works["imagesmith"]), normalised_calls(works["packer"])
+    ours, theirs = normalise(works["imagesmith"]), normalise(works["packer"])
     assert ours == theirs
     listed = "snapshot regvm list --machinereadable"
     assert ours[0] == listed  # Packer's prepare-time checks come first
@@ -193,7 +135,7 @@ def test_stand_in_vm_failed_export_restores_the_snapshot_and_keeps_the_vm(tmp_pa
     builder = {"type": "virtualbox-vm", "vm_name": "regvm", "attach_snapshot": "after", "target_snapshot": "new",
                "guest_additions_mode": "disable", **SILENT}  # fmt: skip
     (work / "template.json").write_text(json.dumps({"builders": [builder]}))
-    done = run_cli("build", "template.json", cwd=work, env={**env_for(work), "VBOX_STANDIN_FAIL": "export"})
+    done = run_cli("build", "template.json", cwd=work, env={**standin_env(work), "VBOX_STANDIN_FAIL": "export"})
     assert done.returncode != 0
     output = done.stdout + done.stderr
     assert "Error exporting virtual machine" in output and "injected failure of 'export'" in output

@@ -23,6 +23,7 @@ from imagesmith.builders.virtualbox.steps.network import ConfigureVrdp, Discover
 from imagesmith.builders.virtualbox.steps.output_dir import KeepOutput, PrepareOutputDir
 from imagesmith.builders.virtualbox.steps.run_vm import RunVBoxManage, RunVm
 from imagesmith.builders.virtualbox.steps.shutdown import Shutdown
+from imagesmith.builders.virtualbox.steps.ssh_key import CleanupTempKeys, SshKeyPair, ssh_keys
 from imagesmith.core.generated import CommData, GeneratedData
 from imagesmith.core.plugin import Artifact, BuildContext, Builder
 from imagesmith.core.steps import Step, run_steps, when
@@ -47,6 +48,7 @@ def hook_data(state: VBoxState) -> GeneratedData:
     host, port = ssh_address(state)
     comm: CommData | None = CommData(
         conn_type=cfg.communicator or "ssh", host=host, port=port, user=cfg.ssh_username, password=cfg.ssh_password,
+        ssh_public_key=state.ssh_public_key, ssh_private_key=state.ssh_private_key,
         ssh_private_key_file=cfg.ssh_private_key_file, ssh_agent_auth=bool(cfg.ssh_agent_auth),
         winrm_password=cfg.winrm_password,
     )  # fmt: skip
@@ -57,7 +59,8 @@ def hook_data(state: VBoxState) -> GeneratedData:
 
 def make_head(cfg: VBoxCommonConfig, ctx: BuildContext, download: Step[VBoxState], output: PrepareOutputDir
               ) -> list[Step[VBoxState] | None]:  # fmt: skip
-    """What comes before the VM exists: guest additions, the ISO or appliance, output dir, floppy, HTTP."""
+    """What comes before the VM exists: guest additions, the ISO or appliance, output dir, floppy, HTTP,
+    the communicator's key."""
     # CreateFloppy reads only floppy_* settings, ctx and floppy_path, which VBoxState has too.
     floppy = cast(Step[VBoxState], CreateFloppy())
     return [
@@ -66,6 +69,7 @@ def make_head(cfg: VBoxCommonConfig, ctx: BuildContext, download: Step[VBoxState
         output,
         when(cfg.floppy_files or cfg.floppy_dirs, floppy),
         *make_http_steps(cfg, ctx),
+        SshKeyPair(),  # virtualbox-iso and -ovf only: Packer 1.6.6's virtualbox-vm has no StepSshKeyPair
     ]
 
 
@@ -88,10 +92,11 @@ def make_tail(cfg: VBoxCommonConfig, ctx: BuildContext, vm: RegisteredVm, output
         RunVBoxManage(cfg.vboxmanage),
         RunVm(),
         TypeBootCommand(),
-        when(uses_comm, ConnectSsh[VBoxState](cfg, ctx.ui, ssh_address)),
+        when(uses_comm, ConnectSsh[VBoxState](cfg, ctx.ui, ssh_address, ssh_keys)),
         when(uses_comm and cfg.virtualbox_version_file, UploadVersion()),
         when(uses_comm and cfg.guest_additions_mode == "upload", UploadGuestAdditions()),
         ProvisionStep[VBoxState](ctx, hook_data),
+        when(uses_comm, CleanupTempKeys()),
         Shutdown(),
         RemoveDevices(),
         RunVBoxManage(cfg.vboxmanage_post),

@@ -25,5 +25,9 @@ class VBoxState:
     vrdp_port: int = 0
     vm_name: str = ""  # set once the VM exists
     attached: list[list[str]] = field(default_factory=list)  # detach commands still owed
+    ssh_private_key: str = ""  # an ephemeral key pair's private half (StepSshKeyPair)
+    ssh_public_key: str = ""  # its authorized_keys line, {{ .SSHPublicKey }}
+    ssh_key_name: str = ""  # packer_<uuid>, the public key line's comment
+    clear_authorized_keys: bool = False  # an ephemeral key: StepCleanupTempKeys removes it
     communicator: Communicator | None = None
     generated: GeneratedData = field(default_factory=GeneratedData)
