@@ -99,6 +99,7 @@ def normalise(work: Path, *, rename_vm: bool = False) -> list[str]:
         text = re.sub(r"--vrdeport \d+", "--vrdeport PORT", text)
         text = re.sub(r"127\.0\.0\.1,\d+,", "127.0.0.1,PORT,", text)
         text = re.sub(r"--medium \S*/floppy\.\w+", "--medium FLOPPY", text)
+        text = re.sub(r"(--port (?:1 --device 1|3 --device 0) --type dvddrive --medium) /\S+", r"\1 CD", text)
         if lines and text == lines[-1] and argv[0] == "showvminfo":
             continue
         if lines and "keyboardputscancode" in text and "keyboardputscancode" in lines[-1]:

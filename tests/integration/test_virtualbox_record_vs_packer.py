@@ -144,3 +144,19 @@ def test_stand_in_vm_failed_export_restores_the_snapshot_and_keeps_the_vm(tmp_pa
     listing = run_standin(work, "snapshot", "regvm", "list", "--machinereadable")
     assert 'CurrentSnapshotName="base"' in listing and 'SnapshotName-1-1="new"' in listing  # taken, then restored
     assert (work / "vbox-home" / "VirtualBox VMs" / "regvm").is_dir()  # never deleted
+
+
+def test_stand_in_cd_files_and_bundle_iso_give_packers_calls(tmp_path: Path, need_packer_and_iso: None) -> None:
+    """``cd_files``/``cd_label`` make an ISO attached on IDE port 1 device 1; ``bundle_iso`` keeps the
+    boot ISO attached through the export; ``-I`` in ``export_opts`` gets Packer's extra ``--iso``."""
+    builder = {"type": "virtualbox-iso", "guest_os_type": "RedHat_64", "disk_size": 64, "vm_name": "vmC",
+               "iso_url": str(ISO), "iso_checksum": "none", "guest_additions_mode": "disable",
+               "cd_files": ["f.txt"], "cd_label": "cidata", "bundle_iso": True, "export_opts": ["-I"],
+               "boot_command": ["a<enter>"], **SILENT}  # fmt: skip
+    works = build_both(tmp_path, builder)
+    ours, theirs = normalise(works["imagesmith"]), normalise(works["packer"])
+    assert ours == theirs
+    cd_attach = "storageattach vmC --storagectl IDE Controller --port 1 --device 1 --type dvddrive --medium CD"
+    assert cd_attach in ours
+    assert "storageattach vmC --storagectl IDE Controller --port 0 --device 1 --type dvddrive --medium none" not in ours
+    assert "export vmC --output output-virtualbox-iso/vmC.ovf -I --iso" in ours

@@ -67,7 +67,7 @@ MODIFYVM = {
     "--bioslogodisplaytime",
 }
 NIC_TYPES = ("Am79C970A", "Am79C973", "82540EM", "82543GC", "82545EM", "virtio")
-EXPORT_FLAGS = {"--manifest", "--iso", "--ovf09", "--ovf10", "--ovf20", "--opc10"}
+EXPORT_FLAGS = {"--manifest", "--iso", "-I", "--ovf09", "--ovf10", "--ovf20", "--opc10"}
 EXPORT_VALUES = {
     "--vsys",
     "--product",

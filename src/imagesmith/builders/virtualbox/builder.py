@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import cast
 
-from imagesmith.builders.qemu.steps.media import CreateFloppy
+from imagesmith.builders.qemu.steps.media import CreateCd, CreateFloppy
 from imagesmith.builders.virtualbox.artifact import make_artifact
 from imagesmith.builders.virtualbox.config import VBoxCommonConfig, VirtualBoxIsoConfig
 from imagesmith.builders.virtualbox.driver import Driver, find_vboxmanage
@@ -61,15 +61,22 @@ def make_head(cfg: VBoxCommonConfig, ctx: BuildContext, download: Step[VBoxState
               ) -> list[Step[VBoxState] | None]:  # fmt: skip
     """What comes before the VM exists: guest additions, the ISO or appliance, output dir, floppy, HTTP,
     the communicator's key."""
-    # CreateFloppy reads only floppy_* settings, ctx and floppy_path, which VBoxState has too.
-    floppy = cast(Step[VBoxState], CreateFloppy())
     return [
         when(cfg.guest_additions_mode != "disable", FindGuestAdditions()),
         download,
         output,
-        when(cfg.floppy_files or cfg.floppy_dirs, floppy),
+        *make_media_steps(cfg),
         *make_http_steps(cfg, ctx),
         SshKeyPair(),  # virtualbox-iso and -ovf only: Packer 1.6.6's virtualbox-vm has no StepSshKeyPair
+    ]
+
+
+def make_media_steps(cfg: VBoxCommonConfig) -> list[Step[VBoxState] | None]:
+    """StepCreateFloppy and StepCreateCD (qemu's steps: they read only the floppy_*/cd_* settings,
+    ctx and floppy_path/cd_path, which VBoxState has too)."""
+    return [
+        when(cfg.floppy_files or cfg.floppy_dirs, cast(Step[VBoxState], CreateFloppy())),
+        when(cfg.cd_files, cast(Step[VBoxState], CreateCd())),
     ]
 
 
@@ -98,7 +105,7 @@ def make_tail(cfg: VBoxCommonConfig, ctx: BuildContext, vm: RegisteredVm, output
         ProvisionStep[VBoxState](ctx, hook_data),
         when(uses_comm, CleanupTempKeys()),
         Shutdown(),
-        RemoveDevices(),
+        RemoveDevices(bool(getattr(cfg, "bundle_iso", False))),
         RunVBoxManage(cfg.vboxmanage_post),
         before_export,
         Export(),
@@ -122,9 +129,6 @@ def make_steps(cfg: VirtualBoxIsoConfig, ctx: BuildContext, output: PrepareOutpu
 
 
 async def run_build(ctx: BuildContext, cfg: VBoxCommonConfig, steps: Sequence[Step[VBoxState] | None]) -> Artifact:
-    for key, value in (("bundle_iso", getattr(cfg, "bundle_iso", False)), ("cd_files", cfg.cd_files)):
-        if value:
-            ctx.ui.error(f"Warning: imagesmith's VirtualBox builders do not implement {key} yet; it is ignored")
     state = VBoxState(config=cfg, driver=Driver(find_vboxmanage()), ctx=ctx)
     await run_steps(steps, state, ctx.ui, on_error=ctx.info.on_error, pause=ctx.pause)
     return make_artifact(cfg.output_directory, {"generated_data": state.generated})

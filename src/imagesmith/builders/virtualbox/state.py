@@ -19,6 +19,8 @@ class VBoxState:
     guest_additions_iso: str = ""  # on the host, for attach or upload
     version: str = ""  # VirtualBox's, once asked
     floppy_path: str = ""
+    cd_path: str = ""  # the cd_files ISO (StepCreateCD)
+    boot_iso_detach: list[str] = field(default_factory=list)  # the boot ISO's detach command
     http_ip: str = ""
     http_port: int = 0
     ssh_host_port: int = 0
