@@ -6,8 +6,10 @@ restored) gives the same normalised call sequence as Packer's."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
+import tarfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,12 @@ from tests.packer_oracle import run_packer
 from tests.vbox_standin import ISO, SILENT, normalise, run_standin, standin_env
 
 pytestmark = pytest.mark.integration
+
+
+def box_contents(box: Path) -> dict[str, bytes]:
+    """Member base name -> bytes (Go's tar headers make Python read Packer's names as ``<digits>/name``)."""
+    with tarfile.open(box) as tar:
+        return {m.name.rsplit("/", 1)[-1]: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}  # type: ignore[union-attr]
 
 ISO_VARIANT: dict[str, Any] = {
     "type": "virtualbox-iso", "guest_os_type": "RedHat_64", "disk_size": 600, "vm_name": "vmA",
@@ -45,14 +53,17 @@ def make_appliance(base: Path) -> Path:
     return base / "src" / "src.ovf"
 
 
-def build_both(base: Path, builder: dict[str, Any], prepare: Callable[[Path], None] | None = None) -> dict[str, Path]:
+def build_both(
+    base: Path, builder: dict[str, Any], prepare: Callable[[Path], None] | None = None, **template: Any
+) -> dict[str, Path]:
+    """``builder`` (and any other ``template`` sections) built by Packer and by imagesmith in ``base``."""
     works = {"packer": base / "packer", "imagesmith": base / "imagesmith"}
     for tool, work in works.items():
         work.mkdir(parents=True)
         if prepare is not None:
             prepare(work)
         (work / "f.txt").write_text("floppy\n")
-        (work / "template.json").write_text(json.dumps({"builders": [builder]}))
+        (work / "template.json").write_text(json.dumps({"builders": [builder], **template}))
         if tool == "packer":
             done = run_packer("build", "template.json", cwd=work, env=standin_env(work), timeout=900)
         else:
@@ -160,3 +171,24 @@ def test_stand_in_cd_files_and_bundle_iso_give_packers_calls(tmp_path: Path, nee
     assert cd_attach in ours
     assert "storageattach vmC --storagectl IDE Controller --port 0 --device 1 --type dvddrive --medium none" not in ours
     assert "export vmC --output output-virtualbox-iso/vmC.ovf -I --iso" in ours
+
+
+def test_stand_in_ova_boxed_for_vagrant_as_packer(tmp_path: Path, need_packer_and_iso: None) -> None:
+    """``format: ova`` then the vagrant post-processor: the OVA is unpacked into the box (its OVF as
+    box.ovf), the same members and metadata as Packer's box, and nothing unpacked is left behind."""
+    builder = {"type": "virtualbox-iso", "guest_os_type": "RedHat_64", "disk_size": 64, "vm_name": "vmO",
+               "iso_url": str(ISO), "iso_checksum": "none", "guest_additions_mode": "disable", "format": "ova",
+               "export_opts": ["--manifest"], **SILENT}  # fmt: skip
+    post = [{"type": "vagrant", "output": "box-{{.Provider}}.box", "keep_input_artifact": True}]
+    works = build_both(tmp_path, builder, **{"post-processors": post})
+    boxes = {tool: box_contents(work / "box-virtualbox.box") for tool, work in works.items()}
+    assert sorted(boxes["imagesmith"]) == sorted(boxes["packer"]) == [
+        "Vagrantfile", "box.ovf", "metadata.json", "vmO-disk001.vmdk", "vmO.mf",
+    ]  # fmt: skip
+    for name in ("metadata.json", "Vagrantfile", "box.ovf"):
+        assert boxes["imagesmith"][name] == boxes["packer"][name], name
+    for box in boxes.values():  # the manifest still names the OVF as exported (the disks' bytes differ per run)
+        assert box["vmO.mf"].startswith(f"SHA256 (vmO.ovf) = {hashlib.sha256(box['box.ovf']).hexdigest()}".encode())
+    assert b'base_mac = "' in boxes["imagesmith"]["Vagrantfile"]
+    for tool, work in works.items():
+        assert sorted(p.name for p in (work / "output-virtualbox-iso").iterdir()) == ["vmO.ova"], tool

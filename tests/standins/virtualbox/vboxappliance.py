@@ -22,7 +22,7 @@ def cmd_export(args: list[str]) -> None:
     if is_running(vm):
         raise VBoxError("Cannot export a running machine", "VBOX_E_INVALID_VM_STATE (0x80bb0002)")
     print("0%...10%...20%...30%...40%...50%...60%...70%...80%...90%...100%")
-    vboxovf.export(vm, output)
+    vboxovf.export(vm, output, manifest="--manifest" in opts)
     print("Successfully exported 1 machine(s).")
 
 
