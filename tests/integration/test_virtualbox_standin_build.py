@@ -73,13 +73,13 @@ def box_contents(box: Path) -> dict[str, bytes]:
         }
 
 
-def disk_holds_mark(vmdk: Path, tmp: Path) -> bool:
+def disk_holds_mark(vmdk: Path, tmp: Path, mark: bytes = MARK.encode()) -> bool:
     raw = tmp / (vmdk.name + ".raw")
     subprocess.run(["qemu-img", "convert", "-O", "raw", str(vmdk), str(raw)], check=True, timeout=300)
     try:
         with open(raw, "rb") as f:
             while chunk := f.read(1 << 24):
-                if MARK.encode() in chunk:
+                if mark in chunk:
                     return True
         return False
     finally:
