@@ -6,11 +6,10 @@ restored) gives the same normalised call sequence as Packer's."""
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
-import re
 import shutil
-import subprocess
+import tarfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,11 +18,15 @@ import pytest
 
 from tests.conftest import require_tool, run_cli
 from tests.packer_oracle import run_packer
+from tests.vbox_standin import ISO, SILENT, normalise, run_standin, standin_env
 
 pytestmark = pytest.mark.integration
-STANDIN_DIR = Path(__file__).resolve().parents[1] / "standins" / "virtualbox"
-ISO = Path(os.environ.get("IMAGESMITH_TEST_GUEST_DIR", "/var/cache/imagesmith/test-guest")) / "test-guest.iso"
-SILENT = {"headless": True, "communicator": "none", "virtualbox_version_file": "", "boot_wait": "0s"}
+
+
+def box_contents(box: Path) -> dict[str, bytes]:
+    """Member base name -> bytes (Go's tar headers make Python read Packer's names as ``<digits>/name``)."""
+    with tarfile.open(box) as tar:
+        return {m.name.rsplit("/", 1)[-1]: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}  # type: ignore[union-attr]
 
 ISO_VARIANT: dict[str, Any] = {
     "type": "virtualbox-iso", "guest_os_type": "RedHat_64", "disk_size": 600, "vm_name": "vmA",
@@ -37,52 +40,8 @@ ISO_VARIANT: dict[str, Any] = {
 }  # fmt: skip
 
 
-def env_for(work: Path) -> dict[str, str]:
-    return {
-        "PATH": f"{STANDIN_DIR}{os.pathsep}{os.environ['PATH']}",
-        "VBOX_STANDIN_HOME": str(work / "vbox-home"),
-        "VBOX_STANDIN_LOG": str(work / "calls.jsonl"),
-        "VBOX_STANDIN_MODE": "record",
-        "CHECKPOINT_DISABLE": "1",
-    }
-
-
-def sort_map_order(lines: list[str]) -> list[str]:
-    """Runs of calls Packer makes in Go map order (the setextradata block; the ISOs attached or
-    detached together) sorted where they stand."""
-    out: list[str] = []
-    run: list[str] = []
-    kind = ""
-    for line in [*lines, ""]:
-        this = "extradata" if line.startswith("setextradata global") else ("dvd" if "--type dvddrive" in line else "")
-        if run and this != kind:
-            out += sorted(run)
-            run = []
-        if this:
-            run.append(line)
-        else:
-            out.append(line)
-        kind = this
-    return out[:-1]
-
-
-def normalised_calls(work: Path) -> list[str]:
-    lines: list[str] = []
-    for raw in (work / "calls.jsonl").read_text().splitlines():
-        argv = json.loads(raw)["argv"]
-        text = " ".join(argv).replace(str(work / "vbox-home"), "HOME")
-        text = re.sub(r"--vrdeport \d+", "--vrdeport PORT", text)
-        text = re.sub(r"--medium \S*/floppy\.\w+", "--medium FLOPPY", text)
-        if lines and text == lines[-1] and argv[0] == "showvminfo":
-            continue
-        lines.append(text)
-    return sort_map_order(lines)
-
-
 def make_appliance(base: Path) -> Path:
     """An OVF + VMDK exported by the stand-in itself (the source for virtualbox-ovf)."""
-    env = {**os.environ, **env_for(base / "maker")}
-    standin = str(STANDIN_DIR / "VBoxManage")
     (base / "src").mkdir(parents=True)
     for argv in (["createvm", "--name", "src", "--ostype", "RedHat_64", "--register"],
                  ["createhd", "--filename", str(base / "src" / "src.vdi"), "--size", "64"],
@@ -90,22 +49,25 @@ def make_appliance(base: Path) -> Path:
                  ["storageattach", "src", "--storagectl", "IDE Controller", "--port", "0", "--device", "0",
                   "--type", "hdd", "--medium", str(base / "src" / "src.vdi")],
                  ["export", "src", "--output", str(base / "src" / "src.ovf")]):  # fmt: skip
-        subprocess.run([standin, *argv], check=True, env=env, capture_output=True, timeout=120)
+        run_standin(base / "maker", *argv)
     return base / "src" / "src.ovf"
 
 
-def build_both(base: Path, builder: dict[str, Any], prepare: Callable[[Path], None] | None = None) -> dict[str, Path]:
+def build_both(
+    base: Path, builder: dict[str, Any], prepare: Callable[[Path], None] | None = None, **template: Any
+) -> dict[str, Path]:
+    """``builder`` (and any other ``template`` sections) built by Packer and by imagesmith in ``base``."""
     works = {"packer": base / "packer", "imagesmith": base / "imagesmith"}
     for tool, work in works.items():
         work.mkdir(parents=True)
         if prepare is not None:
             prepare(work)
         (work / "f.txt").write_text("floppy\n")
-        (work / "template.json").write_text(json.dumps({"builders": [builder]}))
+        (work / "template.json").write_text(json.dumps({"builders": [builder], **template}))
         if tool == "packer":
-            done = run_packer("build", "template.json", cwd=work, env=env_for(work), timeout=900)
+            done = run_packer("build", "template.json", cwd=work, env=standin_env(work), timeout=900)
         else:
-            done = run_cli("build", "template.json", cwd=work, env=env_for(work), timeout=900)
+            done = run_cli("build", "template.json", cwd=work, env=standin_env(work), timeout=900)
         assert done.returncode == 0, f"{tool}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return works
 
@@ -118,7 +80,7 @@ def need_packer_and_iso() -> None:
 
 def test_stand_in_iso_options_give_packers_calls(tmp_path: Path, need_packer_and_iso: None) -> None:
     works = build_both(tmp_path, ISO_VARIANT)
-    ours, theirs = normalised_calls(works["imagesmith"]), normalised_calls(works["packer"])
+    ours, theirs = normalise(works["imagesmith"]), normalise(works["packer"])
     assert ours == theirs
     assert "storagectl vmA --name SATA Controller --add sata --portcount 2" in ours
     assert "export vmA --output output-virtualbox-iso/vmA.ova --manifest --vsys 0 --description d" in ours
@@ -132,22 +94,13 @@ def test_stand_in_ovf_import_gives_packers_calls(tmp_path: Path, need_packer_and
                "guest_additions_mode": "attach", "boot_command": ["a<enter>"], "import_flags": ["--eula", "accept"],
                "import_opts": "keepallmacs", **SILENT}  # fmt: skip
     works = build_both(tmp_path, builder)
-    ours, theirs = normalised_calls(works["imagesmith"]), normalised_calls(works["packer"])
+    ours, theirs = normalise(works["imagesmith"]), normalise(works["packer"])
     assert ours == theirs
     assert f"import {source} --vsys 0 --vmname ovfvm --eula accept --options keepallmacs" in ours
     assert any("--port 1 --device 0 --type dvddrive --medium HOME/VBoxGuestAdditions.iso" in line for line in ours)
     for tool, work in works.items():
         names = sorted(p.name for p in (work / "output-virtualbox-ovf").iterdir())
         assert names == ["ovfvm-disk001.vmdk", "ovfvm.ovf"], tool
-
-
-def run_standin(work: Path, *argv: str) -> str:
-    """One VBoxManage stand-in call in ``work``'s VirtualBox home, logged apart from the build's calls."""
-    env = {**os.environ, **env_for(work), "VBOX_STANDIN_LOG": str(work / "setup.jsonl")}
-    standin = str(STANDIN_DIR / "VBoxManage")
-    done = subprocess.run([standin, *argv], env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode in (0, 1), done.stderr
-    return done.stdout
 
 
 def register_vm(work: Path) -> None:
@@ -170,7 +123,7 @@ def test_stand_in_vm_snapshots_give_packers_calls(tmp_path: Path, need_packer_an
                "floppy_files": ["f.txt"], "vboxmanage": [["modifyvm", "{{.Name}}", "--memory", "512"]],
                "vboxmanage_post": [["modifyvm", "{{.Name}}", "--cpus", "2"]], **SILENT}  # fmt: skip
     works = build_both(tmp_path, builder, prepare=register_vm)
-    ours, theirs = normalised_calls(works["imagesmith"]), normalised_calls(works["packer"])
+    ours, theirs = normalise(works["imagesmith"]), normalise(works["packer"])
     assert ours == theirs
     listed = "snapshot regvm list --machinereadable"
     assert ours[0] == listed  # Packer's prepare-time checks come first
@@ -193,7 +146,7 @@ def test_stand_in_vm_failed_export_restores_the_snapshot_and_keeps_the_vm(tmp_pa
     builder = {"type": "virtualbox-vm", "vm_name": "regvm", "attach_snapshot": "after", "target_snapshot": "new",
                "guest_additions_mode": "disable", **SILENT}  # fmt: skip
     (work / "template.json").write_text(json.dumps({"builders": [builder]}))
-    done = run_cli("build", "template.json", cwd=work, env={**env_for(work), "VBOX_STANDIN_FAIL": "export"})
+    done = run_cli("build", "template.json", cwd=work, env={**standin_env(work), "VBOX_STANDIN_FAIL": "export"})
     assert done.returncode != 0
     output = done.stdout + done.stderr
     assert "Error exporting virtual machine" in output and "injected failure of 'export'" in output
@@ -202,3 +155,40 @@ def test_stand_in_vm_failed_export_restores_the_snapshot_and_keeps_the_vm(tmp_pa
     listing = run_standin(work, "snapshot", "regvm", "list", "--machinereadable")
     assert 'CurrentSnapshotName="base"' in listing and 'SnapshotName-1-1="new"' in listing  # taken, then restored
     assert (work / "vbox-home" / "VirtualBox VMs" / "regvm").is_dir()  # never deleted
+
+
+def test_stand_in_cd_files_and_bundle_iso_give_packers_calls(tmp_path: Path, need_packer_and_iso: None) -> None:
+    """``cd_files``/``cd_label`` make an ISO attached on IDE port 1 device 1; ``bundle_iso`` keeps the
+    boot ISO attached through the export; ``-I`` in ``export_opts`` gets Packer's extra ``--iso``."""
+    builder = {"type": "virtualbox-iso", "guest_os_type": "RedHat_64", "disk_size": 64, "vm_name": "vmC",
+               "iso_url": str(ISO), "iso_checksum": "none", "guest_additions_mode": "disable",
+               "cd_files": ["f.txt"], "cd_label": "cidata", "bundle_iso": True, "export_opts": ["-I"],
+               "boot_command": ["a<enter>"], **SILENT}  # fmt: skip
+    works = build_both(tmp_path, builder)
+    ours, theirs = normalise(works["imagesmith"]), normalise(works["packer"])
+    assert ours == theirs
+    cd_attach = "storageattach vmC --storagectl IDE Controller --port 1 --device 1 --type dvddrive --medium CD"
+    assert cd_attach in ours
+    assert "storageattach vmC --storagectl IDE Controller --port 0 --device 1 --type dvddrive --medium none" not in ours
+    assert "export vmC --output output-virtualbox-iso/vmC.ovf -I --iso" in ours
+
+
+def test_stand_in_ova_boxed_for_vagrant_as_packer(tmp_path: Path, need_packer_and_iso: None) -> None:
+    """``format: ova`` then the vagrant post-processor: the OVA is unpacked into the box (its OVF as
+    box.ovf), the same members and metadata as Packer's box, and nothing unpacked is left behind."""
+    builder = {"type": "virtualbox-iso", "guest_os_type": "RedHat_64", "disk_size": 64, "vm_name": "vmO",
+               "iso_url": str(ISO), "iso_checksum": "none", "guest_additions_mode": "disable", "format": "ova",
+               "export_opts": ["--manifest"], **SILENT}  # fmt: skip
+    post = [{"type": "vagrant", "output": "box-{{.Provider}}.box", "keep_input_artifact": True}]
+    works = build_both(tmp_path, builder, **{"post-processors": post})
+    boxes = {tool: box_contents(work / "box-virtualbox.box") for tool, work in works.items()}
+    assert sorted(boxes["imagesmith"]) == sorted(boxes["packer"]) == [
+        "Vagrantfile", "box.ovf", "metadata.json", "vmO-disk001.vmdk", "vmO.mf",
+    ]  # fmt: skip
+    for name in ("metadata.json", "Vagrantfile", "box.ovf"):
+        assert boxes["imagesmith"][name] == boxes["packer"][name], name
+    for box in boxes.values():  # the manifest still names the OVF as exported (the disks' bytes differ per run)
+        assert box["vmO.mf"].startswith(f"SHA256 (vmO.ovf) = {hashlib.sha256(box['box.ovf']).hexdigest()}".encode())
+    assert b'base_mac = "' in boxes["imagesmith"]["Vagrantfile"]
+    for tool, work in works.items():
+        assert sorted(p.name for p in (work / "output-virtualbox-iso").iterdir()) == ["vmO.ova"], tool

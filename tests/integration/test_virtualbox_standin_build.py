@@ -11,15 +11,11 @@ a failing VBoxManage call and Ctrl-C leave no VM, no qemu, no output directory.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tarfile
 import time
 from pathlib import Path
@@ -29,20 +25,24 @@ import pytest
 
 from tests.conftest import require_tool, run_cli
 from tests.packer_oracle import run_packer
+from tests.vbox_standin import (
+    ISO,
+    ROOT,
+    STANDIN,
+    calls,
+    free_port,
+    interrupt_build,
+    kill_leftovers,
+    normalise,
+    port_is_free,
+    qemu_pids,
+    registered,
+    standin_env,
+)  # fmt: skip
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
-STANDIN_DIR = ROOT / "tests" / "standins" / "virtualbox"
-GUEST_DIR = Path(os.environ.get("IMAGESMITH_TEST_GUEST_DIR", "/var/cache/imagesmith/test-guest"))
-ISO = GUEST_DIR / "test-guest.iso"
 HTTP_DIR = ROOT / "tests" / "guest" / "http"
 MARK = "provisioned-by-virtualbox-iso-standin"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def make_template(http_port: int, **overrides: Any) -> dict[str, Any]:
@@ -62,80 +62,6 @@ def make_template(http_port: int, **overrides: Any) -> dict[str, Any]:
     }
 
 
-def standin_env(work: Path, mode: str = "qemu") -> dict[str, str]:
-    return {
-        "PATH": f"{STANDIN_DIR}{os.pathsep}{os.environ['PATH']}",
-        "VBOX_STANDIN_HOME": str(work / "vbox-home"),
-        "VBOX_STANDIN_LOG": str(work / "calls.jsonl"),
-        "VBOX_STANDIN_MODE": mode,
-        "VBOX_STANDIN_SERIAL": f"file:{work}/serial.log",
-        "CHECKPOINT_DISABLE": "1",
-    }
-
-
-def calls(work: Path) -> list[list[str]]:
-    log = work / "calls.jsonl"
-    return [json.loads(line)["argv"] for line in log.read_text().splitlines()] if log.exists() else []
-
-
-def sort_map_order(lines: list[str]) -> list[str]:
-    """Runs of calls Packer makes in Go map order (the setextradata block; the ISOs attached or
-    detached together) sorted where they stand."""
-    out: list[str] = []
-    run: list[str] = []
-    kind = ""
-    for line in [*lines, ""]:
-        this = "extradata" if line.startswith("setextradata global") else ("dvd" if "--type dvddrive" in line else "")
-        if run and this != kind:
-            out += sorted(run)
-            run = []
-        if this:
-            run.append(line)
-        else:
-            out.append(line)
-        kind = this
-    return out[:-1]
-
-
-def normalise(argvs: list[list[str]], work: Path) -> list[str]:
-    """One line per call: VM name, ports and stand-in paths replaced, the setextradata block sorted,
-    consecutive polls collapsed, consecutive scancode calls joined (the key grouping normalised)."""
-    vm = next((a[2] for a in argvs if a[:2] == ["createvm", "--name"]), "VM")
-    lines: list[str] = []
-    for argv in argvs:
-        text = " ".join(argv).replace(vm, "VM").replace(str(work / "vbox-home"), "HOME")
-        text = re.sub(r"--vrdeport \d+", "--vrdeport PORT", text)
-        text = re.sub(r"127\.0\.0\.1,\d+,", "127.0.0.1,PORT,", text)
-        if lines and text == lines[-1] and argv[0] == "showvminfo":
-            continue
-        if lines and "keyboardputscancode" in text and "keyboardputscancode" in lines[-1]:
-            lines[-1] += text.split("keyboardputscancode", 1)[1]
-            continue
-        lines.append(text)
-    return sort_map_order(lines)
-
-
-def qemu_pids(work: Path) -> list[int]:
-    """QEMU processes the stand-in started for VMs living under ``work`` (not zombies)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-            state = Path(f"/proc/{entry}/stat").read_text().rpartition(")")[2].split()[0]
-        except OSError:
-            continue
-        if b"qemu-system" in cmdline and str(work).encode() in cmdline and state != "Z":
-            found.append(int(entry))
-    return found
-
-
-def registered(work: Path) -> list[str]:
-    machines = work / "vbox-home" / "VirtualBox VMs"
-    return sorted(p.name for p in machines.iterdir()) if machines.exists() else []
-
-
 def box_contents(box: Path) -> dict[str, bytes]:
     """Member base name -> bytes. (Go's tar writer puts access/change times where Python's tarfile
     reads a ustar name prefix, so Packer's names come back as ``<digits>/name``.)"""
@@ -147,13 +73,13 @@ def box_contents(box: Path) -> dict[str, bytes]:
         }
 
 
-def disk_holds_mark(vmdk: Path, tmp: Path) -> bool:
+def disk_holds_mark(vmdk: Path, tmp: Path, mark: bytes = MARK.encode()) -> bool:
     raw = tmp / (vmdk.name + ".raw")
     subprocess.run(["qemu-img", "convert", "-O", "raw", str(vmdk), str(raw)], check=True, timeout=300)
     try:
         with open(raw, "rb") as f:
             while chunk := f.read(1 << 24):
-                if MARK.encode() in chunk:
+                if mark in chunk:
                     return True
         return False
     finally:
@@ -163,7 +89,7 @@ def disk_holds_mark(vmdk: Path, tmp: Path) -> bool:
 def build(work: Path, tool: str, http_port: int) -> subprocess.CompletedProcess[str]:
     work.mkdir(parents=True, exist_ok=True)
     (work / "template.json").write_text(json.dumps(make_template(http_port)))
-    env = standin_env(work)
+    env = standin_env(work, mode="qemu")
     if tool == "packer":
         return run_packer("build", "template.json", cwd=work, env=env, timeout=1500)
     return run_cli("build", "template.json", cwd=work, env=env, timeout=1500)
@@ -187,16 +113,9 @@ def side_by_side(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return works
 
 
-def kill_leftovers(work: Path) -> None:
-    """After a failed assertion: stop the QEMU the stand-in started for ``work`` (never another's)."""
-    for pid in qemu_pids(work):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-
-
 def test_stand_in_build_call_sequence_equals_packers(side_by_side: dict[str, Path]) -> None:
-    ours = normalise(calls(side_by_side["imagesmith"]), side_by_side["imagesmith"])
-    theirs = normalise(calls(side_by_side["packer"]), side_by_side["packer"])
+    ours = normalise(side_by_side["imagesmith"], rename_vm=True)
+    theirs = normalise(side_by_side["packer"], rename_vm=True)
     assert ours == theirs
     assert any("keyboardputscancode 01 81" in line for line in ours)
     assert any("--natpf1 packercomm,tcp,127.0.0.1,PORT,,22" in line for line in ours)
@@ -223,8 +142,8 @@ def test_stand_in_build_boxes_equal_packers_and_hold_the_mark(side_by_side: dict
 def test_stand_in_build_box_imports_into_the_stand_in(side_by_side: dict[str, Path], tmp_path: Path) -> None:
     with tarfile.open(side_by_side["imagesmith"] / "box-virtualbox.box") as tar:
         tar.extractall(tmp_path / "box", filter="data")
-    env = {**os.environ, **standin_env(tmp_path, mode="record")}
-    standin = str(STANDIN_DIR / "VBoxManage")
+    env = {**os.environ, **standin_env(tmp_path)}
+    standin = STANDIN
     done = subprocess.run([standin, "import", str(tmp_path / "box" / "box.ovf"), "--vsys", "0", "--vmname", "imported"],
                           capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -247,7 +166,7 @@ def test_stand_in_failing_call_shows_command_and_cleans_up(tmp_path: Path) -> No
     """A VBoxManage failure (injected into storagectl) names the command and its stderr; the VM is
     unregistered and deleted and no output directory is left (record mode: no VM runs)."""
     (tmp_path / "template.json").write_text(json.dumps(make_template(free_port())))
-    env = {**standin_env(tmp_path, mode="record"), "VBOX_STANDIN_FAIL": "storagectl"}
+    env = standin_env(tmp_path, VBOX_STANDIN_FAIL="storagectl")
     done = run_cli("build", "template.json", cwd=tmp_path, env=env, timeout=600)
     assert done.returncode != 0
     out = done.stdout + done.stderr
@@ -261,37 +180,28 @@ def test_stand_in_failing_call_shows_command_and_cleans_up(tmp_path: Path) -> No
 
 @pytest.mark.parametrize("phase", ["Typing the boot command", "Waiting for SSH to become available"])
 def test_stand_in_ctrl_c_leaves_nothing(tmp_path: Path, phase: str, need_qemu: None) -> None:
-    """Ctrl-C while typing or while waiting for SSH: the VM is powered off, unregistered and deleted,
-    its QEMU is gone, the ports are free, and no output directory is left."""
+    """Ctrl-C while typing or while waiting for SSH (the VM runs under QEMU): the VM is powered off,
+    unregistered and deleted, its QEMU is gone, the forwarded and VRDP ports are free, and no
+    output directory is left."""
     require_tool(ISO.exists(), f"needs the test guest ISO {ISO}")
     (tmp_path / "template.json").write_text(json.dumps(make_template(free_port(), boot_wait="1s")))
-    env = {**os.environ, **standin_env(tmp_path), "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "imagesmith", "build", "template.json"], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
-    seen: list[str] = []
     running: list[int] = []
+
+    def look() -> None:
+        time.sleep(1.0)
+        running.extend(qemu_pids(tmp_path))
+
     try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            seen.append(line)
-            if phase in line:
-                time.sleep(1.0)
-                running = qemu_pids(tmp_path)
-                proc.send_signal(signal.SIGINT)
-                break
-        rest, _ = proc.communicate(timeout=300)
-        seen.append(rest)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        code, out, sent = interrupt_build(tmp_path, standin_env(tmp_path, mode="qemu"), lambda out: phase in out, look)
         leftovers = qemu_pids(tmp_path)
+    finally:
         kill_leftovers(tmp_path)
-    out = "".join(seen)
-    assert phase in out and running, f"the VM was not running when Ctrl-C came:\n{out}"
-    assert proc.returncode != 0, out
+    assert sent and running, f"the VM was not running when Ctrl-C came:\n{out}"
+    assert code != 0, out
     assert "Deregistering and deleting VM" in out, out
     assert leftovers == [], out
     assert registered(tmp_path) == [], out
     assert not (tmp_path / "output-virtualbox-iso").exists(), out
+    ports = [re.search(pattern, out) for pattern in (r"\(host port (\d+)\)", r"rdp://127\.0\.0\.1:(\d+)")]
+    assert all(m is not None and port_is_free(int(m.group(1))) for m in ports), out
     assert "Traceback" not in out

@@ -3,6 +3,8 @@ renamed box.ovf, every other file copied, ``base_mac`` from adapter 0; its error
 
 from __future__ import annotations
 
+import io
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -39,7 +41,7 @@ def test_virtualbox_box_renames_the_ovf_and_reads_base_mac(tmp_path: Path) -> No
         ({"a.vmdk": "x"}, "ovf file couldn't be found"),
         ({"a.ovf": OVF, "b.ovf": OVF}, "More than one OVF file in VirtualBox artifact."),
         ({"a.ovf": '<Adapter slot="0"\nMACAddress="1"/>'}, "can't find base mac address in OVF"),
-        ({"a.ova": "x"}, "cannot unpack an OVA"),
+        ({"a.ova": "not a tar"}, "Error unpacking OVA"),
     ],
 )
 def test_virtualbox_box_errors_as_packer(tmp_path: Path, files: dict[str, str], message: str) -> None:
@@ -47,3 +49,32 @@ def test_virtualbox_box_errors_as_packer(tmp_path: Path, files: dict[str, str], 
         (tmp_path / name).write_text(text)
     with pytest.raises(BuildError, match=message):
         PROVIDERS["virtualbox"](QuietUi(), make_artifact(str(tmp_path), {}))
+
+
+def test_virtualbox_box_unpacks_an_ova_next_to_it(tmp_path: Path) -> None:
+    """An ``.ova`` (a tar) is unpacked by member base name (Packer's ``DecompressOva``); its OVF is
+    box.ovf; the unpacked copies live in a hidden directory beside the OVA, named in ``temp_dir``."""
+    contents = {"vm.ovf": OVF.encode(), "vm-disk001.vmdk": b"disk" * 1000, "vm.mf": b"SHA1(vm.ovf)= 00\n"}
+    with tarfile.open(tmp_path / "vm.ova", "w", format=tarfile.USTAR_FORMAT) as tar:
+        for name, data in contents.items():
+            info = tarfile.TarInfo(f"sub/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    ui = QuietUi()
+    box = PROVIDERS["virtualbox"](ui, make_artifact(str(tmp_path), {}))
+    assert sorted(box.files) == ["box.ovf", "vm-disk001.vmdk", "vm.mf"]
+    assert {name: Path(path).read_bytes() for name, path in box.files.items()} == {
+        "box.ovf": contents["vm.ovf"], "vm-disk001.vmdk": contents["vm-disk001.vmdk"], "vm.mf": contents["vm.mf"],
+    }  # fmt: skip
+    assert box.temp_dir and Path(box.temp_dir).parent == tmp_path and Path(box.temp_dir).name.startswith(".")
+    assert 'base_mac = "080027ABCDEF"' in box.vagrantfile
+    assert ui.lines[0] == f"Unpacking OVA: {tmp_path / 'vm.ova'}"
+
+
+def test_virtualbox_box_removes_the_unpacked_ova_on_error(tmp_path: Path) -> None:
+    with tarfile.open(tmp_path / "vm.ova", "w") as tar:
+        info = tarfile.TarInfo("vm-disk001.vmdk")
+        tar.addfile(info, io.BytesIO(b""))
+    with pytest.raises(BuildError, match="ovf file couldn't be found"):
+        PROVIDERS["virtualbox"](QuietUi(), make_artifact(str(tmp_path), {}))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["vm.ova"]

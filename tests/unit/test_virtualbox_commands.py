@@ -75,14 +75,27 @@ def test_iso_slots_as_packer() -> None:
         "storageattach", VM, "--storagectl", "IDE Controller", "--port", "0", "--device", "1",
         "--type", "dvddrive", "--medium", iso,
     ]  # fmt: skip
-    assert c.make_attach_dvd_command(VM, "ide", "ga.iso", guest_additions=True)[3:9] == [
+    assert c.make_attach_dvd_command(VM, "ide", "ga.iso", kind="guest_additions")[3:9] == [
         "IDE Controller", "--port", "1", "--device", "0", "--type",
     ]  # fmt: skip
     assert c.make_attach_dvd_command(VM, "sata", iso)[3:8] == ["SATA Controller", "--port", "1", "--device", "0"]
-    assert c.make_attach_dvd_command(VM, "sata", "none", guest_additions=True) == [
+    assert c.make_attach_dvd_command(VM, "sata", "none", kind="guest_additions") == [
         "storageattach", VM, "--storagectl", "SATA Controller", "--port", "2", "--device", "0",
         "--type", "dvddrive", "--medium", "none",
     ]  # fmt: skip
+    assert c.make_attach_dvd_command(VM, "ide", "cd.iso", kind="cd_files")[3:8] == [
+        "IDE Controller", "--port", "1", "--device", "1",
+    ]  # fmt: skip
+    assert c.make_attach_dvd_command(VM, "sata", "cd.iso", kind="cd_files")[3:8] == [
+        "SATA Controller", "--port", "3", "--device", "0",
+    ]  # fmt: skip
+
+
+def test_export_asks_for_isos_twice_as_packer() -> None:
+    """Packer 1.6.6's StepExport appends another ``--iso`` when ``export_opts`` has ``--iso`` or ``-I``."""
+    assert c.make_export_command(VM, "o/vm.ovf", ["-I"]) == ["export", VM, "--output", "o/vm.ovf", "-I", "--iso"]
+    assert c.make_export_command(VM, "o/vm.ovf", ["--iso", "--manifest"])[4:] == ["--iso", "--manifest", "--iso"]
+    assert c.make_export_command(VM, "o/vm.ovf", ["--manifest"])[4:] == ["--manifest"]
 
 
 def test_floppy_vrdp_nat_run_export_as_packer() -> None:

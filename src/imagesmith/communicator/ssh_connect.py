@@ -77,8 +77,8 @@ class _Tally:
         return min(PROBE_TIMEOUT + PROBE_TIMEOUT_STEP * self.answers["timed out"], MAX_PROBE_TIMEOUT)
 
 
-def make_key_pair(kind: str = "rsa", bits: int = 0) -> tuple[str, str]:
-    """A temporary key pair: ``(private key in OpenSSH format, public key line)``."""
+def make_key_pair(kind: str = "rsa", bits: int = 0, comment: str = "packer") -> tuple[str, str]:
+    """A temporary key pair: ``(private key in OpenSSH format, public key line ending in ``comment``)``."""
     import asyncssh
 
     algs = {"rsa": "ssh-rsa", "ed25519": "ssh-ed25519", "ecdsa": "ecdsa-sha2-nistp256", "dsa": "ssh-dss"}
@@ -88,7 +88,7 @@ def make_key_pair(kind: str = "rsa", bits: int = 0) -> tuple[str, str]:
     kwargs: dict[str, Any] = (
         {"key_size": bits or (4096 if alg == "ssh-rsa" else 1024)} if kind in ("rsa", "dsa", "") else {}
     )
-    key = asyncssh.generate_private_key(alg, comment="packer", **kwargs)
+    key = asyncssh.generate_private_key(alg, comment=comment, **kwargs)
     private = key.export_private_key("openssh").decode()
     public = key.export_public_key("openssh").decode().strip()
     return private, public

@@ -5,6 +5,7 @@ line) and each hard disk converted to a streamOptimized VMDK by qemu-img; ``.ova
 
 from __future__ import annotations
 
+import hashlib
 import re
 import string
 import subprocess
@@ -85,8 +86,16 @@ def make_ovf(vm: dict[str, Any], disk_files: list[str], sizes: list[int]) -> str
     )  # fmt: skip
 
 
-def export(vm: dict[str, Any], output: str) -> None:
-    """Write ``output`` (.ovf: next to ``<stem>-disk00N.vmdk``; .ova: a tar of those)."""
+def write_manifest(folder: Path, stem: str, names: list[str]) -> str:
+    """``<stem>.mf``: a SHA256 line per file, as VirtualBox 6 writes for ``export --manifest``."""
+    lines = [f"SHA256 ({name}) = {hashlib.sha256((folder / name).read_bytes()).hexdigest()}\n" for name in names]
+    (folder / f"{stem}.mf").write_text("".join(lines))
+    return f"{stem}.mf"
+
+
+def export(vm: dict[str, Any], output: str, manifest: bool = False) -> None:
+    """Write ``output`` (.ovf: next to ``<stem>-disk00N.vmdk``; .ova: a tar of those), with
+    ``manifest`` a ``<stem>.mf`` too."""
     out = Path(output)
     if out.suffix not in (".ovf", ".ova"):
         raise VBoxError(f"Unknown appliance format for '{output}'")
@@ -104,16 +113,15 @@ def export(vm: dict[str, Any], output: str) -> None:
         match = re.search(r"virtual size: .*\((\d+) bytes\)", info)
         names.append(name)
         sizes.append(int(match.group(1)) if match else 0)
-    ovf = make_ovf(vm, names, sizes)
-    if out.suffix == ".ovf":
-        out.write_text(ovf)
-        return
     ovf_path = folder / f"{stem}.ovf"
-    ovf_path.write_text(ovf)
+    ovf_path.write_text(make_ovf(vm, names, sizes))
+    members = [ovf_path.name, *([write_manifest(folder, stem, [ovf_path.name, *names])] if manifest else []), *names]
+    if out.suffix == ".ovf":
+        return
     with tarfile.open(out, "w", format=tarfile.USTAR_FORMAT) as tar:
-        for name in [ovf_path.name, *names]:
+        for name in members:
             tar.add(folder / name, arcname=name)
-    for name in [ovf_path.name, *names]:
+    for name in members:
         (folder / name).unlink()
 
 

@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import cast
 
-from imagesmith.builders.qemu.steps.media import CreateFloppy
+from imagesmith.builders.qemu.steps.media import CreateCd, CreateFloppy
 from imagesmith.builders.virtualbox.artifact import make_artifact
 from imagesmith.builders.virtualbox.config import VBoxCommonConfig, VirtualBoxIsoConfig
 from imagesmith.builders.virtualbox.driver import Driver, find_vboxmanage
@@ -23,6 +23,7 @@ from imagesmith.builders.virtualbox.steps.network import ConfigureVrdp, Discover
 from imagesmith.builders.virtualbox.steps.output_dir import KeepOutput, PrepareOutputDir
 from imagesmith.builders.virtualbox.steps.run_vm import RunVBoxManage, RunVm
 from imagesmith.builders.virtualbox.steps.shutdown import Shutdown
+from imagesmith.builders.virtualbox.steps.ssh_key import CleanupTempKeys, SshKeyPair, ssh_keys
 from imagesmith.core.generated import CommData, GeneratedData
 from imagesmith.core.plugin import Artifact, BuildContext, Builder
 from imagesmith.core.steps import Step, run_steps, when
@@ -47,6 +48,7 @@ def hook_data(state: VBoxState) -> GeneratedData:
     host, port = ssh_address(state)
     comm: CommData | None = CommData(
         conn_type=cfg.communicator or "ssh", host=host, port=port, user=cfg.ssh_username, password=cfg.ssh_password,
+        ssh_public_key=state.ssh_public_key, ssh_private_key=state.ssh_private_key,
         ssh_private_key_file=cfg.ssh_private_key_file, ssh_agent_auth=bool(cfg.ssh_agent_auth),
         winrm_password=cfg.winrm_password,
     )  # fmt: skip
@@ -57,15 +59,24 @@ def hook_data(state: VBoxState) -> GeneratedData:
 
 def make_head(cfg: VBoxCommonConfig, ctx: BuildContext, download: Step[VBoxState], output: PrepareOutputDir
               ) -> list[Step[VBoxState] | None]:  # fmt: skip
-    """What comes before the VM exists: guest additions, the ISO or appliance, output dir, floppy, HTTP."""
-    # CreateFloppy reads only floppy_* settings, ctx and floppy_path, which VBoxState has too.
-    floppy = cast(Step[VBoxState], CreateFloppy())
+    """What comes before the VM exists: guest additions, the ISO or appliance, output dir, floppy, HTTP,
+    the communicator's key."""
     return [
         when(cfg.guest_additions_mode != "disable", FindGuestAdditions()),
         download,
         output,
-        when(cfg.floppy_files or cfg.floppy_dirs, floppy),
+        *make_media_steps(cfg),
         *make_http_steps(cfg, ctx),
+        SshKeyPair(),  # virtualbox-iso and -ovf only: Packer 1.6.6's virtualbox-vm has no StepSshKeyPair
+    ]
+
+
+def make_media_steps(cfg: VBoxCommonConfig) -> list[Step[VBoxState] | None]:
+    """StepCreateFloppy and StepCreateCD (qemu's steps: they read only the floppy_*/cd_* settings,
+    ctx and floppy_path/cd_path, which VBoxState has too)."""
+    return [
+        when(cfg.floppy_files or cfg.floppy_dirs, cast(Step[VBoxState], CreateFloppy())),
+        when(cfg.cd_files, cast(Step[VBoxState], CreateCd())),
     ]
 
 
@@ -88,12 +99,13 @@ def make_tail(cfg: VBoxCommonConfig, ctx: BuildContext, vm: RegisteredVm, output
         RunVBoxManage(cfg.vboxmanage),
         RunVm(),
         TypeBootCommand(),
-        when(uses_comm, ConnectSsh[VBoxState](cfg, ctx.ui, ssh_address)),
+        when(uses_comm, ConnectSsh[VBoxState](cfg, ctx.ui, ssh_address, ssh_keys)),
         when(uses_comm and cfg.virtualbox_version_file, UploadVersion()),
         when(uses_comm and cfg.guest_additions_mode == "upload", UploadGuestAdditions()),
         ProvisionStep[VBoxState](ctx, hook_data),
+        when(uses_comm, CleanupTempKeys()),
         Shutdown(),
-        RemoveDevices(),
+        RemoveDevices(bool(getattr(cfg, "bundle_iso", False))),
         RunVBoxManage(cfg.vboxmanage_post),
         before_export,
         Export(),
@@ -117,9 +129,6 @@ def make_steps(cfg: VirtualBoxIsoConfig, ctx: BuildContext, output: PrepareOutpu
 
 
 async def run_build(ctx: BuildContext, cfg: VBoxCommonConfig, steps: Sequence[Step[VBoxState] | None]) -> Artifact:
-    for key, value in (("bundle_iso", getattr(cfg, "bundle_iso", False)), ("cd_files", cfg.cd_files)):
-        if value:
-            ctx.ui.error(f"Warning: imagesmith's VirtualBox builders do not implement {key} yet; it is ignored")
     state = VBoxState(config=cfg, driver=Driver(find_vboxmanage()), ctx=ctx)
     await run_steps(steps, state, ctx.ui, on_error=ctx.info.on_error, pause=ctx.pause)
     return make_artifact(cfg.output_directory, {"generated_data": state.generated})

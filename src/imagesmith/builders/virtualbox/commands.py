@@ -71,16 +71,21 @@ def make_attach_disk_command(vm: str, interface: str, path: str, nonrotational: 
     ]  # fmt: skip
 
 
-def iso_slot(interface: str, guest_additions: bool) -> tuple[str, str, str]:
-    """(controller, port, device) of the boot ISO or the guest additions ISO (StepAttachISOs)."""
+# StepAttachISOs' slots: kind -> (port, device) on the IDE controller, port on the SATA one (device 0).
+ISO_SLOTS = {"boot": (("0", "1"), "1"), "guest_additions": (("1", "0"), "2"), "cd_files": (("1", "1"), "3")}
+
+
+def iso_slot(interface: str, kind: str) -> tuple[str, str, str]:
+    """(controller, port, device) of the boot ISO, the guest additions or the ``cd_files`` ISO."""
+    (ide_port, ide_device), sata_port = ISO_SLOTS[kind]
     if interface == "sata":
-        return SATA, ("2" if guest_additions else "1"), "0"
-    return IDE, ("1" if guest_additions else "0"), ("0" if guest_additions else "1")
+        return SATA, sata_port, "0"
+    return IDE, ide_port, ide_device
 
 
-def make_attach_dvd_command(vm: str, interface: str, medium: str, guest_additions: bool = False) -> list[str]:
-    """Attach ``medium`` (or ``none`` to detach) as a DVD in the ISO's slot."""
-    controller, port, device = iso_slot(interface, guest_additions)
+def make_attach_dvd_command(vm: str, interface: str, medium: str, kind: str = "boot") -> list[str]:
+    """Attach ``medium`` (or ``none`` to detach) as a DVD in the slot of ``kind`` (see ISO_SLOTS)."""
+    controller, port, device = iso_slot(interface, kind)
     return ["storageattach", vm, "--storagectl", controller, "--port", port, "--device", device,
             "--type", "dvddrive", "--medium", medium]  # fmt: skip
 
@@ -151,7 +156,9 @@ def make_showvminfo_command(vm: str) -> list[str]:
 
 
 def make_export_command(vm: str, output: str, export_opts: Sequence[str]) -> list[str]:
-    return ["export", vm, "--output", output, *export_opts]
+    """StepExport's call; Packer 1.6.6 appends another ``--iso`` when the options ask for ISOs."""
+    extra = ["--iso"] if "--iso" in export_opts or "-I" in export_opts else []
+    return ["export", vm, "--output", output, *export_opts, *extra]
 
 
 def make_import_command(vm: str, path: str, flags: Sequence[str]) -> list[str]:

@@ -25,7 +25,7 @@ def make_ovf_steps(
         SuppressMessages(),  # first in virtualbox-ovf, after the HTTP server in virtualbox-iso
         *make_head(cfg, ctx, download, output),
         imported,
-        AttachIsos(None) if cfg.guest_additions_mode == "attach" else None,
+        AttachIsos(None) if cfg.guest_additions_mode == "attach" or cfg.cd_files else None,
         *make_tail(cfg, ctx, imported, output),
     ]
 

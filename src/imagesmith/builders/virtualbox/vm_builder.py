@@ -8,10 +8,8 @@ restores the snapshot that was current before, unless ``keep_registered``.
 from __future__ import annotations
 
 import time
-from typing import cast
 
-from imagesmith.builders.qemu.steps.media import CreateFloppy
-from imagesmith.builders.virtualbox.builder import make_http_steps, make_tail, run_build
+from imagesmith.builders.virtualbox.builder import make_http_steps, make_media_steps, make_tail, run_build
 from imagesmith.builders.virtualbox.state import VBoxState
 from imagesmith.builders.virtualbox.steps.create_vm import SuppressMessages
 from imagesmith.builders.virtualbox.steps.guest_additions import FindGuestAdditions
@@ -30,12 +28,12 @@ def make_vm_steps(cfg: VirtualBoxVmConfig, ctx: BuildContext, output: PrepareOut
         CheckSnapshots(cfg),
         when(not cfg.skip_export, output),
         SuppressMessages(),
-        when(cfg.floppy_files or cfg.floppy_dirs, cast(Step[VBoxState], CreateFloppy())),
+        *make_media_steps(cfg),
         SetSnapshot(cfg),
         *make_http_steps(cfg, ctx),
         when(cfg.guest_additions_mode != "disable", FindGuestAdditions()),
         vm,
-        when(cfg.guest_additions_mode == "attach", AttachIsos(None)),
+        when(cfg.guest_additions_mode == "attach" or cfg.cd_files, AttachIsos(None)),
         *make_tail(cfg, ctx, vm, output, before_export=CreateSnapshot(cfg)),
     ]
 

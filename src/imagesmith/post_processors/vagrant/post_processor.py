@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 from collections.abc import Mapping
 from typing import Any
 
@@ -60,11 +61,15 @@ class Vagrant(PostProcessor):
         output = self._render(config.output_template, data, "output")
         members = self._include(ui, config)
         box = make_box(ui, artifact)
-        members.update({name: Member(name, source=path) for name, path in box.files.items()})
-        members.setdefault("metadata.json", Member("metadata.json", data=encode_metadata(box.metadata)))
-        custom = self._custom_vagrantfile(ui, config, data)
-        members["Vagrantfile"] = Member("Vagrantfile", data=make_vagrantfile(box.vagrantfile, custom).encode())
-        await self._write(ui, order_members(members), output, config.level)
+        try:
+            members.update({name: Member(name, source=path) for name, path in box.files.items()})
+            members.setdefault("metadata.json", Member("metadata.json", data=encode_metadata(box.metadata)))
+            custom = self._custom_vagrantfile(ui, config, data)
+            members["Vagrantfile"] = Member("Vagrantfile", data=make_vagrantfile(box.vagrantfile, custom).encode())
+            await self._write(ui, order_members(members), output, config.level)
+        finally:
+            if box.temp_dir:
+                await asyncio.to_thread(shutil.rmtree, box.temp_dir, True)
         result = FileArtifact(
             BUILDER_ID,
             [output],

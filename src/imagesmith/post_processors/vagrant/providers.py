@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tarfile
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +49,8 @@ class ProviderBox:
     files: Mapping[str, str] = field(default_factory=dict)  # name in the box → source path
     #: Packer's ``KeepInputArtifact()``: the default keep decision for the input artifact
     keep_input: bool = False
+    #: a directory of files unpacked for the box (an OVA's members), removed once the box is written
+    temp_dir: str = ""
 
 
 def size_in_megabytes(size: str) -> int:
@@ -131,18 +136,50 @@ Vagrant.configure("2") do |config|
   config.vm.base_mac = "{mac}"
 end
 """
-_BASE_MAC = re.compile(rb'<Adapter slot="0".+MACAddress="(.+?)"')
+_BASE_MAC = re.compile(rb'<Adapter slot="0".+?MACAddress="(.+?)"')
+
+
+def unpack_ova(path: str, into: str) -> dict[str, str]:
+    """The regular files of the OVA (a tar) at ``path``, written under ``into`` by base name
+    (as Packer's ``DecompressOva``); returns name → unpacked path."""
+    files: dict[str, str] = {}
+    try:
+        with tarfile.open(path, "r:") as tar:
+            for member in tar:
+                source = tar.extractfile(member) if member.isfile() else None
+                if source is None:
+                    continue
+                name = os.path.basename(member.name)
+                files[name] = os.path.join(into, name)
+                with source, open(files[name], "wb") as dest:
+                    shutil.copyfileobj(source, dest, 1 << 20)
+    except (OSError, tarfile.TarError) as exc:
+        raise BuildError(f"Error unpacking OVA {path}: {exc}") from exc
+    return files
 
 
 def make_virtualbox_box(ui: Ui, artifact: Artifact) -> ProviderBox:
-    """Every file of the artifact, the one ``.ovf`` renamed ``box.ovf``; the Vagrantfile sets
-    ``base_mac`` from adapter 0 of the OVF (Packer's ``VBoxProvider``)."""
+    """Every file of the artifact (an ``.ova`` unpacked), the one ``.ovf`` renamed ``box.ovf``; the
+    Vagrantfile sets ``base_mac`` from adapter 0 of the OVF (Packer's ``VBoxProvider``)."""
     files: dict[str, str] = {}
-    for path in artifact.files:
-        if path.endswith(".ova"):
-            raise BuildError(f"imagesmith cannot unpack an OVA into a box yet ({path}): use format ovf")
-        ui.message(f"Copying from artifact: {path}")
-        files[os.path.basename(path)] = path
+    temp_dir = ""
+    try:
+        for path in artifact.files:
+            if path.endswith(".ova"):
+                ui.message(f"Unpacking OVA: {path}")
+                temp_dir = temp_dir or tempfile.mkdtemp(prefix=".imagesmith-ova-", dir=os.path.dirname(path) or ".")
+                files.update(unpack_ova(path, temp_dir))
+                continue
+            ui.message(f"Copying from artifact: {path}")
+            files[os.path.basename(path)] = path
+        return _finish_virtualbox_box(ui, files, temp_dir)
+    except BaseException:
+        if temp_dir:
+            shutil.rmtree(temp_dir, ignore_errors=True)
+        raise
+
+
+def _finish_virtualbox_box(ui: Ui, files: dict[str, str], temp_dir: str) -> ProviderBox:
     ovfs = [name for name in files if name.endswith(".ovf")]
     if len(ovfs) > 1:
         raise BuildError("More than one OVF file in VirtualBox artifact.")
@@ -158,7 +195,8 @@ def make_virtualbox_box(ui: Ui, artifact: Artifact) -> ProviderBox:
     if match is None:
         raise BuildError("can't find base mac address in OVF")
     mac = match.group(1).decode("utf-8", "replace")
-    return ProviderBox(vagrantfile=VBOX_VAGRANTFILE.format(mac=mac), metadata={"provider": "virtualbox"}, files=files)
+    return ProviderBox(vagrantfile=VBOX_VAGRANTFILE.format(mac=mac), metadata={"provider": "virtualbox"}, files=files,
+                       temp_dir=temp_dir)  # fmt: skip
 
 
 ProviderFn = Callable[[Ui, Artifact], ProviderBox]

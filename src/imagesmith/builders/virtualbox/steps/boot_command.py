@@ -45,7 +45,7 @@ class TypeBootCommand(Step[VBoxState]):
         if not cfg.boot_command:
             return
         data = go_struct("*common.bootCommandTemplateData", HTTPIP=state.http_ip, HTTPPort=state.http_port,
-                         Name=cfg.vm_name, SSHPublicKey="")  # fmt: skip
+                         Name=cfg.vm_name, SSHPublicKey=state.ssh_public_key)  # fmt: skip
         text = render_boot_command(cfg.boot_command, state.ctx.info, data)
         ui.say("Typing the boot command...")
         interval = group_interval(float(cfg.boot_keygroup_interval))

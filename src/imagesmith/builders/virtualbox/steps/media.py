@@ -17,8 +17,9 @@ from imagesmith.log import logger
 
 
 class AttachIsos(Step[VBoxState]):
-    """The boot ISO on ``boot_interface`` (None: no boot ISO, as virtualbox-ovf), and the guest
-    additions with ``guest_additions_mode: attach``."""
+    """The boot ISO on ``boot_interface`` (None: no boot ISO, as virtualbox-ovf), the guest
+    additions with ``guest_additions_mode: attach`` and the ``cd_files`` ISO (on the boot ISO's
+    controller)."""
 
     def __init__(self, boot_interface: str | None) -> None:
         self.boot_interface = boot_interface
@@ -34,16 +35,23 @@ class AttachIsos(Step[VBoxState]):
             state.ctx.ui.say("Mounting ISOs...")
         disks = []
         if self.boot_interface is not None:
-            disks.append((os.path.realpath(state.iso_path), False, self.boot_interface, "boot ISO"))
+            disks.append((state.iso_path, "boot", self.boot_interface, "boot ISO"))
         if cfg.guest_additions_mode == "attach":
-            disks.append((state.guest_additions_iso, True, cfg.guest_additions_interface, "guest additions"))
-        for path, is_ga, interface, what in disks:
+            interface = cfg.guest_additions_interface
+            disks.append((state.guest_additions_iso, "guest_additions", interface, "guest additions ISO"))
+        if state.cd_path:
+            disks.append((state.cd_path, "cd_files", self.boot_interface or "ide", "cd_files ISO"))
+        for path, kind, interface, what in disks:
             state.ctx.ui.message(f"Mounting {what}...")
             try:
-                await state.driver.vboxmanage(commands.make_attach_dvd_command(vm, interface, path, is_ga))
+                argv = commands.make_attach_dvd_command(vm, interface, os.path.realpath(path), kind)
+                await state.driver.vboxmanage(argv)
             except ToolError as exc:
                 raise fail(f"Error attaching ISO: {exc}") from exc
-            state.attached.append(commands.make_attach_dvd_command(vm, interface, "none", is_ga))
+            detach = commands.make_attach_dvd_command(vm, interface, "none", kind)
+            state.attached.append(detach)
+            if kind == "boot":
+                state.boot_iso_detach = detach
 
     async def cleanup(self, state: VBoxState) -> None:
         await detach_isos(state)
@@ -92,7 +100,11 @@ async def detach_isos(state: VBoxState) -> None:
 
 
 class RemoveDevices(Step[VBoxState]):
-    """After shutdown: the floppy (and its controller), then the ISOs, as Packer's StepRemoveDevices."""
+    """After shutdown: the floppy (and its controller), then the ISOs, as Packer's StepRemoveDevices.
+    With ``bundle_iso`` the boot ISO stays attached, also through the cleanup (Packer's too)."""
+
+    def __init__(self, bundle_iso: bool = False) -> None:
+        self.bundle_iso = bundle_iso
 
     @property
     def name(self) -> str:
@@ -108,6 +120,7 @@ class RemoveDevices(Step[VBoxState]):
                 await state.driver.vboxmanage(commands.make_remove_floppy_controller_command(vm))
             for argv in [a for a in state.attached if commands.FLOPPY not in a]:
                 state.attached.remove(argv)
-                await state.driver.vboxmanage(argv)
+                if not (self.bundle_iso and argv == state.boot_iso_detach):
+                    await state.driver.vboxmanage(argv)
         except ToolError as exc:
             raise fail(f"Error removing devices: {exc}") from exc

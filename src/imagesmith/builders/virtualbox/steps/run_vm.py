@@ -54,11 +54,12 @@ class RunVm(Step[VBoxState]):
                 "The VM will be run headless, without a GUI. If you want to\nview the screen of the VM, "
                 f"connect via VRDP without a password to\nrdp://{cfg.vrdp_bind_address}:{state.vrdp_port}"
             )
+        # Set first: a Ctrl-C that kills ``startvm`` half-way may leave the VM running (cleanup asks).
+        self.started = True
         try:
             await state.driver.vboxmanage(commands.make_start_command(cfg.vm_name, cfg.headless))
         except ToolError as exc:
             raise fail(f"Error starting VM: {exc}") from exc
-        self.started = True
 
     async def cleanup(self, state: VBoxState) -> None:
         if not self.started:
