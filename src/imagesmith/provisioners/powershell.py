@@ -25,11 +25,10 @@ from imagesmith.core.plugin import BuildInfo, Communicator, Provisioner
 from imagesmith.core.render import render_runtime
 from imagesmith.errors import BuildError
 from imagesmith.log import logger
-from imagesmith.provisioners.shell_common import check_env_vars, check_exit_code, retry, stat_problem
+from imagesmith.provisioners.shell_common import ScriptsConfig, check_exit_code, retry
 from imagesmith.provisioners.windows_common import flatten_env, time_ordered_uuid, upload_elevated_wrapper
 from imagesmith.secrets import current_filter
 from imagesmith.template.decode import option
-from imagesmith.template.values import Duration
 from imagesmith.ui import Ui
 
 POLICIES = ("bypass", "allsigned", "default", "remotesigned", "restricted", "undefined", "unrestricted", "none")
@@ -39,20 +38,10 @@ CLEANUP_DELAY = 10.0
 
 
 @dataclass(frozen=True)
-class PowershellConfig:
-    inline: list[str] = option(factory=list)
-    script: str = option("")
-    scripts: list[str] = option(factory=list)
-    valid_exit_codes: list[int] = option(factory=list)
-    environment_vars: list[str] = option(factory=list)
-    env_var_format: str = option("")
-    binary: bool = option(False)
-    remote_path: str = option("")
-    execute_command: str = option("", render=False)
+class PowershellConfig(ScriptsConfig):
     remote_env_var_path: str = option("")
     elevated_execute_command: str = option("", render=False)
     skip_clean: bool = option(False)
-    start_retry_timeout: Duration = option(Duration(0))
     elevated_env_var_format: str = option("")
     elevated_user: str = option("")
     elevated_password: str = option("")
@@ -60,19 +49,10 @@ class PowershellConfig:
     debug_mode: int = option(0)
 
     def check(self) -> Iterator[str]:
-        if self.script and self.scripts:
-            yield "Only one of script or scripts can be specified."
+        yield from self.check_one_script_key()
         if not self.elevated_user and self.elevated_password:
             yield "Must supply an 'elevated_user' if 'elevated_password' provided"
-        paths = [self.script] if self.script else list(self.scripts)
-        if not paths and not self.inline:
-            yield "Either a script file or inline script must be specified."
-        elif paths and self.inline:
-            yield "Only a script file or an inline script can be specified, not both."
-        for path in paths:
-            if problem := stat_problem("script", path):
-                yield problem
-        yield from check_env_vars(self.environment_vars)
+        yield from self.check_sources()
         if self.execution_policy not in POLICIES:
             yield (
                 'Invalid execution policy provided. Please supply one of: "bypass", "allsigned", "default", '

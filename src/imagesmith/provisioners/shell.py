@@ -22,12 +22,11 @@ from imagesmith.core.render import render_runtime
 from imagesmith.errors import BuildError
 from imagesmith.provisioners.shell_common import (
     ScriptRunner,
-    check_env_vars,
+    ScriptsConfig,
     check_exit_code,
     flatten_env_vars,
     make_env_vars,
     retry,
-    stat_problem,
     to_unix_newlines,
 )
 from imagesmith.template.decode import option
@@ -42,37 +41,18 @@ DISCONNECTED = (
 
 
 @dataclass(frozen=True)
-class ShellConfig:
-    inline: list[str] = option(factory=list)
-    script: str = option("")
-    scripts: list[str] = option(factory=list)
-    environment_vars: list[str] = option(factory=list)
-    env_var_format: str = option("")
+class ShellConfig(ScriptsConfig):
     use_env_var_file: bool = option(False)
-    execute_command: str = option("", render=False)
     inline_shebang: str = option("")
     remote_folder: str = option("")
     remote_file: str = option("")
-    remote_path: str = option("")
     skip_clean: bool = option(False)
-    start_retry_timeout: Duration = option(Duration(0))
     expect_disconnect: bool = option(False)
-    valid_exit_codes: list[int] = option(factory=list)
     pause_after: Duration = option(Duration(0))
-    binary: bool = option(False)
 
     def check(self) -> Iterator[str]:
-        if self.script and self.scripts:
-            yield "Only one of script or scripts can be specified."
-        paths = [self.script] if self.script else list(self.scripts)
-        if not paths and not self.inline:
-            yield "Either a script file or inline script must be specified."
-        elif paths and self.inline:
-            yield "Only a script file or an inline script can be specified, not both."
-        for path in paths:
-            if problem := stat_problem("script", path):
-                yield problem
-        yield from check_env_vars(self.environment_vars)
+        yield from self.check_one_script_key()
+        yield from self.check_sources()
 
 
 class ShellProvisioner(Provisioner):

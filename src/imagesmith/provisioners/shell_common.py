@@ -11,14 +11,17 @@ import asyncio
 import errno
 import os
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol, TypeVar, runtime_checkable
 
 from imagesmith.core.generated import http_env
 from imagesmith.core.plugin import LineCallback
 from imagesmith.errors import BuildError
 from imagesmith.log import logger
+from imagesmith.template.decode import option
 from imagesmith.template.engine.printf import sprintf
+from imagesmith.template.values import Duration
 
 T = TypeVar("T")
 RETRY_DELAY = 2.0  # seconds between tries, as Packer's retry.Config
@@ -105,3 +108,39 @@ def stat_problem(kind: str, path: str) -> str | None:
         reason = os.strerror(exc.errno or errno.ENOENT).lower()
         return f"Bad {kind} '{path}': stat {path}: {reason}"
     return None
+
+
+@dataclass(frozen=True)
+class ScriptsConfig:
+    """The keys every script provisioner has (Packer 1.6.6's shell, powershell and windows-shell)."""
+
+    inline: list[str] = option(factory=list)
+    script: str = option("")
+    scripts: list[str] = option(factory=list)
+    environment_vars: list[str] = option(factory=list)
+    env_var_format: str = option("")
+    execute_command: str = option("", render=False)
+    remote_path: str = option("")
+    valid_exit_codes: list[int] = option(factory=list)
+    binary: bool = option(False)
+    start_retry_timeout: Duration = option(Duration(0))
+
+    @property
+    def script_paths(self) -> list[str]:
+        return [self.script] if self.script else list(self.scripts)
+
+    def check_one_script_key(self) -> Iterator[str]:
+        if self.script and self.scripts:
+            yield "Only one of script or scripts can be specified."
+
+    def check_sources(self) -> Iterator[str]:
+        """Inline or scripts (not both, not neither), every script readable, well-formed env vars."""
+        paths = self.script_paths
+        if not paths and not self.inline:
+            yield "Either a script file or inline script must be specified."
+        elif paths and self.inline:
+            yield "Only a script file or an inline script can be specified, not both."
+        for path in paths:
+            if problem := stat_problem("script", path):
+                yield problem
+        yield from check_env_vars(self.environment_vars)

@@ -18,10 +18,8 @@ from pathlib import Path
 from imagesmith.core.plugin import Communicator, Provisioner
 from imagesmith.core.render import render_runtime
 from imagesmith.errors import BuildError
-from imagesmith.provisioners.shell_common import check_env_vars, check_exit_code, retry, stat_problem
+from imagesmith.provisioners.shell_common import ScriptsConfig, check_exit_code, retry
 from imagesmith.provisioners.windows_common import flatten_env
-from imagesmith.template.decode import option
-from imagesmith.template.values import Duration
 from imagesmith.ui import Ui
 
 DEFAULT_REMOTE_PATH = "c:/Windows/Temp/script.bat"
@@ -30,30 +28,11 @@ EXECUTE_COMMAND = '{{.Vars}}"{{.Path}}"'
 
 
 @dataclass(frozen=True)
-class WindowsShellConfig:
-    inline: list[str] = option(factory=list)
-    script: str = option("")
-    scripts: list[str] = option(factory=list)
-    valid_exit_codes: list[int] = option(factory=list)
-    environment_vars: list[str] = option(factory=list)
-    env_var_format: str = option("")
-    binary: bool = option(False)
-    remote_path: str = option("")
-    execute_command: str = option("", render=False)
-    start_retry_timeout: Duration = option(Duration(0))
+class WindowsShellConfig(ScriptsConfig):
 
     def check(self) -> Iterator[str]:
-        if self.script and self.scripts:
-            yield "Only one of script or scripts can be specified."
-        paths = [self.script] if self.script else list(self.scripts)
-        if not paths and not self.inline:
-            yield "Either a script file or inline script must be specified."
-        elif paths and self.inline:
-            yield "Only a script file or an inline script can be specified, not both."
-        for path in paths:
-            if problem := stat_problem("script", path):
-                yield problem
-        yield from check_env_vars(self.environment_vars)
+        yield from self.check_one_script_key()
+        yield from self.check_sources()
 
 
 class WindowsShellProvisioner(Provisioner):
