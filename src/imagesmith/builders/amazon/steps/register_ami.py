@@ -32,7 +32,20 @@ def combine_devices(cfg: Any, snapshots: dict[str, str]) -> list[dict[str, Any]]
     return list(devices.values())
 
 
-class RegisterAmi(Step[EbsState]):
+def ami_name(cfg: Any) -> str:
+    """The AMI's name; a random one for an intermediary AMI that a later copy renames."""
+    if is_intermediary(cfg):
+        return "".join(random.choice(string.ascii_letters + string.digits) for _ in range(7))
+    return str(cfg.ami_name)
+
+
+class RegisterImageStep(Step[EbsState]):
+    """StepRegisterAMI: RegisterImage with :meth:`image_params`, wait for the AMI, deregister it
+    if the build fails later. Subclasses say what the image is made of."""
+
+    keep_snapshots = True
+    cleanup_message = "Deregistering the AMI because cancellation or error..."
+
     def __init__(self) -> None:
         self.image_id = ""
 
@@ -40,18 +53,13 @@ class RegisterAmi(Step[EbsState]):
     def name(self) -> str:
         return "StepRegisterAMI"
 
+    def image_params(self, state: EbsState) -> dict[str, Any]:
+        raise NotImplementedError
+
     async def run(self, state: EbsState) -> None:
         cfg: Any = state.config
-        ui = state.ctx.ui
-        ui.say("Registering the AMI...")
-        name = cfg.ami_name
-        if is_intermediary(cfg):
-            name = "".join(random.choice(string.ascii_letters + string.digits) for _ in range(7))
-        params: dict[str, Any] = {
-            "Name": name, "Architecture": cfg.architecture, "RootDeviceName": cfg.ami_root_device.device_name,
-            "VirtualizationType": cfg.ami_virtualization_type,
-            "BlockDeviceMappings": combine_devices(cfg, state.device_snapshots),
-        }  # fmt: skip
+        state.ctx.ui.say("Registering the AMI...")
+        params = {"Name": ami_name(cfg), **self.image_params(state)}
         if cfg.sriov_support:
             params["SriovNetSupport"] = "simple"
         if cfg.ena_support:
@@ -61,13 +69,25 @@ class RegisterAmi(Step[EbsState]):
             self.image_id = result["ImageId"]
 
         await state.aws.call("ec2", "RegisterImage", on_result=keep, **params)
-        ui.say(f"AMI: {self.image_id}")
-        await publish_build_ami(state, self.image_id)
+        state.ctx.ui.say(f"AMI: {self.image_id}")
+        await publish_build_ami(state, self.image_id, keep_snapshots=self.keep_snapshots)
 
     async def cleanup(self, state: EbsState) -> None:
-        # Packer only deregisters (its snapshots are the snapshot step's to delete)
+        # Packer only deregisters (the snapshots are the snapshot step's to delete)
         if not self.image_id or state.succeeded:
             return
-        state.ctx.ui.say("Deregistering the AMI because cancellation or error...")
+        state.ctx.ui.say(self.cleanup_message)
         await state.aws.call("ec2", "DeregisterImage", ImageId=self.image_id)
         self.image_id = ""
+
+
+class RegisterAmi(RegisterImageStep):
+    """amazon-ebssurrogate: the image is the launch volumes' snapshots."""
+
+    def image_params(self, state: EbsState) -> dict[str, Any]:
+        cfg: Any = state.config
+        return {
+            "Architecture": cfg.architecture, "RootDeviceName": cfg.ami_root_device.device_name,
+            "VirtualizationType": cfg.ami_virtualization_type,
+            "BlockDeviceMappings": combine_devices(cfg, state.device_snapshots),
+        }  # fmt: skip
