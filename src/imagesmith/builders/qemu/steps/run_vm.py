@@ -40,7 +40,8 @@ def make_argv(state: QemuState) -> list[str]:
     inputs = RunInputs(iso_path=state.iso_path, cd_path=state.cd_path, floppy_path=state.floppy_path,
                        disk_paths=state.disk_paths, ssh_host_port=state.ssh_host_port, vnc_port=state.vnc_port,
                        qmp_socket=state.qmp_socket, accelerator=state.accelerator)  # fmt: skip
-    return apply_qemuargs(make_default_args(cfg, inputs), render_qemuargs(state), cfg.net_device)
+    argv = apply_qemuargs(make_default_args(cfg, inputs), render_qemuargs(state), cfg.net_device)
+    return [*argv, "-incoming", state.incoming] if state.incoming else argv
 
 
 class RunVm(Step[QemuState]):
