@@ -22,7 +22,7 @@ import secrets
 import shlex
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +101,16 @@ async def remove_layer_data(ref: str) -> None:
     """``imagesmith cache prune/clear``: delete a layer's files."""
     with contextlib.suppress(ImagesmithError):
         await asyncio.to_thread(shutil.rmtree, layer_dir(ref), True)
+
+
+def remove_orphans(refs: Iterable[str]) -> None:
+    """Under the cache's exclusive lock (no build runs): delete layer files no entry names, and
+    work files of builds killed hard."""
+    keep = set(refs)
+    with contextlib.suppress(FileNotFoundError):
+        for item in data_root().iterdir():
+            if item.name not in keep:
+                shutil.rmtree(item, ignore_errors=True)
 
 
 async def wait_migration(qmp: QmpClient, what: str) -> None:
@@ -264,10 +274,10 @@ class FindCachedLayer(Step[QemuState]):
         if reason:
             state.ctx.ui.message(f"Provisioner layers are not cached: {reason}")
             return
+        assert state.ctx.find_layer is not None
+        ref = await state.ctx.find_layer(QemuLayers(state))  # from here the build holds the cache's lock
         await asyncio.to_thread(data_root().mkdir, parents=True, exist_ok=True)
         state.layer.work_dir = await asyncio.to_thread(tempfile.mkdtemp, prefix=".run-", dir=data_root())
-        assert state.ctx.find_layer is not None
-        ref = await state.ctx.find_layer(QemuLayers(state))
         if ref:
             state.ctx.ui.say(f"Starting the VM from cached layer {ref}...")
             await QemuLayers(state).prepare(ref)
