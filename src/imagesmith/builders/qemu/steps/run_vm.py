@@ -59,7 +59,10 @@ class RunVm(Step[QemuState]):
         else:
             state.run_dir = tempfile.mkdtemp(prefix="imagesmith-qemu-")
             state.qmp_socket = str(Path(state.run_dir) / "qmp.sock")
-        ui.say("Starting VM, booting disk image" if cfg.disk_image else "Starting VM, booting from CD-ROM")
+        if state.layer.restored:
+            ui.say("Starting VM from the cached layer's memory and disk")
+        else:
+            ui.say("Starting VM, booting disk image" if cfg.disk_image else "Starting VM, booting from CD-ROM")
         if cfg.qemuargs:
             ui.say("Overriding default Qemu arguments with qemuargs template option...")
         if cfg.headless and state.vnc_port:
