@@ -63,7 +63,7 @@ def test_a_reference_that_imagesmith_did_not_make_is_refused(ref: str) -> None:
 
 
 def test_memory_is_written_and_read_through_the_same_codec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(layers.shutil, "which", lambda name: None)
+    monkeypatch.setattr("shutil.which", lambda name: None)
     assert layers.save_command(tmp_path / "r am") == f"cat > '{tmp_path}/r am'"
     assert layers.load_command(tmp_path / "ram", "raw") == f"cat {tmp_path}/ram"
     assert layers.load_command(tmp_path / "ram", "zstd").startswith("zstd -d -q -c ")
