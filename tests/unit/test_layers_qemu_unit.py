@@ -67,3 +67,18 @@ def test_memory_is_written_and_read_through_the_same_codec(tmp_path: Path, monke
     assert layers.save_command(tmp_path / "r am") == f"cat > '{tmp_path}/r am'"
     assert layers.load_command(tmp_path / "ram", "raw") == f"cat {tmp_path}/ram"
     assert layers.load_command(tmp_path / "ram", "zstd").startswith("zstd -d -q -c ")
+
+
+def test_a_layer_saved_first_by_another_build_becomes_the_next_layers_parent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from imagesmith.layers.store import Entry, LayerStore
+
+    monkeypatch.setenv("IMAGESMITH_CACHE_DIR", str(tmp_path))
+    key = "ab" * 32
+    theirs, ours = f"{key[:40]}-00000001", f"{key[:40]}-00000002"
+    assert layers.published_ref(ours) == ""
+    entry = Entry(key=key, kind=layers.KIND, ref=theirs, builder="qemu", position=1, provisioner="shell", created=1.0)
+    assert LayerStore().write(entry)
+    assert layers.published_ref(ours) == theirs
+    assert layers.published_ref(theirs) == ""  # its own entry is not "another build's"

@@ -33,7 +33,7 @@ from imagesmith.builders.qemu.steps.keys import wants_temporary_key
 from imagesmith.core.steps import Step, fail
 from imagesmith.errors import ImagesmithError
 from imagesmith.layers.keys import hash_file, hash_path, to_plain
-from imagesmith.layers.store import default_root
+from imagesmith.layers.store import CorruptEntry, LayerStore, default_root
 from imagesmith.layers.support import Restored, Snapshot
 from imagesmith.run import run
 
@@ -249,9 +249,24 @@ class QemuLayers:
         return Restored(state.communicator, None)
 
     async def discard(self, snapshot: Snapshot) -> None:
+        """Delete an unpublished snapshot; when another build saved the same layer first, the next
+        layer is backed by that build's copy (without one, the next layer gets a full disk copy)."""
         if self.state.layer.parent == snapshot.ref:
-            self.state.layer.parent = ""  # the next layer gets a full copy of the disk
+            self.state.layer.parent = await asyncio.to_thread(published_ref, snapshot.ref)
         await remove_layer_data(snapshot.ref)
+
+
+def published_ref(ref: str) -> str:
+    """The ref of the published entry for the layer ``ref`` was saved as ("" if none)."""
+    store = LayerStore()
+    prefix = ref.rpartition("-")[0]
+    for key in store.entry_keys():
+        if key.startswith(prefix):
+            with contextlib.suppress(CorruptEntry):
+                entry = store.read(key)
+                if entry is not None and entry.kind == KIND and entry.ref != ref:
+                    return entry.ref
+    return ""
 
 
 def _hash_if_file(path: str) -> str:
