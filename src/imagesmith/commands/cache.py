@@ -65,6 +65,8 @@ def _print_list(store: Any) -> None:
 
 async def _remove(store: Any, everything: bool, max_size: int | None, older_than: float | None) -> None:
     from imagesmith.builders.docker.layers import KIND, remove_layer_image
+    from imagesmith.builders.qemu.layers import KIND as QEMU_KIND
+    from imagesmith.builders.qemu.layers import remove_layer_data, remove_orphans
     from imagesmith.layers.prune import choose_victims, format_size, list_entries, remove_entries
 
     with store.using(exclusive=True, on_wait=_say_waiting):
@@ -72,7 +74,8 @@ async def _remove(store: Any, everything: bool, max_size: int | None, older_than
         victims = (
             items if everything else choose_victims(items, max_size=max_size, older_than=older_than, now=time.time())
         )
-        freed = await remove_entries(store, victims, {KIND: remove_layer_image})
+        freed = await remove_entries(store, victims, {KIND: remove_layer_image, QEMU_KIND: remove_layer_data})
+        remove_orphans(item.entry.ref for item in list_entries(store) if item.entry and item.entry.kind == QEMU_KIND)
     print(f"Removed {len(victims)} of {len(items)} entries ({format_size(freed)}).")
 
 

@@ -151,6 +151,8 @@ class LayerSession:
             if entry.kind != support.kind or not await support.verify(entry.ref):
                 self.ui.error(f"Warning: ignoring cache entry {key[:12]} of layer {position}: its data is missing")
                 self.store.remove(key)
+                if entry.kind == support.kind and key[:16] in entry.ref:
+                    await self._discard(support, Snapshot(support.kind, entry.ref))  # what is left of it
                 continue
             return position, entry
         return 0, None

@@ -7,6 +7,13 @@ from collections.abc import Sequence
 from imagesmith.builders.qemu.artifact import make_artifact
 from imagesmith.builders.qemu.config import QemuConfig
 from imagesmith.builders.qemu.driver import Driver, detect_accelerator
+from imagesmith.builders.qemu.layers import (
+    FindCachedLayer,
+    FlattenDisk,
+    QemuLayers,
+    ResumeCachedLayer,
+    unsupported_reason,
+)
 from imagesmith.builders.qemu.state import QemuState
 from imagesmith.builders.qemu.steps.boot_command import TypeBootCommand
 from imagesmith.builders.qemu.steps.connect import private_keys, ssh_address
@@ -55,6 +62,8 @@ def hook_data(state: QemuState) -> GeneratedData:
 def make_steps(cfg: QemuConfig, ctx: BuildContext, output: PrepareOutputDir) -> list[Step[QemuState] | None]:
     """Packer's qemu step list (``builder/qemu/builder.go``), conditions expressed here."""
     uses_comm = cfg.communicator != "none"
+    layers = ctx.find_layer is not None
+    converts = not (cfg.skip_compaction and not cfg.disk_compression)
     return [
         when(
             not cfg.iso_skip_cache,
@@ -82,13 +91,16 @@ def make_steps(cfg: QemuConfig, ctx: BuildContext, output: PrepareOutputDir) -> 
         ),
         when(uses_comm and not cfg.net_bridge, ForwardPort()),
         when(not cfg.disable_vnc, ConfigureVnc()),
+        when(layers, FindCachedLayer()),
         RunVm(),
+        when(layers, ResumeCachedLayer()),
         TypeBootCommand(),
         when(uses_comm, ConnectSsh[QemuState](cfg, ctx.ui, ssh_address, private_keys)),
-        ProvisionStep[QemuState](ctx, hook_data),
+        ProvisionStep[QemuState](ctx, hook_data, layers=QemuLayers if layers and not unsupported_reason(cfg) else None),
         when(cfg.ssh_clear_authorized_keys and uses_comm, CleanupTempKeys()),
         Shutdown(),
-        when(not (cfg.skip_compaction and not cfg.disk_compression), ConvertDisk()),
+        when(converts, ConvertDisk()),
+        when(layers and not converts, FlattenDisk()),
         KeepOutput(output),
     ]
 

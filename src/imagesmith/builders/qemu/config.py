@@ -115,6 +115,8 @@ class QemuConfig(CommunicatorConfig):
     vm_name: str = option("")
     cdrom_interface: str = option("")
     run_once: bool = option(False)
+    # imagesmith: commands run in the guest after a provisioner layer is restored (docs/layers.md)
+    layer_restore_command: list[str] = option(factory=list)
 
     def resolved(self, build_name: str) -> QemuConfig:
         """A copy with Packer's defaults filled in (``Config.Prepare``'s assignments)."""

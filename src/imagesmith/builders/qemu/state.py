@@ -13,6 +13,23 @@ from imagesmith.core.plugin import BuildContext, Communicator
 
 
 @dataclass
+class LayerRun:
+    """The build's use of provisioner layers (:mod:`imagesmith.builders.qemu.layers`).
+
+    ``top`` is the disk QEMU writes now (an overlay in ``work_dir`` once a layer was saved or
+    restored; "" = the main disk); ``parent`` the cached layer that overlay's backing is ("" when
+    its chain is this build's own); ``restored`` the layer the VM was started from.
+    """
+
+    work_dir: str = ""
+    top: str = ""
+    parent: str = ""
+    restored: str = ""
+    device: str = ""
+    count: int = 0
+
+
+@dataclass
 class QemuState:
     config: QemuConfig  # resolved: defaults filled in
     driver: Driver
@@ -34,6 +51,8 @@ class QemuState:
     ssh_public_key: str = ""
     ssh_private_key: str = ""
     generated: GeneratedData = field(default_factory=GeneratedData)
+    incoming: str = ""  # ``-incoming`` URI: the VM starts from a saved layer's memory
+    layer: LayerRun = field(default_factory=LayerRun)
 
     @property
     def disk_path(self) -> str:

@@ -28,6 +28,8 @@ class TypeBootCommand(Step[QemuState]):
     async def run(self, state: QemuState) -> None:
         cfg = state.config
         ui = state.ctx.ui
+        if state.layer.restored:
+            return  # the guest continues from a cached layer: it has booted long ago
         await wait_for_boot(ui, cfg.boot_wait)
         if not cfg.boot_command:
             return

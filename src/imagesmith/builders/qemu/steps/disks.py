@@ -76,9 +76,11 @@ class ConvertDisk(Step[QemuState]):
         target = state.disk_path + ".convert"
         state.ctx.ui.say("Converting hard drive...")
         try:
-            argv = make_convert_args(cfg, state.disk_path, target, compress=cfg.disk_compression)
+            source = state.layer.top or state.disk_path  # a layered build's disk is an overlay chain
+            argv = make_convert_args(cfg, source, target, compress=cfg.disk_compression)
             await state.driver.qemu_img(argv, "qemu-img convert")
             os.replace(target, state.disk_path)
+            state.layer.top = ""
         finally:
             if os.path.exists(target):
                 os.unlink(target)

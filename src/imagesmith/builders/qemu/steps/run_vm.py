@@ -40,7 +40,8 @@ def make_argv(state: QemuState) -> list[str]:
     inputs = RunInputs(iso_path=state.iso_path, cd_path=state.cd_path, floppy_path=state.floppy_path,
                        disk_paths=state.disk_paths, ssh_host_port=state.ssh_host_port, vnc_port=state.vnc_port,
                        qmp_socket=state.qmp_socket, accelerator=state.accelerator)  # fmt: skip
-    return apply_qemuargs(make_default_args(cfg, inputs), render_qemuargs(state), cfg.net_device)
+    argv = apply_qemuargs(make_default_args(cfg, inputs), render_qemuargs(state), cfg.net_device)
+    return [*argv, "-incoming", state.incoming] if state.incoming else argv
 
 
 class RunVm(Step[QemuState]):
@@ -58,7 +59,10 @@ class RunVm(Step[QemuState]):
         else:
             state.run_dir = tempfile.mkdtemp(prefix="imagesmith-qemu-")
             state.qmp_socket = str(Path(state.run_dir) / "qmp.sock")
-        ui.say("Starting VM, booting disk image" if cfg.disk_image else "Starting VM, booting from CD-ROM")
+        if state.layer.restored:
+            ui.say("Starting VM from the cached layer's memory and disk")
+        else:
+            ui.say("Starting VM, booting disk image" if cfg.disk_image else "Starting VM, booting from CD-ROM")
         if cfg.qemuargs:
             ui.say("Overriding default Qemu arguments with qemuargs template option...")
         if cfg.headless and state.vnc_port:
