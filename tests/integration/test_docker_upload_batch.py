@@ -57,7 +57,7 @@ def test_uploads_into_one_directory_go_as_one_stream_and_land_as_with_separate_o
         ],
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    listing = "./app.conf ./site ./site/index.html ./site/site ./site/site/index.html".split()
+    listing = ["./app.conf", "./site", "./site/index.html", "./site/site", "./site/site/index.html"]
     assert all(f"docker: {path}\n" in done.stdout for path in listing), done.stdout
     assert "docker: key=value" in done.stdout and "docker: <p>hi</p>" in done.stdout
     uploads = [call for call in api_calls(tmp_path) if call.startswith("upload to ")]

@@ -31,10 +31,8 @@ class UploadBatch:
         path = posixpath.normpath(path)
         for part in self.parts:
             name = part.info.name if isinstance(part, FilePart) else part.prefix
-            if not name:  # a directory's contents straight into target: anything below target
-                top = posixpath.normpath(self.target)
-            else:
-                top = posixpath.normpath(posixpath.join(self.target, name))
+            # no name: a directory's contents straight into target, so anything below target
+            top = posixpath.normpath(posixpath.join(self.target, name) if name else self.target)
             if path == top or path.startswith(top.rstrip("/") + "/"):
                 return True
         return False
