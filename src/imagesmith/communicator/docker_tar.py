@@ -124,8 +124,11 @@ class _QueueWriter:
     def write(self, data: bytes) -> int:
         if self.stopped.is_set():
             raise OSError("upload stopped")
-        self.buf += data
         self.offset += len(data)
+        if not self.buf and len(data) >= _CHUNK:  # a big file's block as tarfile read it: no copy
+            self.put(bytes(data))
+            return len(data)
+        self.buf += data
         if len(self.buf) >= _CHUNK:
             self.flush()
         return len(data)
