@@ -157,14 +157,17 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float
 
 def make_commands(template: Path, script: Path, baseline: str | None) -> dict[str, tuple[list[str], dict[str, str]]]:
     env = {**os.environ, "CHECKPOINT_DISABLE": "1"}
+    # Packer has no layer cache: imagesmith runs without its own (docs/layers.md), else every round
+    # after the first would reuse the last layer and run no provisioner at all.
+    own = {**env, "IMAGESMITH_CACHE": "off"}
     build = ["build", "-machine-readable", str(template)]
     commands = {
-        "imagesmith": ([sys.executable, "-m", "imagesmith", *build], env),
+        "imagesmith": ([sys.executable, "-m", "imagesmith", *build], own),
         "packer": (["packer", *build], env),
         "script": (["sh", str(script)], env),
     }
     if baseline:
-        base_env = {**env, "PYTHONPATH": str(Path(baseline).resolve())}
+        base_env = {**own, "PYTHONPATH": str(Path(baseline).resolve())}
         commands["imagesmith (base)"] = ([sys.executable, "-m", "imagesmith", *build], base_env)
     return commands
 

@@ -3,8 +3,9 @@ adds on top.
 
 * the daemon: the small template's operations in imagesmith's order, timed one by one in one process
   through imagesmith's driver and communicator (each operation opens its own client, as in a build):
-  ``docker run`` (create + start), the container user, two shell execs, a file upload, a directory
-  stat + upload, the commit with ``changes``, the tag and the removal;
+  ``docker run`` (create + start), the container user, two shell execs, a file and a directory
+  uploaded as one stream (with the directory's stat), ``docker top``, the commit with ``changes``
+  (without the pause when top shows only the idle shell), the tag and the removal;
 * a docker CLI process: ``docker version`` (one request), the per-command cost of a shell script;
 * imagesmith's Python: the interpreter, ``imagesmith version``, and imagesmith's docker client
   import (aiodocker and aiohttp).
@@ -61,11 +62,20 @@ async def one_round(times: dict[str, list[float]], work: Path) -> None:
         user = str(await timed(times, "inspect (container user)", lambda: driver.container_user(container)))
         comm = DockerCommunicator(container, container_user=user)
         await timed(times, "exec 1 (shell)", lambda: comm.execute("mkdir -p /srv/app; echo one > /srv/app/one"))
-        await timed(times, "upload a file", lambda: comm.upload("/srv/app/app.conf", work / "app.conf"))
-        await timed(times, "stat + upload a directory", lambda: comm.upload_dir("/srv/app/site", work / "site"))
+        comm.defer_uploads = True  # as the provision hook sets it for file provisioners
+
+        async def uploads() -> None:
+            await comm.upload("/srv/app/app.conf", work / "app.conf")
+            await comm.upload_dir("/srv/app/site", work / "site")
+            await comm.flush()
+
+        await timed(times, "stat + upload a file and a directory (one stream)", uploads)
+        comm.defer_uploads = False
         await timed(times, "exec 2 (shell)", lambda: comm.execute("echo two > /srv/app/two; ls /srv/app"))
-        commit = driver.commit(container, author="", changes=CHANGES, message="")
-        image = str(await timed(times, "commit (changes)", lambda: commit))
+        rows = await timed(times, "top (is the idle shell alone?)", lambda: driver.processes(container))
+        pause = len(rows) != 1  # type: ignore[arg-type]
+        commit = driver.commit(container, author="", changes=CHANGES, message="", pause=pause)
+        image = str(await timed(times, "commit (changes, no pause)", lambda: commit))
         await timed(times, "tag", lambda: driver.tag(image, "imagesmith-floor/small:latest"))
         await driver.delete_image("imagesmith-floor/small:latest")
     finally:

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import inspect
 import json
 import os
 import sys
 import threading
+import types
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -84,6 +86,7 @@ def import_client() -> None:
 
     load_cas = ssl.SSLContext.set_default_verify_paths
     ssl.SSLContext.set_default_verify_paths = lambda self: None  # type: ignore[method-assign]
+    stand_in = _metadata_stand_in() if "importlib.metadata" not in sys.modules else None
     try:
         import aiodocker  # noqa: F401
         import aiohttp.connector  # noqa: F401
@@ -91,6 +94,43 @@ def import_client() -> None:
         _tls_defaults_empty = True
     finally:
         ssl.SSLContext.set_default_verify_paths = load_cas  # type: ignore[method-assign]
+        if stand_in is not None and sys.modules.get("importlib.metadata") is stand_in:
+            del sys.modules["importlib.metadata"]
+
+
+def _metadata_stand_in() -> types.ModuleType:
+    """A stand-in for ``importlib.metadata`` while aiodocker is imported.
+
+    aiodocker's ``__init__`` imports ``importlib.metadata`` (20-50 ms: email, zipfile, csv, ...) only
+    to set its ``__version__``, which it never reads. The stand-in answers ``version()`` from the
+    ``*.dist-info`` directory names on ``sys.path``; any other name makes it step aside for the
+    real module. :func:`import_client` removes it afterwards.
+    """
+    module = types.ModuleType("importlib.metadata")
+
+    class PackageNotFoundError(ModuleNotFoundError):
+        pass
+
+    def version(name: str) -> str:
+        wanted = name.replace("-", "_").lower() + "-"
+        for entry in sys.path:
+            with contextlib.suppress(OSError):
+                for found in os.listdir(entry or "."):
+                    if found.lower().startswith(wanted) and found.endswith(".dist-info"):
+                        return found[len(wanted) : -len(".dist-info")]
+        raise PackageNotFoundError(name)
+
+    def real(attribute: str) -> Any:
+        if attribute.startswith("__"):  # the import system asks for __path__ and the like
+            raise AttributeError(attribute)
+        del sys.modules["importlib.metadata"]
+        return getattr(importlib.import_module("importlib.metadata"), attribute)
+
+    module.PackageNotFoundError = PackageNotFoundError  # type: ignore[attr-defined]
+    module.version = version  # type: ignore[attr-defined]
+    module.__getattr__ = real  # type: ignore[method-assign]
+    sys.modules["importlib.metadata"] = module
+    return module
 
 
 def _restore_tls_defaults() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from imagesmith.builders.docker.artifact import ExportArtifact, ImportArtifact
+from imagesmith.core.plugin import BuildContext
 from imagesmith.errors import BuildError
 
 from .docker_support import RecordingUi, build, containers, docker, image_config, run_build
@@ -282,3 +283,37 @@ def test_cancel_during_commit_leaves_no_image(no_leftovers: None) -> None:
     dangling = docker("images", "-q", "--no-trunc", "--filter", "dangling=true").decode().split()
     made = [i for i in dangling if docker("inspect", "--format", "{{.Container}}", i).decode().strip() == container]
     assert made == []
+
+
+def test_the_commit_pauses_unless_only_the_idle_shell_runs(tmp_path: Path, no_leftovers: None) -> None:
+    from imagesmith.builders.docker.driver import Driver
+    from imagesmith.builders.docker.state import DockerState
+    from imagesmith.builders.docker.steps.commit import needs_pause
+    from imagesmith.builders.docker.steps.run_container import make_container_spec
+    from imagesmith.communicator.docker import DockerCommunicator
+
+    from .docker_support import make_builder
+
+    async def scenario() -> list[bool]:
+        builder = make_builder({"commit": True})
+        ctx = BuildContext(ui=RecordingUi(), info=builder.info, provision=nothing, cleanup_provision=nothing)
+        state = DockerState(config=builder.config, driver=Driver(), ctx=ctx, temp_dir=str(tmp_path))
+        state.container_id = await state.driver.start_container(make_container_spec(state))
+        comm = DockerCommunicator(state.container_id)
+        try:
+            answers = [await needs_pause(state)]  # Packer's run_command and only its shell: no pause
+            default = state.config
+            custom = {"commit": True, "run_command": ["-d", "-i", "-t", "--", "{{.Image}}"]}
+            state.config = make_builder(custom).config
+            answers.append(await needs_pause(state))  # the user's own run_command: always paused
+            state.config = default
+            await comm.execute("sleep 600 >/dev/null 2>&1 &")
+            answers.append(await needs_pause(state))  # a provisioner left a process running
+            return answers
+        finally:
+            await state.driver.kill_container(state.container_id)
+
+    async def nothing(comm: object, data: object) -> None:
+        return None
+
+    assert asyncio.run(scenario()) == [False, True, True]

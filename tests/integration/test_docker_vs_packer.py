@@ -66,6 +66,11 @@ def make_template(root: Path) -> Path:
             {"type": "file", "source": str(files), "destination": "/opt/fresh"},
             {"type": "file", "source": str(single), "destination": "/etc/"},
             {"type": "file", "source": str(single), "destination": "/srv/app/renamed.conf"},
+            # consecutive uploads imagesmith sends as one stream (same directory), then one into
+            # what the previous upload created (sent first), then into an existing directory (chown -R)
+            {"type": "file", "source": str(files), "destination": "/srv/app/tree"},
+            {"type": "file", "source": str(files), "destination": "/srv/app/tree"},
+            {"type": "file", "source": str(single), "destination": "/srv/app/tree/files/a.txt"},
             {
                 "type": "shell",
                 "inline": ["chown -R app /srv/app", "ln -s /srv/app /app", "echo $EXTRA > /extra"],

@@ -160,6 +160,7 @@ def test_commit_import_tag_pull_push_login_requests() -> None:
     assert make_commit_request("c").params == {
         "container": "c", "repo": "", "tag": "", "comment": "", "author": "", "pause": "1",
     }  # fmt: skip
+    assert make_commit_request("c", pause=False).params["pause"] == "0"  # docker commit --pause=false
     assert make_import_request("r:t", ["ENV A=1"]).params == {
         "fromSrc": "-", "repo": "r:t", "tag": "", "message": "", "changes": "ENV A=1",
     }  # fmt: skip

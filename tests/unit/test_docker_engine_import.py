@@ -66,3 +66,15 @@ def test_with_another_thread_running_the_import_is_left_alone() -> None:
         assert not de._tls_defaults_empty
         assert cas(connector._SSL_CONTEXT_VERIFIED) == system_cas
     """)
+
+
+def test_the_import_leaves_importlib_metadata_out_and_still_knows_aiodockers_version() -> None:
+    run_python("""
+        import sys
+        de.import_client()
+        import aiodocker
+        assert "importlib.metadata" not in sys.modules, "aiodocker's import pulled in importlib.metadata"
+        import importlib.metadata
+        assert aiodocker.__version__ == importlib.metadata.version("aiodocker") != "0.0.0+unknown"
+        assert importlib.metadata.entry_points(group="console_scripts") is not None  # the real module
+    """)

@@ -8,7 +8,18 @@ import os
 import tarfile
 from pathlib import Path
 
-from imagesmith.communicator.docker_tar import Owner, file_info, known_owner, resolve_owner, tar_single, tar_tree
+from imagesmith.communicator.docker_batch import UploadBatch
+from imagesmith.communicator.docker_tar import (
+    FilePart,
+    Owner,
+    TreePart,
+    file_info,
+    known_owner,
+    resolve_owner,
+    tar_parts,
+    tar_single,
+    tar_tree,
+)
 
 
 async def collect(chunks: object) -> bytes:
@@ -95,3 +106,48 @@ def test_unknown_owner_fails_as_chown_would() -> None:
         resolve_owner("nobody", PASSWD, GROUP)
     with pytest.raises(BuildError, match="unknown group wheel"):
         resolve_owner("app:wheel", PASSWD, GROUP)
+
+
+def test_parts_make_one_stream_with_every_entry_in_order(tmp_path: Path) -> None:
+    tree = make_tree(tmp_path)
+    single = tmp_path / "single.conf"
+    single.write_text("key=value\n")
+    parts = [
+        FilePart(Owner(7).apply(file_info(single, "app.conf", None)), single),
+        FilePart(Owner(7).apply(file_info(single, "from-memory", 0o600)), b"key=value\n"),
+        TreePart(tree, "site", ["*.log"], Owner(7, 8)),
+    ]
+    data = asyncio.run(collect(tar_parts(parts)))
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        members = tar.getmembers()
+        assert [m.name for m in members] == [
+            "app.conf",
+            "from-memory",
+            "site",
+            "site/a.txt",
+            "site/link",
+            "site/sub",
+            "site/sub/big.bin",
+        ]
+        assert [m.uid for m in members] == [7] * 7
+        assert members[0].gid == os.getgid() and members[3].gid == 8
+        conf = tar.extractfile(members[0])
+        assert conf is not None and conf.read() == b"key=value\n"
+
+
+def test_a_batch_knows_which_paths_its_extraction_may_change(tmp_path: Path) -> None:
+    batch = UploadBatch("/srv/app")
+    single = tmp_path / "single.conf"
+    single.write_text("x")
+    batch.add(FilePart(file_info(single, "app.conf", None), single), "/srv/app/app.conf")
+    batch.add(TreePart(tmp_path, "site"), "/srv/app/site")
+    assert batch.touches("/srv/app/site") and batch.touches("/srv/app/site/x/") and batch.touches("/srv/app/app.conf")
+    assert not batch.touches("/srv/app/sites") and not batch.touches("/srv/app") and not batch.touches("/etc/passwd")
+    contents = UploadBatch("/etc")
+    contents.add(TreePart(tmp_path, ""), "/etc")  # a directory's contents: anything under /etc
+    assert contents.touches("/etc/passwd") and not contents.touches("/srv")
+
+    alone = UploadBatch("/srv/app")  # one file goes out exactly as it did before batching
+    info = file_info(single, "app.conf", None)
+    alone.add(FilePart(info, single), "/srv/app/app.conf")
+    assert asyncio.run(collect(alone.stream())) == asyncio.run(collect(tar_single(info, single)))

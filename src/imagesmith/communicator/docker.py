@@ -15,7 +15,10 @@ Behaviour follows Packer 1.6.6's ``builder/docker/communicator.go``, which runs 
   is uploaded into a directory that already exists does it still run Packer's ``chown -R`` (as an
   exec), because that command also changes what was there before;
 * downloads read the tar stream of ``GET .../archive``; directories are supported (Packer's docker
-  communicator refuses them).
+  communicator refuses them);
+* while ``defer_uploads`` is set (the provision hook sets it for ``file`` provisioners), uploads into
+  the same directory wait and go out as one tar stream (:mod:`.docker_batch`) at the next
+  :meth:`flush`, which every other operation does first.
 """
 
 from __future__ import annotations
@@ -32,16 +35,17 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from imagesmith.communicator.docker_batch import UploadBatch
 from imagesmith.communicator.docker_exec import make_exec_request, run_exec
 from imagesmith.communicator.docker_tar import (
+    FilePart,
     Owner,
+    TreePart,
     bytes_info,
     file_info,
     known_owner,
     resolve_owner,
     split_owner,
-    tar_single,
-    tar_tree,
 )
 from imagesmith.core.plugin import Communicator, LineCallback, RemoteProcess
 from imagesmith.docker_engine import EngineError, Request, call, connect, copy_body, head, send
@@ -87,6 +91,7 @@ class DockerCommunicator(Communicator):
         self.container_user = container_user
         self.fix_upload_owner = fix_upload_owner
         self.tty = tty
+        self._pending: UploadBatch | None = None
 
     async def execute(
         self,
@@ -96,12 +101,14 @@ class DockerCommunicator(Communicator):
         stderr: LineCallback | None = None,
         stdin: bytes | None = None,
     ) -> int:
+        await self.flush()
         request = make_exec_request(self.container, ["/bin/sh", "-c", f"({command})"], self.exec_user, self.tty)
         return await run_exec(request, stdin=stdin, stdout=stdout, stderr=stderr, tty=self.tty)
 
     async def start_process(self, command: str) -> RemoteProcess:
         from imagesmith.communicator.docker_stream import start_exec_process
 
+        await self.flush()
         return await start_exec_process(self.container, command, self.exec_user)
 
     async def execute_script(
@@ -122,6 +129,7 @@ class DockerCommunicator(Communicator):
         """
         if not self.fix_upload_owner or (self.exec_user and self.exec_user != self.container_user):
             return None
+        await self.flush()
         quoted = shlex.quote(path)
         snippet = f"cat > {quoted} || exit $?; chmod 0755 {quoted}; ({command})\n__rc=$?\n"
         if keep_unless is not None:
@@ -136,7 +144,7 @@ class DockerCommunicator(Communicator):
         info = bytes_info(name, len(src), mode, time.time()) if isinstance(src, bytes) else file_info(src, name, mode)
         if self.fix_upload_owner:
             (await self._owner()).apply(info)
-        await self._put(posixpath.dirname(dst) or "/", tar_single(info, src), dst)
+        await self._send(posixpath.dirname(dst) or "/", FilePart(info, src), dst)
 
     async def upload_dir(self, dst: str, src: Path | str, exclude: Sequence[str] = ()) -> None:
         contents = str(src).endswith("/")
@@ -149,8 +157,9 @@ class DockerCommunicator(Communicator):
         else:
             target, prefix = posixpath.dirname(dst.rstrip("/")) or "/", posixpath.basename(dst.rstrip("/"))
         owner = await self._owner() if self.fix_upload_owner else None
-        await self._put(target, tar_tree(root, prefix, exclude, owner), dst)
+        await self._send(target, TreePart(root, prefix, exclude, owner), dst)
         if owner is not None and existed:
+            await self.flush()
             await self._chown(dst)  # Packer's chown -R also changes what dst held before
 
     async def download(self, src: str, dst: Path) -> None:
@@ -185,6 +194,29 @@ class DockerCommunicator(Communicator):
 
         await self._get(src.rstrip("/") or "/", dst.parent if dst.parent.is_dir() else Path.cwd(), extract)
 
+    async def flush(self) -> None:
+        """Send the uploads held back by ``defer_uploads`` (one request)."""
+        batch, self._pending = self._pending, None
+        if batch is not None:
+            await self._put(batch.target, batch.stream(), batch.dsts[0])
+
+    async def close(self) -> None:
+        self._pending = None  # the build ended without the hook's flush: a failure, nothing to send
+
+    async def _send(self, target: str, part: FilePart | TreePart, dst: str) -> None:
+        if self._pending is not None and self._pending.target != target:
+            await self.flush()
+        if self._pending is None:
+            self._pending = UploadBatch(target)
+        self._pending.add(part, dst)
+        if not self.defer_uploads:
+            await self.flush()
+
+    async def _flush_if_touches(self, path: str) -> None:
+        """Send the held uploads first when they may change what a look-up of ``path`` sees."""
+        if self._pending is not None and self._pending.touches(path):
+            await self.flush()
+
     async def _put(self, target: str, chunks: AsyncIterator[bytes], dst: str) -> None:
         try:
             async with (
@@ -197,6 +229,7 @@ class DockerCommunicator(Communicator):
             raise BuildError(f"Failed to upload to '{dst}' in container: {exc.daemon_message}") from None
 
     async def _get(self, src: str, workdir: Path, extract: Callable[[Path], None]) -> None:
+        await self.flush()
         with tempfile.TemporaryDirectory(prefix=".imagesmith-download-", dir=workdir) as tmp:
             archive = Path(tmp) / "stream.tar"
             with open(archive, "wb") as out:
@@ -213,6 +246,7 @@ class DockerCommunicator(Communicator):
 
     async def _stat(self, path: str) -> dict[str, Any] | None:
         """The daemon's stat of ``path`` in the container (name, size, mode, ...), None if missing."""
+        await self._flush_if_touches(path)
         async with connect() as docker, call(f"stat of {path!r}"):
             status, headers = await head(docker, make_stat_request(self.container, path))
         if status == 404:
@@ -244,6 +278,7 @@ class DockerCommunicator(Communicator):
         """A small file of the container, read through the archive endpoint ("" if it is missing)."""
         import io
 
+        await self._flush_if_touches(path)
         data = bytearray()
         try:
             async with (
@@ -262,6 +297,7 @@ class DockerCommunicator(Communicator):
             return body.read().decode("utf-8", "replace") if body else ""
 
     async def _chown(self, path: str) -> None:
+        await self.flush()
         owner = self.container_user or "root"
         request = make_exec_request(self.container, make_chown_command(owner, path), "root", False)
         errors: list[str] = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import os
 import tarfile
 import threading
@@ -123,8 +124,11 @@ class _QueueWriter:
     def write(self, data: bytes) -> int:
         if self.stopped.is_set():
             raise OSError("upload stopped")
-        self.buf += data
         self.offset += len(data)
+        if not self.buf and len(data) >= _CHUNK:  # a big file's block as tarfile read it: no copy
+            self.put(bytes(data))
+            return len(data)
+        self.buf += data
         if len(self.buf) >= _CHUNK:
             self.flush()
         return len(data)
@@ -160,9 +164,46 @@ def _walk(root: Path, exclude: Sequence[str]) -> Iterator[tuple[Path, str]]:
             yield Path(dirpath, name), rel
 
 
+@dataclass(frozen=True)
+class FilePart:
+    """One file of an upload: its header (name, size, mode, owner) and where its bytes come from."""
+
+    info: tarfile.TarInfo
+    payload: bytes | Path
+
+
+@dataclass(frozen=True)
+class TreePart:
+    """A local directory under ``prefix`` (its contents alone when prefix is empty), entries owned by ``owner``."""
+
+    root: Path
+    prefix: str
+    exclude: Sequence[str] = ()
+    owner: Owner | None = None
+
+
+def _write_part(tar: tarfile.TarFile, part: FilePart | TreePart) -> None:
+    if isinstance(part, FilePart):
+        payload = part.payload
+        with io.BytesIO(payload) if isinstance(payload, bytes) else open(payload, "rb") as data:
+            tar.addfile(part.info, data)
+        return
+    chown = part.owner.apply if part.owner else None
+    if part.prefix:
+        tar.add(part.root, arcname=part.prefix, recursive=False, filter=chown)
+    for path, rel in _walk(part.root, part.exclude):
+        tar.add(path, arcname=f"{part.prefix}/{rel}" if part.prefix else rel, recursive=False, filter=chown)
+
+
 async def tar_tree(root: Path, prefix: str, exclude: Sequence[str], owner: Owner | None = None) -> AsyncIterator[bytes]:
     """A tar of ``root`` (entries under ``prefix``; its contents alone when prefix is empty), streamed,
     every entry owned by ``owner`` when given."""
+    async for chunk in tar_parts([TreePart(root, prefix, exclude, owner)]):
+        yield chunk
+
+
+async def tar_parts(parts: Sequence[FilePart | TreePart]) -> AsyncIterator[bytes]:
+    """One tar stream of ``parts``, in order, written by a thread and streamed with backpressure."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue(_QUEUE_DEPTH)
     writer = _QueueWriter(loop, queue)
@@ -171,11 +212,8 @@ async def tar_tree(root: Path, prefix: str, exclude: Sequence[str], owner: Owner
         try:
             with tarfile.open(fileobj=writer, mode="w", format=tarfile.PAX_FORMAT) as tar:  # type: ignore[call-overload]
                 tar.copybufsize = _CHUNK
-                chown = owner.apply if owner else None
-                if prefix:
-                    tar.add(root, arcname=prefix, recursive=False, filter=chown)
-                for path, rel in _walk(root, exclude):
-                    tar.add(path, arcname=f"{prefix}/{rel}" if prefix else rel, recursive=False, filter=chown)
+                for part in parts:
+                    _write_part(tar, part)
             writer.flush()
             writer.put(None)
         except BaseException as exc:  # handed to the consumer, which re-raises it

@@ -43,7 +43,15 @@ class BuildInfo:
 
 
 class Communicator(ABC):
-    """A channel into the machine being built: run commands, move files."""
+    """A channel into the machine being built: run commands, move files.
+
+    ``defer_uploads``: the provision hook sets it while a ``file`` provisioner uploads; a
+    communicator may then hold uploads back and send them together at :meth:`flush` (the docker one
+    does), as long as every other operation flushes first. The hook flushes before any other
+    provisioner and after the last one.
+    """
+
+    defer_uploads: bool = False
 
     @abstractmethod
     async def execute(
@@ -87,6 +95,9 @@ class Communicator(ABC):
         from imagesmith.errors import BuildError
 
         raise BuildError(f"the {type(self).__name__} cannot stream a remote command's input and output")
+
+    async def flush(self) -> None:  # noqa: B027 - optional hook
+        """Send what ``defer_uploads`` held back (nothing, unless the communicator defers)."""
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release the connection."""

@@ -94,7 +94,17 @@ class ProvisionHook:
             if comm is None:
                 raise BuildError(NO_COMMUNICATOR)
             for prepared in self.build.provisioners:
-                await run_provisioner(prepared, self.ui, comm, self.generated, debug=self.debug)
+                defer = not self.debug and isinstance(comm, Communicator) and may_defer_uploads(prepared)
+                if not defer:
+                    await flush_uploads(comm, self.ui)
+                if defer:
+                    comm.defer_uploads = True
+                try:
+                    await run_provisioner(prepared, self.ui, comm, self.generated, debug=self.debug)
+                finally:
+                    if defer:
+                        comm.defer_uploads = False
+            await flush_uploads(comm, self.ui)
         except ImagesmithError as exc:
             self.error = exc
             raise
@@ -117,6 +127,23 @@ class ProvisionHook:
             await run_provisioner(prepared, self.ui, comm, generated, debug=False)
         except ImagesmithError as exc:
             raise ReplacingError(f"Cleanup failed: {exc}. Original Provisioning error: {self.error}") from exc
+
+
+def may_defer_uploads(prepared: PreparedProvisioner) -> bool:
+    """Whether a provisioner's uploads may be held back and sent with the next ones: a ``file``
+    provisioner that no retry loop or timeout has to see fail (docs/differences.md)."""
+    return prepared.type_name == "file" and prepared.max_retries <= 0 and prepared.timeout <= 0
+
+
+async def flush_uploads(comm: Communicator, ui: Ui) -> None:
+    """Send the uploads the communicator held back; a failure reads as the file provisioner's."""
+    if not isinstance(comm, Communicator):  # a stand-in object of a test or a plugin: nothing held
+        return
+    try:
+        await comm.flush()
+    except BuildError as exc:
+        ui.error(f"Upload failed: {exc}")
+        raise
 
 
 async def run_provisioner(

@@ -143,10 +143,13 @@ def make_create_request(spec: ContainerSpec, flags: RunFlags) -> Request:
     return Request("POST", "containers/create", params, body)
 
 
-def make_commit_request(container: str, *, author: str = "", changes: Sequence[str] = (), message: str = "") -> Request:
-    """``docker commit [--author] [--change]... [--message] <container>`` (the daemon reads the changes
-    as one Dockerfile, so they travel joined by newlines)."""
-    params = {"container": container, "repo": "", "tag": "", "comment": message, "author": author, "pause": "1"}
+def make_commit_request(
+    container: str, *, author: str = "", changes: Sequence[str] = (), message: str = "", pause: bool = True
+) -> Request:
+    """``docker commit [--author] [--change]... [--message] [--pause=false] <container>`` (the daemon reads
+    the changes as one Dockerfile, so they travel joined by newlines)."""
+    params = {"container": container, "repo": "", "tag": "", "comment": message, "author": author}
+    params["pause"] = "1" if pause else "0"
     if changes:
         params["changes"] = "\n".join(changes)
     return Request("POST", "commit", params)
@@ -257,8 +260,16 @@ class Driver:
             info = await docker.containers.container(container).show()
         return str(info["Config"].get("User") or "")
 
-    async def commit(self, container: str, *, author: str, changes: Sequence[str], message: str) -> str:
-        request = make_commit_request(container, author=author, changes=changes, message=message)
+    async def processes(self, container: str) -> list[list[str]]:
+        """``docker top``: one row per process in the container."""
+        request = Request("GET", f"containers/{container}/top")
+        async with connect() as docker, call("docker top"), send(docker, request) as response:
+            return list((await response.json()).get("Processes") or [])
+
+    async def commit(
+        self, container: str, *, author: str, changes: Sequence[str], message: str, pause: bool = True
+    ) -> str:
+        request = make_commit_request(container, author=author, changes=changes, message=message, pause=pause)
         async with connect() as docker, call("docker commit"), send(docker, request) as response:
             return str((await response.json())["Id"])
 

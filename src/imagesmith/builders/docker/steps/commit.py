@@ -17,9 +17,10 @@ class CommitContainer(Step[DockerState]):
     async def run(self, state: DockerState) -> None:
         config, ui = state.config, state.ctx.ui
         ui.say("Committing the container")
+        pause = await needs_pause(state)
         commit = asyncio.ensure_future(
             state.driver.commit(
-                state.container_id, author=config.author, changes=config.changes, message=config.message
+                state.container_id, author=config.author, changes=config.changes, message=config.message, pause=pause
             )
         )
         try:
@@ -32,6 +33,25 @@ class CommitContainer(Step[DockerState]):
             raise
         state.generated = state.generated.with_extra(ImageSha256=state.image_id)
         ui.message(f"Image ID: {state.image_id}")
+
+
+async def needs_pause(state: DockerState) -> bool:
+    """Whether the commit must pause the container, as Packer's ``docker commit`` always does.
+
+    The pause (freezing and thawing the container's cgroup, 30-40 ms here) keeps processes from
+    writing while the daemon reads the filesystem. With Packer's default ``run_command`` the
+    container's main process is a shell waiting on its terminal, which nothing writes to: when it
+    is the only process left (``docker top``, ~20 ms), nothing can write during the commit, nor
+    start, and the pause is skipped. Anything else (a custom ``run_command``, a process a
+    provisioner left running, a failed ``top``) commits with the pause.
+    """
+    config = state.config
+    if config.run_command or config.windows_container:
+        return True
+    try:
+        return len(await state.driver.processes(state.container_id)) != 1
+    except ImagesmithError:
+        return True
 
 
 class ExportContainer(Step[DockerState]):
